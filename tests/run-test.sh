@@ -21,7 +21,7 @@ if [ ! -s "$results" ]; then
         77) echo "SKIP: $name ($(grep -v '^$' "$log" | tail -n 1))" >"$results" ;;
         *)  echo "FAIL: $name (exit status $status; see $log)" >"$results" ;;
     esac
-elif [ "$status" -ne 0 ] && [ "$status" -ne 77 ]; then
+elif [ "$status" -ne 0 ] && [ "$status" -ne 77 ] && ! grep -q '^FAIL' "$results"; then
     echo "FAIL: $name (exit status $status; see $log)" >>"$results"
 fi
 cat "$results"
