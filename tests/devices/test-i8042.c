@@ -31,8 +31,12 @@ static void test_command_byte(void)
 {
     DT_NEW(q, NULL);
     qtest_outb(q, 0x64, 0x20);
-    uint8_t cb = qtest_inb(q, 0x60);
-    CU_ASSERT_EQUAL(cb & 0x04, 0x04);      /* system flag after POST */
+    /* power-on: both interrupts on, system flag clear until the self-test */
+    CU_ASSERT_EQUAL(qtest_inb(q, 0x60), 0x03);
+    CU_ASSERT_EQUAL(qtest_inb(q, 0x64) & 0x04, 0);
+    qtest_outb(q, 0x64, 0xAA);
+    CU_ASSERT_EQUAL(qtest_inb(q, 0x60), 0x55);
+    CU_ASSERT_EQUAL(qtest_inb(q, 0x64) & 0x04, 0x04);
     qtest_outb(q, 0x64, 0x60);
     qtest_outb(q, 0x60, 0x30);             /* both interfaces off, IRQs off, SYS clear */
     qtest_outb(q, 0x64, 0x20);
