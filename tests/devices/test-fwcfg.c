@@ -75,7 +75,7 @@ static void test_ram_cpus_e820(void)
 {
     struct qtest_opts o = { .ram_size = 5ull << 30, .smp = 3 };
     DT_NEW(q, &o);
-    uint8_t b[64];
+    uint8_t b[128];
     sel(q, FW_CFG_RAM_SIZE);
     readn(q, b, 8);
     CU_ASSERT_EQUAL(le64(b), 5ull << 30);
