@@ -9,3 +9,4 @@ $(foreach t,$(DM_UNIT_TESTS),$(eval $(call dm_unit_test,$(t))))
 
 # Fuzz targets: the state loader, and the -device/-chardev/-serial parsers.
 $(eval $(call fuzzer,dm-vmstate,tests/unit/dm/fuzz-vmstate.c,dm,,20000))
+$(eval $(call fuzzer,dm-opts,tests/unit/dm/fuzz-opts.c,dm,,20000))
