@@ -10,3 +10,7 @@ $(foreach t,$(DM_UNIT_TESTS),$(eval $(call dm_unit_test,$(t))))
 # Fuzz targets: the state loader, and the -device/-chardev/-serial parsers.
 $(eval $(call fuzzer,dm-vmstate,tests/unit/dm/fuzz-vmstate.c,dm,,20000))
 $(eval $(call fuzzer,dm-opts,tests/unit/dm/fuzz-opts.c,dm,,20000))
+
+# Dispatch cost against flat-view size (docs/dm.md).
+$(eval $(call program,tests/unit/dm/bench-dispatch,tests/unit/dm/bench-dispatch.c,dm,))
+$(eval $(call bench,dm-dispatch,$(BUILD)/tests/unit/dm/bench-dispatch,$(BUILD)/tests/unit/dm/bench-dispatch))
