@@ -9,6 +9,7 @@
 #include "dm/dma.h"
 #include "dm/irq.h"
 #include "dm/memory.h"
+#include "dm/snapshot.h"
 #include "dm/vmstate.h"
 #include "tests/lib/cunit-run.h"
 
@@ -452,6 +453,54 @@ static void test_dma(void)
     ram_block_free(romb);
 }
 
+static void test_machine_state(void)
+{
+    struct isa_machine *m1 = isa_machine_new(), *m2 = isa_machine_new();
+    struct vms_buf out = {0};
+    struct dm_err err = {{0}};
+
+    create(m1, "latch,iobase=0x300,id=first", 0, NULL);
+    create(m1, "latch,iobase=0x310", 0, NULL);
+    create(m1, "latch,iobase=0x320", 0, NULL);
+    struct latch *x = create(m2, "latch,iobase=0x300,id=first", 0, NULL);
+    struct latch *y = create(m2, "latch,iobase=0x310", 0, NULL);
+    struct latch *z = create(m2, "latch,iobase=0x320", 0, NULL);
+    io_write(m1->ctx.io, 0x300, 1, 0x11);
+    io_write(m1->ctx.io, 0x310, 1, 0x22);
+    io_write(m1->ctx.io, 0x320, 1, 0x33);
+    CU_ASSERT_EQUAL_FATAL(dm_state_save(&m1->ctx, &out, &err), 0);
+    CU_ASSERT_EQUAL(memcmp(out.data, "VIREODM1", 8), 0);
+    CU_ASSERT_EQUAL(dm_state_load(&m2->ctx, out.data, out.len, &err), 0);
+    CU_ASSERT_EQUAL(x->value, 0x11);
+    CU_ASSERT_EQUAL(y->value, 0x22);        /* "latch#0": unnamed devices in order */
+    CU_ASSERT_EQUAL(z->value, 0x33);
+
+    /* every truncation is refused */
+    for (size_t len = 0; len < out.len; len++)
+        CU_ASSERT(dm_state_load(&m2->ctx, out.data, len, &err) < 0);
+    /* trailing garbage and a wrong magic are refused */
+    struct vms_buf longer = {0};
+    vms_buf_append(&longer, out.data, out.len);
+    vms_buf_append(&longer, "x", 1);
+    CU_ASSERT_EQUAL(dm_state_load(&m2->ctx, longer.data, longer.len, &err), -EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "trailing"));
+    vms_buf_free(&longer);
+    out.data[0] = 'X';
+    CU_ASSERT_EQUAL(dm_state_load(&m2->ctx, out.data, out.len, &err), -EINVAL);
+    out.data[0] = 'V';
+    /* a machine with another set of devices is refused, naming the device */
+    device_free(&x->dev);
+    create(m2, "latch,iobase=0x330,id=other", 0, NULL);
+    CU_ASSERT_EQUAL(dm_state_load(&m2->ctx, out.data, out.len, &err), -ENOENT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "'first'"));
+    create(m2, "latch,iobase=0x340", 0, NULL);
+    CU_ASSERT_EQUAL(dm_state_load(&m2->ctx, out.data, out.len, &err), -EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "this machine has 4"));
+    vms_buf_free(&out);
+    isa_machine_free(m1);
+    isa_machine_free(m2);
+}
+
 int main(void)
 {
     CU_initialize_registry();
@@ -461,6 +510,7 @@ int main(void)
     CU_add_test(s, "io_irq_reset", test_io_irq_reset);
     CU_add_test(s, "chardev_prop_and_qtree", test_chardev_prop_and_qtree);
     CU_add_test(s, "no_bus", test_no_bus);
+    CU_add_test(s, "machine_state", test_machine_state);
     CU_pSuite i = CU_add_suite("irq", NULL, NULL);
     CU_add_test(i, "lines_and_fanout", test_irq);
     CU_pSuite d = CU_add_suite("dma", NULL, NULL);
