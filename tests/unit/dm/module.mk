@@ -14,3 +14,7 @@ $(eval $(call fuzzer,dm-opts,tests/unit/dm/fuzz-opts.c,dm,,20000))
 # Dispatch cost against flat-view size (docs/dm.md).
 $(eval $(call program,tests/unit/dm/bench-dispatch,tests/unit/dm/bench-dispatch.c,dm,))
 $(eval $(call bench,dm-dispatch,$(BUILD)/tests/unit/dm/bench-dispatch,$(BUILD)/tests/unit/dm/bench-dispatch))
+
+# The -chardev/-serial parsers against Debian's QEMU (skipped without it).
+$(eval $(call program,tests/unit/dm/chardev-check,tests/unit/dm/chardev-check.c,dm,))
+$(eval $(call test,dm-chardev-vs-qemu,$(BUILD)/tests/unit/dm/chardev-check,tests/unit/dm/chardev-vs-qemu.sh $(BUILD)/tests/unit/dm/chardev-check))
