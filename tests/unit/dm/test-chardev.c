@@ -275,6 +275,46 @@ static void test_tcp_server(void)
     chardev_fe_detach(&r.fe);
 }
 
+static void test_tcp_client(void)
+{
+    struct chardev *c;
+    struct fe_rec r;
+    struct dm_err err = {{0}};
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    socklen_t sl = sizeof(sa);
+    char spec[64], buf[16];
+
+    /* a plain listening socket plays the server */
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    CU_ASSERT_FATAL(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(lfd, 1) == 0);
+    getsockname(lfd, (struct sockaddr *)&sa, &sl);
+    snprintf(spec, sizeof(spec), "socket,id=tc,host=127.0.0.1,port=%u,nodelay=on", ntohs(sa.sin_port));
+    CU_ASSERT_EQUAL_FATAL(chardev_new_from_opts(set, spec, &c, &err), 0);
+    CU_ASSERT(chardev_is_connected(c));
+    attach(&r, c);
+    CU_ASSERT_EQUAL(r.opened, 1);
+    int fd = accept(lfd, NULL, NULL);
+    CU_ASSERT_FATAL(fd >= 0);
+    chardev_fe_write(&r.fe, "hi", 2);
+    CU_ASSERT_EQUAL(read(fd, buf, sizeof(buf)), 2);
+    CU_ASSERT_EQUAL(write(fd, "yo", 2), 2);
+    SPIN(loop, r.len >= 2);
+    CU_ASSERT_STRING_EQUAL(r.buf, "yo");
+    /* the server goes away: CLOSED, and writes are dropped without SIGPIPE */
+    close(fd);
+    SPIN(loop, r.closed == 1);
+    CU_ASSERT_EQUAL(r.closed, 1);
+    CU_ASSERT_FALSE(chardev_is_connected(c));
+    CU_ASSERT_EQUAL(chardev_fe_write(&r.fe, "gone", 4), 4);
+    chardev_fe_detach(&r.fe);
+    close(lfd);
+    /* nobody listening: a clear error */
+    snprintf(spec, sizeof(spec), "tcp:127.0.0.1:%u", ntohs(sa.sin_port));
+    CU_ASSERT(chardev_new_from_shorthand(set, spec, "refused", &c, &err) < 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "connect"));
+}
+
 static void test_unix_server_and_client(void)
 {
     struct chardev *srv, *cli;
@@ -490,6 +530,7 @@ int main(void)
     CU_add_test(s, "pipe", test_pipe);
     CU_add_test(s, "pty", test_pty);
     CU_add_test(s, "tcp_server", test_tcp_server);
+    CU_add_test(s, "tcp_client", test_tcp_client);
     CU_add_test(s, "unix_server_and_client", test_unix_server_and_client);
     CU_add_test(s, "ringbuf_and_backpressure", test_ringbuf_and_backpressure);
     CU_add_test(s, "mux", test_mux);
