@@ -298,8 +298,6 @@ static int parse_shorthand(const char *spec, const char *id, struct cd_config *c
     int ret = 0;
 
     memset(c, 0, sizeof(*c));
-    c->signal = true;
-    c->id = dup_or_null(id);
     if (!strncmp(spec, "mon:", 4)) {
         ret = parse_shorthand(spec + 4, id, c, err);
         if (ret == 0 && (c->ref || c->none)) {
@@ -313,6 +311,8 @@ static int parse_shorthand(const char *spec, const char *id, struct cd_config *c
         c->mux = true;
         return 0;
     }
+    c->signal = true;
+    c->id = dup_or_null(id);
     if (!strcmp(spec, "stdio")) {
         c->kind = CD_STDIO;
     } else if (!strcmp(spec, "null") || !strcmp(spec, "vc") || !strncmp(spec, "vc:", 3)) {
