@@ -186,7 +186,7 @@ static void test_descriptions_valid(void)
             CU_FAIL("invalid state description");
         }
     }
-    CU_ASSERT_EQUAL(n, 11);
+    CU_ASSERT_EQUAL(n, 12);
     dev_registry_free(r);
 }
 
