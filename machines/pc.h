@@ -3,10 +3,11 @@
  *   00:00.0 i440FX host bridge (PCI config mechanism #1 at 0xCF8/0xCFC, PAM
  *           shadowing of 0xC0000-0xFFFFF, SMRAM at 0xA0000)
  *   00:01.0 PIIX3 PCI-ISA bridge (PIRQA-D routing, reset control 0xCF9)
- *   ISA:    8259 PIC pair + ELCR and I/O APIC (own interrupt controllers only), 8254 PIT + port
- *           0x61, MC146818 RTC/CMOS (IRQ8), i8042 (IRQ1/12), port 0x92, fw_cfg
- *           (0x510/0x511, DMA 0x514), 16550A UARTs on COM1..COM4, and whatever
- *           -device adds (isa-debugcon, isa-debug-exit, isa-serial, ...)
+ *   ISA:    8259 PIC pair + ELCR and the I/O APIC (own interrupt controllers
+ *           only), 8254 PIT + port 0x61, MC146818 RTC/CMOS (IRQ8), i8042
+ *           (IRQ1/12), port 0x92, fw_cfg (0x510/0x511, DMA 0x514), 16550A UARTs
+ *           on COM1..COM4, and whatever -device adds (isa-debugcon,
+ *           isa-debug-exit, isa-serial, ...)
  *
  * Memory map (docs/pc-machine.md): RAM from 0 up to the PCI hole, the rest above
  * 4 GiB (if RAM >= 0xE0000000 bytes, 3 GiB stay below 4 GiB so the high part
@@ -16,8 +17,8 @@
  *
  * Lifecycle: fill a struct pc_config (pc_config_init gives the defaults), give
  * pc_create a dm_ctx with at least clock_virt set (the machine fills io, mem,
- * root_bus, devices, types if NULL, and machine), then pc_reset before the
- * first instruction.  Any number of machines may exist in one process, each
+ * root_bus, devices, types if NULL, and machine); the new machine is already
+ * reset.  pc_reset again for every later system reset.  Any number of machines may exist in one process, each
  * with its own ctx.  All calls with the device lock held (dm/mainloop.h). */
 #ifndef MACHINES_PC_H
 #define MACHINES_PC_H
