@@ -552,7 +552,10 @@ static int pc_fw_cfg_init(struct pc_machine *pc)
         n++;
     }
     int k = fw_cfg_add_file(f, "etc/e820", e820, n * 20);
-    return (r || k < 0) ? -ENOMEM : 0;
+    /* "bootorder": newline-separated device paths for SeaBIOS; empty = its
+     * default order.  The executor replaces it when it knows boot devices. */
+    int b = fw_cfg_add_file(f, "bootorder", "", 0);
+    return (r || k < 0 || b < 0) ? -ENOMEM : 0;
 }
 
 /* ---- building ------------------------------------------------------------------ */

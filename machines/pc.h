@@ -168,7 +168,8 @@ void pc_set_gsi_observer(struct pc_machine *pc, pc_gsi_fn *fn, void *opaque);
 
 /* fw_cfg, to add kernel/initrd/cmdline items, "bootorder", ... with the
  * fw_cfg_add_* calls of devices/fw_cfg.h (the machine already added the
- * signature, ID, RAM size, CPU counts and "etc/e820"). */
+ * signature, ID, RAM size, CPU counts, "etc/e820" and an empty "bootorder",
+ * which fw_cfg_add_file replaces by name). */
 struct fw_cfg_state *pc_fw_cfg(struct pc_machine *pc);
 bool pc_a20_enabled(const struct pc_machine *pc);
 /* How many reset requests the guest made since creation (tests). */
