@@ -497,6 +497,11 @@ void device_free(struct device *dev)
     struct device **pp;
     struct dm_ctx *ctx = dev->ctx;
 
+    /* Devices plugged into buses this device provides go first. */
+    for (struct dev_bus *b = ctx->root_bus; b; b = b->next)
+        if (b->owner == dev)
+            while (b->children)
+                device_free(b->children);
     if (dev->realized) {
         if (dev->type->unrealize)
             dev->type->unrealize(dev);

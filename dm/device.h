@@ -154,7 +154,8 @@ int device_set_prop(struct device *dev, const char *name, const char *value, str
 int device_get_prop(struct device *dev, const char *name, char *buf, size_t len);
 int device_realize(struct device *dev, struct dm_err *err);
 void device_reset(struct device *dev);
-/* Unrealize (if realized), detach and free. */
+/* Free the devices on buses this device provides, then unrealize (if
+ * realized), detach and free this one. */
 void device_free(struct device *dev);
 
 /* Reset every realized device of ctx in creation order. */

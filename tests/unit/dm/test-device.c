@@ -453,6 +453,46 @@ static void test_dma(void)
     ram_block_free(romb);
 }
 
+/* A bridge device that provides an ISA bus: freeing it frees what is on it. */
+struct bridge {
+    struct device dev;
+    struct dev_bus isa;
+    struct mem_region io;
+};
+
+static int bridge_realize(struct device *dev, struct dm_err *err)
+{
+    struct bridge *b = (struct bridge *)dev;
+    dev_bus_init(&b->isa, dev->ctx, "isa.1", DEV_BUS_ISA, dev);
+    mem_region_init_container(&b->io, "bridge-io", 0x10000);
+    b->isa.io_root = &b->io;
+    return 0;
+}
+
+static const struct device_type bridge_type = {
+    .name = "bridge", .instance_size = sizeof(struct bridge), .bus = DEV_BUS_SYSTEM,
+    .realize = bridge_realize, .vmstate = &latch_vms,
+};
+
+static void test_bus_owner_freed(void)
+{
+    struct isa_machine *m = isa_machine_new();
+    struct device *br, *child;
+    struct dm_err err;
+
+    CU_ASSERT_EQUAL_FATAL(device_new(&m->ctx, &bridge_type, NULL, "br", &br, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(device_realize(br, &err), 0);
+    create(m, "latch,bus=isa.1,id=onbridge", 0, NULL);
+    child = dm_find_device(&m->ctx, "onbridge");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(child);
+    CU_ASSERT_PTR_EQUAL(child->bus, dm_find_bus(&m->ctx, "isa.1", DEV_BUS_NONE));
+    device_free(br);
+    CU_ASSERT_PTR_NULL(dm_find_device(&m->ctx, "onbridge"));
+    CU_ASSERT_PTR_NULL(dm_find_bus(&m->ctx, "isa.1", DEV_BUS_NONE));
+    CU_ASSERT_PTR_NOT_NULL(dm_find_bus(&m->ctx, "isa.0", DEV_BUS_NONE));
+    isa_machine_free(m);
+}
+
 static void test_machine_state(void)
 {
     struct isa_machine *m1 = isa_machine_new(), *m2 = isa_machine_new();
@@ -511,6 +551,7 @@ int main(void)
     CU_add_test(s, "chardev_prop_and_qtree", test_chardev_prop_and_qtree);
     CU_add_test(s, "no_bus", test_no_bus);
     CU_add_test(s, "machine_state", test_machine_state);
+    CU_add_test(s, "bus_owner_freed", test_bus_owner_freed);
     CU_pSuite i = CU_add_suite("irq", NULL, NULL);
     CU_add_test(i, "lines_and_fanout", test_irq);
     CU_pSuite d = CU_add_suite("dma", NULL, NULL);
