@@ -40,6 +40,8 @@ enum dev_prop_type {
     DEV_PROP_STRING,    /* char * (owned by the device, freed by device_free) */
     DEV_PROP_CHARDEV,   /* struct chardev *, named by chardev id */
     DEV_PROP_PCI_DEVFN, /* u8 devfn: "SLOT" or "SLOT.FN" (hex, as in QEMU's addr=) */
+    DEV_PROP_MACADDR,   /* uint8_t[6]: "52:54:00:12:34:56"; default from def_str */
+    DEV_PROP_SIZE,      /* u64 with k/M/G/T suffix ("16M"), in [min, max] */
 };
 
 struct dev_prop {
@@ -69,6 +71,9 @@ struct dev_prop {
     { .name = nm, .type = DEV_PROP_STRING, .offset = offsetof(st, fld), .def_str = d, .help = h }
 #define DEV_PROP_CHARDEV(nm, st, fld, h) \
     { .name = nm, .type = DEV_PROP_CHARDEV, .offset = offsetof(st, fld), .help = h }
+#define DEV_PROP_MACADDR(nm, st, fld, d, h) \
+    { .name = nm, .type = DEV_PROP_MACADDR, .offset = offsetof(st, fld), .def_str = d, .help = h }
+#define DEV_PROP_SIZE(nm, st, fld, d, lo, hi, h) DEV_PROP_UINT_(DEV_PROP_SIZE, nm, st, fld, d, lo, hi, h)
 #define DEV_PROP_END { .name = NULL }
 
 /* ---- types ------------------------------------------------------------------ */

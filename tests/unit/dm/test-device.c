@@ -25,6 +25,8 @@ struct latch {
     uint64_t big;
     char *label;
     struct chardev *chr;
+    uint8_t mac[6];
+    uint64_t vram;
     /* state */
     struct mem_region io;
     struct irq_line *irq;
@@ -93,6 +95,8 @@ static const struct dev_prop latch_props[] = {
     DEV_PROP_U64("big", struct latch, big, 0, 0, 0, NULL),
     DEV_PROP_STRING("label", struct latch, label, "none", NULL),
     DEV_PROP_CHARDEV("chardev", struct latch, chr, NULL),
+    DEV_PROP_MACADDR("mac", struct latch, mac, "52:54:00:12:34:56", NULL),
+    DEV_PROP_SIZE("vram", struct latch, vram, 16 << 20, 1 << 20, 256 << 20, NULL),
     DEV_PROP_END,
 };
 
@@ -212,6 +216,28 @@ static void test_defaults_and_props(void)
     /* properties are fixed once realized */
     struct dm_err err;
     CU_ASSERT_EQUAL(device_set_prop(&l->dev, "irq", "4", &err), -EBUSY);
+    isa_machine_free(m);
+}
+
+static void test_mac_and_size(void)
+{
+    struct isa_machine *m = isa_machine_new();
+    char buf[32];
+
+    struct latch *l = create(m, "latch", 0, NULL);
+    CU_ASSERT_EQUAL(memcmp(l->mac, "\x52\x54\x00\x12\x34\x56", 6), 0);
+    CU_ASSERT_EQUAL(l->vram, 16 << 20);
+    l = create(m, "latch,iobase=0x308,mac=02:AB:cd:ef:00:ff,vram=64M", 0, NULL);
+    CU_ASSERT_EQUAL(memcmp(l->mac, "\x02\xab\xcd\xef\x00\xff", 6), 0);
+    CU_ASSERT_EQUAL(l->vram, 64 << 20);
+    CU_ASSERT_EQUAL(device_get_prop(&l->dev, "mac", buf, sizeof(buf)), 0);
+    CU_ASSERT_STRING_EQUAL(buf, "02:ab:cd:ef:00:ff");
+    create(m, "latch,mac=52:54:00:12:34", -EINVAL, "not a MAC address");
+    create(m, "latch,mac=52:54:00:12:34:567", -EINVAL, "'mac'");
+    create(m, "latch,mac=52-54-00-12-34-56", -EINVAL, "'mac'");
+    create(m, "latch,mac=5:54:00:12:34:56", -EINVAL, "'mac'");
+    create(m, "latch,vram=512M", -ERANGE, "'vram'");
+    create(m, "latch,vram=16Q", -EINVAL, "not a size");
     isa_machine_free(m);
 }
 
@@ -547,6 +573,7 @@ int main(void)
     CU_pSuite s = CU_add_suite("device", NULL, NULL);
     CU_add_test(s, "defaults_and_props", test_defaults_and_props);
     CU_add_test(s, "prop_errors", test_prop_errors);
+    CU_add_test(s, "mac_and_size", test_mac_and_size);
     CU_add_test(s, "io_irq_reset", test_io_irq_reset);
     CU_add_test(s, "chardev_prop_and_qtree", test_chardev_prop_and_qtree);
     CU_add_test(s, "no_bus", test_no_bus);
