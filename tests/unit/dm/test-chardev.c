@@ -187,10 +187,6 @@ static void test_pty(void)
     struct dm_err err = {{0}};
     char buf[64];
 
-    if (access("/dev/ptmx", R_OK | W_OK) != 0) {
-        printf("SKIP: chardev/pty (no /dev/ptmx)\n");
-        return;
-    }
     CU_ASSERT_EQUAL_FATAL(chardev_new_from_shorthand(set, "pty", "ptyser", &c, &err), 0);
     const char *slave = chardev_filename(c);
     CU_ASSERT_PTR_NOT_NULL_FATAL(slave);
@@ -528,7 +524,11 @@ int main(void)
     CU_pSuite s = CU_add_suite("chardev", setup, teardown);
     CU_add_test(s, "file", test_file);
     CU_add_test(s, "pipe", test_pipe);
-    CU_add_test(s, "pty", test_pty);
+    /* a host without ptys skips the test instead of passing it */
+    if (access("/dev/ptmx", R_OK | W_OK) == 0)
+        CU_add_test(s, "pty", test_pty);
+    else
+        printf("SKIP: chardev/pty (no usable /dev/ptmx)\n");
     CU_add_test(s, "tcp_server", test_tcp_server);
     CU_add_test(s, "tcp_client", test_tcp_client);
     CU_add_test(s, "unix_server_and_client", test_unix_server_and_client);
