@@ -59,15 +59,15 @@ struct chardev *chardev_find(struct chardev_set *set, const char *id);
 /* -chardev BACKEND,id=ID[,options]:
  *   null | stdio[,signal=on|off] | file,path=P[,append=on] | pipe,path=P
  *   pty | ringbuf[,size=N] | serial,path=P | socket,host=H,port=P | socket,path=P
- *   socket options: server=on|off, wait=on|off (server; default on), nodelay=on;
- *   reconnect, telnet and tls are refused.  Any backend: mux=on, logfile=P,
+ *   socket options: server=on|off, wait=on|off (server; default on), nodelay=on,
+ *   telnet=on; reconnect, tls and websocket are refused.  Any backend: mux=on, logfile=P,
  *   logappend=on.  Booleans also take QEMU's bare "key" / "nokey" forms.
  * -EINVAL/-ENOENT/... with a message naming the option or file. */
 int chardev_new_from_opts(struct chardev_set *set, const char *opts, struct chardev **out,
                           struct dm_err *err);
 /* -serial/-monitor shorthand: stdio, mon:stdio (or mon:ANY), file:P, pipe:P,
  * pty, null, none (returns 0 with *out = NULL), tcp:[H]:P[,server][,nowait]
- * [,wait=off], unix:P[,server][,nowait], chardev:ID (the existing chardev),
+ * [,wait=off], telnet:[H]:P[,...] (as tcp:, with telnet), unix:P[,server][,nowait], chardev:ID (the existing chardev),
  * /dev/TTY (serial), vc (treated as null).
  * id names the new chardev ("serial0"); `mon:` makes it a mux. */
 int chardev_new_from_shorthand(struct chardev_set *set, const char *spec, const char *id,

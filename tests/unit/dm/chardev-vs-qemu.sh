@@ -17,7 +17,7 @@ mkfifo "$T/fifo" "$T/pp.in" "$T/pp.out"
 
 # Strings whose acceptance both must agree on (QEMU 7.2 needs host= for tcp:
 # without it, it silently makes an fd socket; Vireo listens on all addresses).  Vireo's known refusals
-# (documented in docs/dm.md) are not listed: udp, telnet, reconnect, tls, vc
+# (documented in docs/dm.md) are not listed: udp, reconnect, tls, websocket, vc
 # sizes, braille, spice, msmouse.  Deliberately stricter: ports above 65535
 # (QEMU 7.2 takes port=70000 as 4464).
 chardevs=(
@@ -42,6 +42,7 @@ chardevs=(
     "socket,id=s,host=127.0.0.1,port=abc,server=on,wait=off"
     "socket,id=s"
     "socket,id=s,path=$T/s3.sock,server=maybe,wait=off"
+    "socket,id=s,host=127.0.0.1,port=0,server=on,wait=off,telnet=on"
     "null,id=l,logfile=$T/log"
     "null,id=l,logfile=$T/log2,logappend=on"
 )
@@ -56,6 +57,8 @@ serials=(
     "unix:$T/u1.sock,server,nowait"
     "unix:$T/u2.sock,server=on,wait=off"
     "mon:null"
+    "telnet::0,server,nowait"
+    "telnet:127.0.0.1:0,server=on,wait=off"
     "bogus"
     "tcp:localhost"
     "file:"

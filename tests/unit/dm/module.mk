@@ -18,3 +18,4 @@ $(eval $(call bench,dm-dispatch,$(BUILD)/tests/unit/dm/bench-dispatch,$(BUILD)/t
 # The -chardev/-serial parsers against Debian's QEMU (skipped without it).
 $(eval $(call program,tests/unit/dm/chardev-check,tests/unit/dm/chardev-check.c,dm,))
 $(eval $(call test,dm-chardev-vs-qemu,$(BUILD)/tests/unit/dm/chardev-check,tests/unit/dm/chardev-vs-qemu.sh $(BUILD)/tests/unit/dm/chardev-check))
+$(eval $(call fuzzer,dm-pci,tests/unit/dm/fuzz-pci.c,dm,,5000))

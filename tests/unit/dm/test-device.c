@@ -25,6 +25,8 @@ struct latch {
     uint64_t big;
     char *label;
     struct chardev *chr;
+    uint8_t mac[6];
+    uint64_t vram;
     /* state */
     struct mem_region io;
     struct irq_line *irq;
@@ -93,6 +95,8 @@ static const struct dev_prop latch_props[] = {
     DEV_PROP_U64("big", struct latch, big, 0, 0, 0, NULL),
     DEV_PROP_STRING("label", struct latch, label, "none", NULL),
     DEV_PROP_CHARDEV("chardev", struct latch, chr, NULL),
+    DEV_PROP_MACADDR("mac", struct latch, mac, "52:54:00:12:34:56", NULL),
+    DEV_PROP_SIZE("vram", struct latch, vram, 16 << 20, 1 << 20, 256 << 20, NULL),
     DEV_PROP_END,
 };
 
@@ -212,6 +216,28 @@ static void test_defaults_and_props(void)
     /* properties are fixed once realized */
     struct dm_err err;
     CU_ASSERT_EQUAL(device_set_prop(&l->dev, "irq", "4", &err), -EBUSY);
+    isa_machine_free(m);
+}
+
+static void test_mac_and_size(void)
+{
+    struct isa_machine *m = isa_machine_new();
+    char buf[32];
+
+    struct latch *l = create(m, "latch", 0, NULL);
+    CU_ASSERT_EQUAL(memcmp(l->mac, "\x52\x54\x00\x12\x34\x56", 6), 0);
+    CU_ASSERT_EQUAL(l->vram, 16 << 20);
+    l = create(m, "latch,iobase=0x308,mac=02:AB:cd:ef:00:ff,vram=64M", 0, NULL);
+    CU_ASSERT_EQUAL(memcmp(l->mac, "\x02\xab\xcd\xef\x00\xff", 6), 0);
+    CU_ASSERT_EQUAL(l->vram, 64 << 20);
+    CU_ASSERT_EQUAL(device_get_prop(&l->dev, "mac", buf, sizeof(buf)), 0);
+    CU_ASSERT_STRING_EQUAL(buf, "02:ab:cd:ef:00:ff");
+    create(m, "latch,mac=52:54:00:12:34", -EINVAL, "not a MAC address");
+    create(m, "latch,mac=52:54:00:12:34:567", -EINVAL, "'mac'");
+    create(m, "latch,mac=52-54-00-12-34-56", -EINVAL, "'mac'");
+    create(m, "latch,mac=5:54:00:12:34:56", -EINVAL, "'mac'");
+    create(m, "latch,vram=512M", -ERANGE, "'vram'");
+    create(m, "latch,vram=16Q", -EINVAL, "not a size");
     isa_machine_free(m);
 }
 
@@ -453,6 +479,46 @@ static void test_dma(void)
     ram_block_free(romb);
 }
 
+/* A bridge device that provides an ISA bus: freeing it frees what is on it. */
+struct bridge {
+    struct device dev;
+    struct dev_bus isa;
+    struct mem_region io;
+};
+
+static int bridge_realize(struct device *dev, struct dm_err *err)
+{
+    struct bridge *b = (struct bridge *)dev;
+    dev_bus_init(&b->isa, dev->ctx, "isa.1", DEV_BUS_ISA, dev);
+    mem_region_init_container(&b->io, "bridge-io", 0x10000);
+    b->isa.io_root = &b->io;
+    return 0;
+}
+
+static const struct device_type bridge_type = {
+    .name = "bridge", .instance_size = sizeof(struct bridge), .bus = DEV_BUS_SYSTEM,
+    .realize = bridge_realize, .vmstate = &latch_vms,
+};
+
+static void test_bus_owner_freed(void)
+{
+    struct isa_machine *m = isa_machine_new();
+    struct device *br, *child;
+    struct dm_err err;
+
+    CU_ASSERT_EQUAL_FATAL(device_new(&m->ctx, &bridge_type, NULL, "br", &br, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(device_realize(br, &err), 0);
+    create(m, "latch,bus=isa.1,id=onbridge", 0, NULL);
+    child = dm_find_device(&m->ctx, "onbridge");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(child);
+    CU_ASSERT_PTR_EQUAL(child->bus, dm_find_bus(&m->ctx, "isa.1", DEV_BUS_NONE));
+    device_free(br);
+    CU_ASSERT_PTR_NULL(dm_find_device(&m->ctx, "onbridge"));
+    CU_ASSERT_PTR_NULL(dm_find_bus(&m->ctx, "isa.1", DEV_BUS_NONE));
+    CU_ASSERT_PTR_NOT_NULL(dm_find_bus(&m->ctx, "isa.0", DEV_BUS_NONE));
+    isa_machine_free(m);
+}
+
 static void test_machine_state(void)
 {
     struct isa_machine *m1 = isa_machine_new(), *m2 = isa_machine_new();
@@ -507,10 +573,12 @@ int main(void)
     CU_pSuite s = CU_add_suite("device", NULL, NULL);
     CU_add_test(s, "defaults_and_props", test_defaults_and_props);
     CU_add_test(s, "prop_errors", test_prop_errors);
+    CU_add_test(s, "mac_and_size", test_mac_and_size);
     CU_add_test(s, "io_irq_reset", test_io_irq_reset);
     CU_add_test(s, "chardev_prop_and_qtree", test_chardev_prop_and_qtree);
     CU_add_test(s, "no_bus", test_no_bus);
     CU_add_test(s, "machine_state", test_machine_state);
+    CU_add_test(s, "bus_owner_freed", test_bus_owner_freed);
     CU_pSuite i = CU_add_suite("irq", NULL, NULL);
     CU_add_test(i, "lines_and_fanout", test_irq);
     CU_pSuite d = CU_add_suite("dma", NULL, NULL);
