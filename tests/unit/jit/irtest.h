@@ -33,7 +33,7 @@ typedef void (*ir_builder)(jit_ctx *c, void *arg);
 static ir_builder ir_build;
 static void *ir_build_arg;
 
-static int ir_translate(jit_ctx *c, jit_cpu *cpu, uint64_t pc, uint32_t flags)
+static inline int ir_translate(jit_ctx *c, jit_cpu *cpu, uint64_t pc, uint32_t flags)
 {
     jit_insn_start(c, pc);
     ir_build(c, ir_build_arg);
@@ -58,7 +58,7 @@ static const jit_frontend ir_frontend = {
  * from the cache. */
 static uint64_t ir_next_pc = 0x100000;
 
-static jit_exit_reason ir_run(jit_engine *e, uint8_t *mem, ir_builder build, void *arg,
+static inline jit_exit_reason ir_run(jit_engine *e, uint8_t *mem, ir_builder build, void *arg,
                               const ir_cpu *in, ir_cpu *out)
 {
     ir_build = build;
@@ -83,7 +83,7 @@ typedef struct ir_rng {
     uint64_t state;
 } ir_rng;
 
-static uint64_t ir_rand(ir_rng *r)
+static inline uint64_t ir_rand(ir_rng *r)
 {
     if (r->data && r->pos + 8 <= r->size) {
         uint64_t v;
@@ -99,9 +99,9 @@ static uint64_t ir_rand(ir_rng *r)
     return r->state * 0x2545F4914F6CDD1Dull;
 }
 
-static unsigned ir_pick(ir_rng *r, unsigned n) { return (unsigned)(ir_rand(r) % n); }
+static inline unsigned ir_pick(ir_rng *r, unsigned n) { return (unsigned)(ir_rand(r) % n); }
 
-static uint64_t ir_interesting(ir_rng *r)
+static inline uint64_t ir_interesting(ir_rng *r)
 {
     static const uint64_t v[] = {
         0, 1, 2, 3, 7, 31, 32, 33, 63, 64, 65, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000,
@@ -125,7 +125,7 @@ typedef struct ir_gen {
  * then arithmetic, compares, guest and host memory, forward branches, and an
  * exit.  g15 holds IR_DATA and is never written, so guest addresses stay in
  * the data window. */
-static void ir_random_block(jit_ctx *c, void *arg)
+static inline void ir_random_block(jit_ctx *c, void *arg)
 {
     ir_gen *gen = arg;
     ir_rng rcopy = *gen->rng;       /* a retranslation (after a flush) must */
@@ -230,7 +230,7 @@ static void ir_random_block(jit_ctx *c, void *arg)
 #undef DST32
 }
 
-static void ir_random_state(ir_rng *r, ir_cpu *s, uint8_t *mem)
+static inline void ir_random_state(ir_rng *r, ir_cpu *s, uint8_t *mem)
 {
     memset(s, 0, sizeof(*s));
     for (unsigned i = 0; i < 15; i++)
@@ -248,7 +248,7 @@ static void ir_random_state(ir_rng *r, ir_cpu *s, uint8_t *mem)
 
 /* compare architectural results; returns the index of the first difference
  * (0..15 g, 16..23 w, 24..27 scratch, 28 memory, 29 exit) or -1 */
-static int ir_compare(const ir_cpu *a, const ir_cpu *b, const uint8_t *ma, const uint8_t *mb)
+static inline int ir_compare(const ir_cpu *a, const ir_cpu *b, const uint8_t *ma, const uint8_t *mb)
 {
     for (unsigned i = 0; i < 16; i++)
         if (a->g[i] != b->g[i])
