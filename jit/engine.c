@@ -276,6 +276,7 @@ void jit_engine_free(jit_engine *e)
     free(e->tbs);
     free(e->spare_ops);
     free(e->spare_temps);
+    free(e->opt_buf);
     free(e->page_key);
     free(e->page_count);
     pthread_mutex_unlock(&e->lock);

@@ -201,6 +201,8 @@ struct jit_engine {
     unsigned spare_ops_cap;
     jit_tinfo *spare_temps;
     unsigned spare_temps_cap;
+    uint8_t *opt_buf;               /* optimizer tables */
+    size_t opt_buf_size;
 };
 
 /* Values returned by generated code (native) / the interpreter's block run. */

@@ -156,22 +156,21 @@ static bool simplify(jit_ctx *c, jit_op *op)
 
 static void fold_pass(jit_ctx *c)
 {
-    /* one thread-local buffer for the tables: a calloc per table per block
-     * showed up as a tenth of start-up time */
-    static __thread uint8_t *buf;
-    static __thread size_t buf_size;
+    /* one buffer per engine for the tables (translation runs under e->lock): a
+     * calloc per table per block showed up as a tenth of start-up time */
+    jit_engine *e = c->engine;
     know k;
     k.n = c->ntemps;
     size_t need = (size_t)k.n * (sizeof(*k.ver) + 1 + sizeof(*k.cval) + sizeof(*k.copy) +
                                  sizeof(*k.copy_ver));
-    if (need > buf_size) {
-        uint8_t *nb = realloc(buf, need);
+    if (need > e->opt_buf_size) {
+        uint8_t *nb = realloc(e->opt_buf, need);
         if (!nb)
             return;
-        buf = nb;
-        buf_size = need;
+        e->opt_buf = nb;
+        e->opt_buf_size = need;
     }
-    k.cval = (uint64_t *)buf;
+    k.cval = (uint64_t *)e->opt_buf;
     k.ver = (uint32_t *)(k.cval + k.n);
     k.copy = (jit_temp *)(k.ver + k.n);
     k.copy_ver = (uint32_t *)(k.copy + k.n);
