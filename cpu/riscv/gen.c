@@ -83,6 +83,8 @@ static bool excluded(unsigned op, unsigned fmt, const riscv_gen_options *o)
         return true;
     if (o->no_atomics && (fmt == FMT_AMO || fmt == FMT_LR))
         return true;
+    if (o->qemu_compat && op == RV_CTZW)
+        return true;
     return false;
 }
 
