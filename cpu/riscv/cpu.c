@@ -150,7 +150,7 @@ riscv_cpu *riscv_cpu_clone(const riscv_cpu *src)
     memcpy(cpu->x, src->x, sizeof(cpu->x));
     memcpy(cpu->f, src->f, sizeof(cpu->f));
     cpu->fflags = src->fflags;
-    cpu->frm = src->frm;
+    riscv_set_frm(cpu, src->frm);
     cpu->priv = src->priv;
     cpu->jit.pc = src->jit.pc;
     cpu->jit.flags = src->jit.flags;
@@ -208,7 +208,7 @@ uint32_t riscv_cpu_get_fcsr(const riscv_cpu *cpu)
 void riscv_cpu_set_fcsr(riscv_cpu *cpu, uint32_t fcsr)
 {
     cpu->fflags = fcsr & 31;
-    cpu->frm = (fcsr >> 5) & 7;
+    riscv_set_frm(cpu, fcsr >> 5);
 }
 
 void riscv_cpu_clear_reservation(riscv_cpu *cpu)
@@ -245,8 +245,10 @@ int riscv_cpu_run(riscv_cpu *cpu, riscv_exit *ex)
     memset(ex, 0, sizeof(*ex));
     riscv_cpu *saved = current_cpu;
     current_cpu = cpu;
+    riscv_fp_enter();
     for (;;) {
         jit_exit_reason r = jit_exec(&cpu->jit);
+        riscv_fp_sync(cpu);
         uint64_t arg = cpu->jit.exit_arg;
         ex->pc = cpu->jit.pc;
         switch (r) {
