@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(offsetof(riscv_cpu, jit) == 0, "the jit_cpu header must come first");
+
 /* ---- front-end descriptor ---- */
 
 #define GX(n, name) { name, JIT_I64, offsetof(riscv_cpu, x) + 8 * (n) }
@@ -65,6 +67,13 @@ int riscv_backend_parse(const char *name, enum riscv_backend *out)
     return 0;
 }
 
+/* jit_options.code_read: the CPU state begins with its jit_cpu header */
+static int code_read_hook(jit_cpu *jc, uint64_t addr, void *buf, size_t len)
+{
+    riscv_cpu *cpu = (riscv_cpu *)jc;
+    return cpu->engine->opts.code_read(cpu, addr, buf, len);
+}
+
 riscv_engine *riscv_engine_new(const riscv_engine_options *opts, int *err)
 {
     int dummy;
@@ -84,6 +93,8 @@ riscv_engine *riscv_engine_new(const riscv_engine_options *opts, int *err)
     default: jo.backend = jit_default_backend(); break;
     }
     jo.mem_mode = JIT_MEM_USER;
+    if (e->opts.code_read)
+        jo.code_read = code_read_hook;
     jo.code_size = e->opts.code_cache_size;
     jo.log_file = e->opts.log_file;
     if (e->opts.log_items && *e->opts.log_items) {

@@ -47,6 +47,12 @@ typedef struct riscv_engine_options {
     const char *log_items;
     FILE *log_file;
     size_t code_cache_size;     /* bytes for translated code, 0 = default */
+    /* Fetch guest code for translation: copy len bytes at guest address addr to
+     * buf and return 0, or return -EFAULT if they are not mapped executable (the
+     * CPU then exits with RISCV_EXIT_FAULT, access EXEC, at that address).  May be
+     * called from any thread running a CPU.  NULL: copy from guest_base + addr
+     * without a check (only for callers that know every fetch is mapped). */
+    int (*code_read)(riscv_cpu *cpu, uint64_t addr, void *buf, size_t len);
 } riscv_engine_options;
 
 /* Parse a backend name ("native", "interp", "default"); -EINVAL if unknown. */

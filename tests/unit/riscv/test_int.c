@@ -318,6 +318,29 @@ static void body_exits(tenv *t)
     CU_ASSERT_EQUAL(t->ex.reason, RISCV_EXIT_EBREAK);
     EQ(t, A0, 5);
 
+    /* fetching from a non-executable address: a fault on the fetch */
+    t->pc = CODE;
+    e32(t, LUI(A0, EXEC_LIMIT >> 12));
+    e32(t, JALR(RA, A0, 0));
+    ex = run_raw(t);
+    CU_ASSERT_EQUAL(ex->reason, RISCV_EXIT_FAULT);
+    CU_ASSERT_EQUAL(ex->pc, EXEC_LIMIT);
+    CU_ASSERT_EQUAL(ex->addr, EXEC_LIMIT);
+    CU_ASSERT_EQUAL(ex->access, RISCV_ACCESS_EXEC);
+    EQ(t, RA, CODE + 8);
+
+    /* a 32-bit instruction whose second half is not executable */
+    t->pc = CODE;
+    e32(t, LUI(A0, EXEC_LIMIT >> 12));
+    e32(t, JALR(ZERO, A0, -2));
+    t->pc = EXEC_LIMIT - 2;
+    e16(t, 0x0513);                     /* low half of addi a0,... */
+    ex = run_raw(t);
+    CU_ASSERT_EQUAL(ex->reason, RISCV_EXIT_FAULT);
+    CU_ASSERT_EQUAL(ex->pc, EXEC_LIMIT - 2);
+    CU_ASSERT_EQUAL(ex->addr, EXEC_LIMIT);
+    CU_ASSERT_EQUAL(ex->access, RISCV_ACCESS_EXEC);
+
     /* an interrupt request made before running stops at once */
     riscv_cpu_interrupt(t->cpu);
     riscv_cpu_set_pc(t->cpu, CODE + 4);
