@@ -294,6 +294,9 @@ int riscv_cpu_run(riscv_cpu *cpu, riscv_exit *ex)
             case CAUSE_FENCE_I:
                 ex->reason = RISCV_EXIT_FENCE_I;
                 fill_from_arg(ex, arg);
+                /* Zifencei: later fetches of this hart see its earlier stores */
+                if (!cpu->engine->opts.smc_detected_by_caller)
+                    jit_flush(cpu->engine->jit);
                 break;
             default:
                 ex->reason = RISCV_EXIT_ILLEGAL;
