@@ -1,0 +1,2 @@
+/* chardev: see dm/chardev.h. */
+#include "dm/chardev.h"

@@ -1,0 +1,2 @@
+/* clock: see dm/clock.h. */
+#include "dm/clock.h"

@@ -1,0 +1,2 @@
+/* device: see dm/device.h. */
+#include "dm/device.h"

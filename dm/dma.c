@@ -1,0 +1,2 @@
+/* dma: see dm/dma.h. */
+#include "dm/dma.h"

@@ -1,0 +1,2 @@
+/* irq: see dm/irq.h. */
+#include "dm/irq.h"

@@ -1,0 +1,2 @@
+/* mainloop: see dm/mainloop.h. */
+#include "dm/mainloop.h"

@@ -1,0 +1,2 @@
+/* memory: see dm/memory.h. */
+#include "dm/memory.h"

@@ -1,0 +1,2 @@
+/* opts: see dm/opts.h. */
+#include "dm/opts.h"

@@ -1,0 +1,2 @@
+/* pci: see dm/pci.h. */
+#include "dm/pci.h"

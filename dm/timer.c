@@ -1,0 +1,2 @@
+/* timer: see dm/timer.h. */
+#include "dm/timer.h"

@@ -1,0 +1,2 @@
+/* vmstate: see dm/vmstate.h. */
+#include "dm/vmstate.h"
