@@ -1,9 +1,9 @@
 /* Clocks.  Devices read guest time only from the virtual clock (ctx->clock_virt).
  *
- *  CLOCK_REALTIME: host monotonic time.
- *  CLOCK_VIRTUAL:  host monotonic time minus the time spent paused: it stops
+ *  DM_CLOCK_REALTIME: host monotonic time.
+ *  DM_CLOCK_VIRTUAL:  host monotonic time minus the time spent paused: it stops
  *                  while the VM is stopped (clock_pause/clock_resume).
- *  CLOCK_TEST:     deterministic virtual time that moves only with clock_step()
+ *  DM_CLOCK_TEST:     deterministic virtual time that moves only with clock_step()
  *                  / clock_set_ns(); used by the test executor and for
  *                  reproducible runs.
  *
@@ -17,9 +17,9 @@
 #include <stdint.h>
 
 enum dm_clock_type {
-    CLOCK_REALTIME,
-    CLOCK_VIRTUAL,
-    CLOCK_TEST,
+    DM_CLOCK_REALTIME,
+    DM_CLOCK_VIRTUAL,
+    DM_CLOCK_TEST,
 };
 
 #define DM_NS_PER_SEC 1000000000LL

@@ -4,7 +4,8 @@
  * allocation of type->instance_size whose first member is `struct device` (or a
  * struct that starts with it, such as `struct pci_device`).  Lifecycle:
  * device_new() -> properties set (defaults first, then device_set_prop) ->
- * device_realize() -> device_reset() at machine reset -> device_free().
+ * device_realize() (which also resets the device to its power-on state) ->
+ * device_reset() at every machine reset -> device_free().
  *
  * Types live in an explicit registry that the program fills in a fixed order
  * (no constructor tricks).  No device keeps static mutable state: all state is in
@@ -120,6 +121,8 @@ struct dev_bus {
     struct dev_bus *next;       /* private: ctx bus list */
 };
 
+/* The first bus initialised in a ctx becomes ctx->root_bus (the machine's
+ * "main-system-bus"); later ones are chained after it. */
 void dev_bus_init(struct dev_bus *bus, struct dm_ctx *ctx, const char *name,
                   enum dev_bus_kind kind, struct device *owner);
 /* IRQ n of an ISA bus, or NULL if out of range / not wired. */
@@ -183,7 +186,9 @@ void device_type_print_props(const struct device_type *type, FILE *f);
 
 /* Create and realize a device from "NAME,prop=val,...,id=ID,bus=BUS".  Looks the
  * type up in ctx->types, picks the bus (bus= or the first of the type's kind).
- * On error nothing is left behind and err names the property at fault. */
+ * On error nothing is left behind and err names the property at fault.
+ * "help" lists the types and "NAME,help" the properties on stdout; both return
+ * 1 and create nothing. */
 int device_create_from_opts(struct dm_ctx *ctx, const char *opts, struct device **out,
                             struct dm_err *err);
 

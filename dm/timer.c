@@ -1,2 +1,2 @@
-/* timer: see dm/timer.h. */
+/* Timers live in dm/clock.c beside the clock that orders them. */
 #include "dm/timer.h"
