@@ -195,6 +195,67 @@ int x86_mptable_build(uint8_t *buf, size_t len, uint32_t addr, int cpus)
     return 0;
 }
 
+/* boot.rst, "DETAILS OF HEADER FIELDS": what makes a file a bzImage we can load. */
+static int check_header(const char *path, const uint8_t *k, size_t ksize, char *err,
+                        size_t errlen)
+{
+    if (ksize < 0x264 || get16(k + HDR_BOOT_FLAG) != 0xaa55
+        || memcmp(k + HDR_HEADER, "HdrS", 4) != 0)
+        return fail(err, errlen, "kernel '%s': not a Linux x86 bzImage (no boot sector "
+                    "signature or no \"HdrS\" setup header)", path);
+    uint16_t version = get16(k + HDR_VERSION);
+    if (version < 0x206)
+        return fail(err, errlen, "kernel '%s': boot protocol %u.%02u is too old (2.06 "
+                     "or newer needed)", path, version >> 8, version & 0xff);
+    if (!(k[HDR_LOADFLAGS] & LOADED_HIGH))
+        return fail(err, errlen, "kernel '%s': a zImage (not loaded high); only bzImage "
+                    "kernels are supported", path);
+    return 0;
+}
+
+int x86_linux_check(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fail(err, errlen, "kernel '%s': %s", path, strerror(errno));
+    uint8_t hdr[0x264];
+    size_t n = fread(hdr, 1, sizeof(hdr), f);
+    fclose(f);
+    return check_header(path, hdr, n, err, errlen);
+}
+
+/* The machine's map with [X86_BOOT_LOW_RAM_END, 1 MiB) reserved: the MP table
+ * page and the legacy hole.  Returns the number of entries. */
+static int boot_e820(const X86LinuxBootConfig *cfg, X86E820Entry *map, int max)
+{
+    if (!cfg->e820)
+        return x86_e820_map(cfg->ram_below_4g, cfg->ram_above_4g, map, max);
+    const uint64_t lo = X86_BOOT_LOW_RAM_END, hi = 0x100000;
+    int n = 0;
+    for (int i = 0; i < cfg->e820_count && n + 3 <= max; i++) {
+        X86E820Entry e = cfg->e820[i];
+        uint64_t end = e.addr + e.size;
+        if (end <= lo || e.addr >= hi) {
+            map[n++] = e;
+            continue;
+        }
+        if (e.addr < lo)
+            map[n++] = (X86E820Entry){ e.addr, lo - e.addr, e.type };
+        if (end > hi)
+            map[n++] = (X86E820Entry){ hi, end - hi, e.type };
+    }
+    if (n < max)
+        map[n++] = (X86E820Entry){ lo, hi - lo, X86_E820_RESERVED };
+    /* keep it sorted by address (insertion sort: a handful of entries) */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && map[j - 1].addr > map[j].addr; j--) {
+            X86E820Entry t = map[j];
+            map[j] = map[j - 1];
+            map[j - 1] = t;
+        }
+    return n;
+}
+
 /* GDT for the 32-bit entry: __BOOT_CS = 0x10 and __BOOT_DS = 0x18, flat 4 GiB. */
 static const uint64_t boot_gdt[4] = {
     0, 0,
@@ -222,24 +283,9 @@ int x86_linux_load(const X86LinuxBootConfig *cfg, X86BootEntry *entry,
         return -1;
     int ret = -1;
 
-    /* boot.rst, "LOADING THE REST OF THE KERNEL" and the header checks. */
-    if (ksize < 0x264 || get16(k + HDR_BOOT_FLAG) != 0xaa55
-        || memcmp(k + HDR_HEADER, "HdrS", 4) != 0) {
-        fail(err, errlen, "kernel '%s': not a Linux x86 bzImage (no boot sector "
-             "signature or no \"HdrS\" setup header)", cfg->kernel_path);
+    if (check_header(cfg->kernel_path, k, ksize, err, errlen) < 0)
         goto out;
-    }
     uint16_t version = get16(k + HDR_VERSION);
-    if (version < 0x206) {
-        fail(err, errlen, "kernel '%s': boot protocol %u.%02u is too old (2.06 or "
-             "newer needed)", cfg->kernel_path, version >> 8, version & 0xff);
-        goto out;
-    }
-    if (!(k[HDR_LOADFLAGS] & LOADED_HIGH)) {
-        fail(err, errlen, "kernel '%s': a zImage (not loaded high); only bzImage "
-             "kernels are supported", cfg->kernel_path);
-        goto out;
-    }
     unsigned setup_sects = k[HDR_SETUP_SECTS] ? k[HDR_SETUP_SECTS] : 4;
     size_t setup_size = (setup_sects + 1) * 512;
     if (setup_size >= ksize) {
@@ -282,7 +328,7 @@ int x86_linux_load(const X86LinuxBootConfig *cfg, X86BootEntry *entry,
     put32(bp + HDR_CMD_LINE_PTR, X86_BOOT_CMDLINE_ADDR);
 
     X86E820Entry map[BP_E820_MAX];
-    int n = x86_e820_map(cfg->ram_below_4g, cfg->ram_above_4g, map, BP_E820_MAX);
+    int n = boot_e820(cfg, map, BP_E820_MAX);
     bp[BP_E820_ENTRIES] = n;
     for (int i = 0; i < n; i++) {
         uint8_t *e = bp + BP_E820_TABLE + i * 20;

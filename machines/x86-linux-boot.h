@@ -45,6 +45,10 @@ typedef struct X86LinuxBootConfig {
     uint64_t ram_below_4g;       /* bytes of RAM from 0 */
     uint64_t ram_above_4g;       /* bytes of RAM from 4 GiB */
     int cpus;                    /* CPUs described in the MP table (1..254) */
+    /* The machine's memory map; NULL: x86_e820_map() of the sizes above.  The
+     * loader reserves its MP table page out of it. */
+    const X86E820Entry *e820;
+    int e820_count;
     X86BootWriteFn *write;
     void *opaque;
 } X86LinuxBootConfig;
@@ -76,6 +80,10 @@ typedef struct X86BootEntry {
  * naming the file and the problem in err. */
 int x86_linux_load(const X86LinuxBootConfig *cfg, X86BootEntry *entry,
                    char *err, size_t errlen);
+
+/* Checks that path is a bzImage this loader can boot, without loading it.
+ * Returns 0, or -1 with one line naming the file and the problem in err. */
+int x86_linux_check(const char *path, char *err, size_t errlen);
 
 /* The e820 map of a PC with this much RAM (the one the loader passes to Linux):
  * low RAM below 0x9fc00, the reserved EBDA/VGA/BIOS hole, RAM from 1 MiB to

@@ -172,6 +172,48 @@ static void test_mptable(void)
     CU_ASSERT_EQUAL(irq0_pin, 2);
 }
 
+/* With the machine's own map, the loader keeps it and reserves its MP page. */
+static void test_machine_e820(void)
+{
+    X86LinuxBootConfig cfg = config(128);
+    const X86E820Entry pc[] = {
+        { 0, 0xa0000, X86_E820_RAM },
+        { 0x100000, (128u << 20) - 0x100000, X86_E820_RAM },
+        { 0xfffc0000, 0x40000, X86_E820_RESERVED },
+    };
+    cfg.e820 = pc;
+    cfg.e820_count = 3;
+    X86BootEntry e;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(x86_linux_load(&cfg, &e, err, sizeof(err)), 0);
+    const uint8_t *bp = ram + e.esi;
+    int n = bp[0x1e8];
+    CU_ASSERT_EQUAL(n, 4);
+    uint64_t prev_end = 0;
+    int reserved_mp = 0;
+    for (int i = 0; i < n; i++) {
+        const uint8_t *d = bp + 0x2d0 + 20 * i;
+        uint64_t a = rd64(d), end = a + rd64(d + 8);
+        CU_ASSERT(a >= prev_end);
+        prev_end = end;
+        if (rd32(d + 16) == X86_E820_RAM)
+            CU_ASSERT(end <= X86_BOOT_MPTABLE_ADDR || a >= 0x100000);
+        if (rd32(d + 16) == X86_E820_RESERVED && a <= X86_BOOT_MPTABLE_ADDR && end >= 0xa0000)
+            reserved_mp = 1;
+    }
+    CU_ASSERT(reserved_mp);
+}
+
+static void test_check(void)
+{
+    char err[256];
+    CU_ASSERT_EQUAL(x86_linux_check(kernel_path, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(x86_linux_check(initrd_path, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a Linux x86 bzImage"));
+    CU_ASSERT_EQUAL(x86_linux_check("/nonexistent", err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "No such file"));
+}
+
 static void test_errors(void)
 {
     X86LinuxBootConfig cfg = config(128);
@@ -210,6 +252,8 @@ int main(int argc, char **argv)
     CU_add_test(s, "zero_page", test_zero_page);
     CU_add_test(s, "mptable", test_mptable);
     CU_add_test(s, "errors", test_errors);
+    CU_add_test(s, "machine_e820", test_machine_e820);
+    CU_add_test(s, "check", test_check);
     int r = cunit_run_all();
     free(ram);
     return r;
