@@ -593,8 +593,10 @@ static void print_bus(struct dev_bus *bus, FILE *f, int indent)
 
 void dm_print_qtree(struct dm_ctx *ctx, FILE *f)
 {
-    if (ctx->root_bus)
-        print_bus(ctx->root_bus, f, 0);
+    /* the root bus, then buses no device owns */
+    for (struct dev_bus *b = ctx->root_bus; b; b = b->next)
+        if (!b->owner)
+            print_bus(b, f, 0);
     /* Devices without a bus (machine internals) */
     for (struct device *d = ctx->devices; d; d = d->ctx_next)
         if (!d->bus)

@@ -5,6 +5,9 @@
  * pci_device_setup() with its const identity, then registers BARs and
  * capabilities.  The core owns the header: command/status, BARs, ROM BAR,
  * interrupt line/pin, capability list; the device may hook config reads/writes.
+ * Device-specific registers: realize sets their initial value in config[] and
+ * the guest-writable bits in wmask[] (and w1cmask[]); reset restores every
+ * writable byte to its value at the end of realize.
  *
  * Host bridges forward configuration cycles with pci_config_read/write and tell
  * the bus how INTx pins route (pci_bus_set_irq_routing).  Specs: PCI Local Bus
@@ -132,6 +135,10 @@ struct pci_device {
     uint8_t msi_vectors;
     uint32_t msi_pending;       /* vectors pending while masked */
     uint8_t next_cap_offset;    /* private: allocation cursor for capabilities */
+    bool intx_asserted;         /* private: what the bus currently sees */
+    int intx_irq;               /* private: bus IRQ index while asserted */
+    uint8_t *config_init;       /* private: config after realize, for reset */
+    uint8_t *config_ext;        /* private: config + 256 for express devices */
 };
 
 /* Properties every PCI device accepts (addr=, multifunction=); the PCI bus
