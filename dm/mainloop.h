@@ -8,6 +8,7 @@
 #ifndef DM_MAINLOOP_H
 #define DM_MAINLOOP_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -47,8 +48,8 @@ void bh_free(struct dm_bh *bh);
 void main_loop_wakeup(struct main_loop *loop);
 
 /* One iteration: poll at most timeout_ns (-1: until something happens, 0: no
- * wait), then dispatch.  Call with the device lock held; it is dropped while
- * polling.  Returns the number of callbacks run. */
+ * wait), then dispatch.  Normally called with the device lock held; it is
+ * dropped while polling.  Returns the number of callbacks run. */
 int main_loop_iterate(struct main_loop *loop, int64_t timeout_ns);
 /* Iterate until main_loop_quit (any thread). */
 void main_loop_run(struct main_loop *loop);

@@ -57,7 +57,7 @@ struct pc_machine {
     struct dev_registry *own_types;
 
     /* memory */
-    struct mem_region io_root, mem_root, pci_mem;
+    struct mem_region io_root, mem_root, pci_mem, pci_unassigned;
     struct ram_block *ram, *bios_block;
     uint64_t below_4g, above_4g, bios_size;
     struct mem_region ram_lo, ram_hi, bios, isa_bios;
@@ -275,6 +275,8 @@ static const struct mem_region_ops pam_wo_ops = {
 static void pc_memory_update(void *opaque)
 {
     struct pc_machine *pc = opaque;
+    if (!pc->i440fx)
+        return;     /* the host bridge's first reset, inside its realize */
     mem_transaction_begin();
     for (unsigned i = 0; i < I440FX_PAM_SEGMENTS; i++) {
         struct pc_pam_seg *p = &pc->pam[i];
@@ -287,6 +289,23 @@ static void pc_memory_update(void *opaque)
     mem_region_set_enabled(&pc->smram, i440fx_smram_open(pc->i440fx));
     mem_transaction_commit();
 }
+
+static uint64_t master_abort_read(void *opaque, uint64_t addr, unsigned size)
+{
+    return ones(size);
+}
+
+static void master_abort_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
+{
+}
+
+static const struct mem_region_ops master_abort_ops = {
+    .read = master_abort_read,
+    .write = master_abort_write,
+    .endian = DM_ENDIAN_LITTLE,
+    .valid = { .min = 1, .max = 8, .unaligned = true },
+    .impl = { .min = 1, .max = 8, .unaligned = true },
+};
 
 /* ---- memory map ------------------------------------------------------------------ */
 
@@ -357,6 +376,12 @@ static int pc_memory_init(struct pc_machine *pc, struct dm_err *err)
      * (the PCI hole, the VGA window, unshadowed PAM segments) goes to PCI. */
     mem_region_init_container(&pc->pci_mem, "pci-memory", PC_4G);
     mem_region_add_subregion(&pc->mem_root, 0, &pc->pci_mem, -1);
+    /* A PCI cycle nobody claims ends in a master abort: reads all-ones, writes
+     * dropped.  As a background of PCI memory this is what the VGA window and
+     * PAM "PCI" segments show where no device answers (rather than the RAM
+     * underneath). */
+    mem_region_init_io(&pc->pci_unassigned, "pci-master-abort", &master_abort_ops, pc, PC_4G);
+    mem_region_add_subregion(&pc->pci_mem, 0, &pc->pci_unassigned, -1000);
 
     mem_region_init_ram(&pc->ram_lo, "ram-below-4g", pc->ram, 0, pc->below_4g);
     mem_region_add_subregion(&pc->mem_root, 0, &pc->ram_lo, 0);

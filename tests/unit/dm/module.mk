@@ -1,5 +1,5 @@
 # Unit tests of the device-model core.
-DM_UNIT_TESTS := memory vmstate pci
+DM_UNIT_TESTS := memory vmstate pci clock
 
 define dm_unit_test
 $$(eval $$(call program,tests/unit/dm/test-$(1),tests/unit/dm/test-$(1).c,dm testlib,-lcunit))
