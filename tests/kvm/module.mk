@@ -1,0 +1,15 @@
+# KVM executor tests: guest programs assembled with nasm, run on the pc machine
+# under cpu/kvm with a probe device (tests/kvm/kvm-test.c).  The same programs are
+# checked on Debian's qemu (TCG) so that a KVM failure points at Vireo.
+KVM_GUESTS := real16 prot32 long64 pit smp spin exit
+KVM_GUEST_BINS := $(patsubst %,$(BUILD)/tests/kvm/%.bin,$(KVM_GUESTS))
+
+$(BUILD)/tests/kvm/%.bin: tests/kvm/guest/%.asm tests/kvm/guest/common.inc
+	@mkdir -p $(@D)
+	nasm -f bin -w+error -I tests/kvm/guest/ -o $@ $<
+
+EXTRA_ALL += $(KVM_GUEST_BINS)
+
+$(eval $(call program,tests/kvm/kvm-test,tests/kvm/kvm-test.c,machines devices dm kvm))
+$(eval $(call test,kvm,$(BUILD)/tests/kvm/kvm-test $(KVM_GUEST_BINS),$(BUILD)/tests/kvm/kvm-test $(BUILD)/tests/kvm))
+$(eval $(call test,kvm-guests-on-qemu,$(KVM_GUEST_BINS),tests/kvm/guests-on-qemu.sh $(BUILD)/tests/kvm))
