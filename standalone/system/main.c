@@ -328,6 +328,21 @@ static int check_inputs(const struct sys_options *o)
         snprintf(msg, sizeof(msg), "bios '%s': %s", o->bios, strerror(errno));
         return fail("%s", msg);
     }
+    /* -device names: the properties are checked when the machine is built */
+    struct dev_registry *types = dev_registry_new();
+    pc_register_device_types(types);
+    for (unsigned i = 0; i < o->n_devices; i++) {
+        size_t len = strcspn(o->devices[i], ",");
+        snprintf(msg, sizeof(msg), "%.*s", (int)len, o->devices[i]);
+        if (!dev_registry_find(types, msg)) {
+            dev_registry_free(types);
+            char line[400];
+            snprintf(line, sizeof(line), "-device '%s': no such device ('-device help' "
+                     "lists them)", msg);
+            return fail("%s", line);
+        }
+    }
+    dev_registry_free(types);
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     uint64_t host = pages > 0 && page > 0 ? (uint64_t)pages * page : 0;
     if (host && o->ram_size > host) {

@@ -1,10 +1,6 @@
 # vireo-system-x86_64 / vireo-system-i386: the full-system emulator (see docs/manual.md).
-# The Linux boot-protocol loader lives in machines/ but is listed here: it is this
-# program's part of the pc machine and has no dependency on the rest of machines/.
-$(eval $(call library,x86boot,machines/x86-linux-boot.c))
-
 SYSTEM_SRCS := standalone/system/main.c standalone/system/options.c
-$(eval $(call program,vireo-system-x86_64,$(SYSTEM_SRCS),pc devices dm kvm x86boot))
+$(eval $(call program,vireo-system-x86_64,$(SYSTEM_SRCS),machines devices dm kvm))
 
 # vireo-system-i386 is the same program (the name Xen's toolstack starts).
 $(BUILD)/vireo-system-i386: $(BUILD)/vireo-system-x86_64

@@ -62,7 +62,7 @@ static int parse_smp(const char *s, unsigned *cpus, struct dm_err *err)
         dm_err_set(err, "-smp '%s': %s", s, e.msg);
         r = -1;
     } else {
-        if (n == 0)
+        if (n == 0 && !opts_has(&o, "cpus"))
             n = sockets * cores * threads;
         if (n < 1 || n > 255 || (maxcpus && maxcpus < n)) {
             dm_err_set(err, "-smp '%s': the number of CPUs must be 1 to 255", s);
@@ -207,7 +207,7 @@ int sys_options_parse(struct sys_options *o, int argc, char **argv, struct dm_er
         } else if (!strcmp(opt, "serial")) {
             struct dm_err e;
             if (strncmp(val, "chardev:", 8) && chardev_shorthand_check(val, &e) < 0) {
-                dm_err_set(err, "-serial '%s': %s", val, e.msg);
+                dm_err_set(err, "-serial: %s", e.msg);
                 return -1;
             }
             if (add(o->serial, &o->n_serial, val, "-serial", err) < 0)
