@@ -1,4 +1,4 @@
 # Boot tests: the Linux boot-protocol loader on Debian's kernel (make check); SeaBIOS
 # POST and a Linux boot under KVM (make check-long).
-$(eval $(call program,tests/boot/linux-loader,tests/boot/linux-loader.c,x86boot testlib,-lcunit))
+$(eval $(call program,tests/boot/linux-loader,tests/boot/linux-loader.c,machines testlib,-lcunit))
 $(eval $(call test,linux-loader,$(BUILD)/tests/boot/linux-loader,tests/boot/linux-loader.sh $(BUILD)/tests/boot/linux-loader))
