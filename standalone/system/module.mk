@@ -16,3 +16,6 @@ run-guest: deps $(BUILD)/vireo-system-x86_64 $(BUILD)/vireo-system-i386
 	exec $(BUILD)/vireo-system-x86_64 -m 512 -nographic \
 	    -kernel $$guest/vmlinuz -initrd $$guest/initrd.gz \
 	    -append "console=ttyS0 earlyprintk=serial,ttyS0 panic=-1 quiet"
+
+# make bench: start-up cost against Debian's qemu (tests/bench/startup.py).
+$(eval $(call bench,startup,$(BUILD)/vireo-system-x86_64 $(BUILD)/tests/kvm/exit.bin,tests/bench/startup.py $(BUILD)))
