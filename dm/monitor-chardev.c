@@ -25,14 +25,23 @@ static void chr_event(void *opaque, enum chardev_event ev)
     struct monitor *m = opaque;
     switch (ev) {
     case CHARDEV_OPENED:
-        monitor_start(m);
+        /* On a shared terminal (mux) the monitor speaks only once it has the
+         * focus (Ctrl-A c); elsewhere as soon as the peer is there. */
+        if (!chardev_is_mux(m->fe.chr)) {
+            monitor_start(m);
+            m->started = true;
+        }
         break;
     case CHARDEV_MUX_IN:
-        /* on a shared terminal, show the prompt again when the focus comes back */
-        if (m->kind == MONITOR_HMP)
-            monitor_puts(m, "(vireo) ", 8);
+        if (!m->started) {
+            monitor_start(m);
+            m->started = true;
+        } else if (m->kind == MONITOR_HMP) {
+            monitor_puts(m, "\r\n(vireo) ", 10);
+        }
         break;
     case CHARDEV_CLOSED:
+        m->started = false;
         m->negotiated = false;
         json_splitter_reset(&m->splitter);
         m->line_len = 0;
@@ -61,9 +70,8 @@ int monitor_attach_chardev(struct monitor_hub *hub, enum monitor_kind kind,
         monitor_free(m);
         return r;
     }
-    /* A backend that is open from the start (stdio, file) gets the greeting now;
-     * a socket server gets it when a client connects (CHARDEV_OPENED). */
-    if (chardev_is_connected(chr))
-        monitor_start(m);
+    /* The greeting or banner goes out on CHARDEV_OPENED: at once for a backend
+     * that is open from the start (stdio, file), when a client connects for a
+     * socket server. */
     return 0;
 }

@@ -89,6 +89,7 @@ struct monitor {
     struct monitor *next;
     struct chardev_fe fe;               /* when attached to a chardev */
     void (*cleanup)(struct monitor *m); /* transport's part of monitor_free */
+    bool started;                       /* greeting or banner sent */
     /* HMP: the line being typed */
     char line[HMP_LINE_MAX];
     size_t line_len;

@@ -98,9 +98,17 @@ static void on_gsi(void *opaque, int gsi, int level)
  * wait for all of them to leave the guest. */
 static void pause_cpus(struct sys_vm *vm)
 {
+    if (!vm->kvm)
+        return;
     dm_unlock();
     kvm_vm_pause(vm->kvm);
     dm_lock();
+}
+
+static void resume_cpus(struct sys_vm *vm)
+{
+    if (vm->kvm)
+        kvm_vm_resume(vm->kvm);
 }
 
 static int guest_write(void *opaque, uint64_t gpa, const void *data, size_t len)
@@ -139,6 +147,8 @@ static int load_kernel(struct sys_vm *vm, struct dm_err *err)
     X86BootEntry e;
     if (x86_linux_load(&cfg, &e, err->msg, sizeof(err->msg)) < 0)
         return -1;
+    if (!vm->kvm)
+        return 0;               /* -accel none: loaded, but no CPU to start it */
     struct kvm_flat32_entry k = {
         .eip = e.eip, .esi = e.esi, .gdt_base = e.gdt_base, .gdt_limit = e.gdt_limit,
         .cs_sel = e.cs.selector, .ds_sel = e.ds.selector,
@@ -155,7 +165,7 @@ static void system_reset(struct sys_vm *vm, bool guest, const char *reason)
 {
     pause_cpus(vm);
     pc_reset(vm->pc);
-    if (kvm_vm_reset_cpus(vm->kvm) < 0)
+    if (vm->kvm && kvm_vm_reset_cpus(vm->kvm) < 0)
         dm_warn("KVM: the CPUs did not reset completely");
     if (vm->opt.kernel) {
         struct dm_err err;
@@ -167,7 +177,7 @@ static void system_reset(struct sys_vm *vm, bool guest, const char *reason)
              guest ? "true" : "false", reason);
     monitor_event(&vm->hub, "RESET", data);
     if (vm->state == VM_RUNNING)
-        kvm_vm_resume(vm->kvm);
+        resume_cpus(vm);
 }
 
 static void shutdown_and_quit(struct sys_vm *vm, bool guest, const char *reason)
@@ -199,7 +209,7 @@ static void request_bh(void *opaque)
         char *text = NULL;
         size_t size = 0;
         FILE *f = open_memstream(&text, &size);
-        if (f) {
+        if (f && vm->kvm) {
             kvm_vm_print_registers(vm->kvm, f);
             fclose(f);
             fputs(text, stderr);
@@ -244,7 +254,7 @@ static int mon_cont(void *opaque)
         return -1;
     vm->state = VM_RUNNING;
     clock_resume(vm->ctx.clock_virt);
-    kvm_vm_resume(vm->kvm);
+    resume_cpus(vm);
     monitor_event(&vm->hub, "RESUME", NULL);
     return 0;
 }
@@ -270,12 +280,16 @@ static int mon_info(void *opaque, const char *item, FILE *f)
     struct sys_vm *vm = opaque;
     if (!strcmp(item, "registers")) {
         /* vCPU registers can only be read while the vCPU is out of the guest */
+        if (!vm->kvm) {
+            fprintf(f, "no CPUs (-accel none)\n");
+            return 0;
+        }
         bool running = vm->state == VM_RUNNING;
         if (running)
             pause_cpus(vm);
         kvm_vm_print_registers(vm->kvm, f);
         if (running)
-            kvm_vm_resume(vm->kvm);
+            resume_cpus(vm);
         return 0;
     }
     if (!strcmp(item, "qtree")) {
@@ -439,10 +453,11 @@ int main(int argc, char **argv)
 
     /* The best executor: KVM when it works here; the x86 JIT is not there yet. */
     char why[160];
+    bool cpus = o->accel != SYS_ACCEL_NONE;
     if (o->accel == SYS_ACCEL_TCG)
         return fail("%s", "-accel tcg: no executor available: Vireo's x86 JIT is not "
                     "built yet; use -accel kvm on a host with /dev/kvm");
-    if (!kvm_available(why, sizeof(why))) {
+    if (cpus && !kvm_available(why, sizeof(why))) {
         char msg[300];
         snprintf(msg, sizeof(msg), "no executor available: KVM is not usable (%s) and "
                  "Vireo's x86 JIT is not built yet", why);
@@ -492,7 +507,7 @@ int main(int argc, char **argv)
         .cpus = o->cpus, .mem = vm->ctx.mem, .io = vm->ctx.io,
         .event = on_kvm_event, .opaque = vm,
     };
-    if (kvm_vm_new(&kc, &vm->kvm, &err) < 0) {
+    if (cpus && kvm_vm_new(&kc, &vm->kvm, &err) < 0) {
         fail("%s", err.msg);
         goto out;
     }
@@ -503,9 +518,10 @@ int main(int argc, char **argv)
     }
     if (o->start_paused) {
         clock_pause(vm->ctx.clock_virt);
-        kvm_vm_pause(vm->kvm);          /* no thread yet: they park at once */
+        if (vm->kvm)
+            kvm_vm_pause(vm->kvm);      /* no thread yet: they park at once */
     }
-    if (kvm_vm_start(vm->kvm, &err) < 0) {
+    if (vm->kvm && kvm_vm_start(vm->kvm, &err) < 0) {
         fail("%s", err.msg);
         goto out;
     }

@@ -170,8 +170,10 @@ int sys_options_parse(struct sys_options *o, int argc, char **argv, struct dm_er
                 o->accel = SYS_ACCEL_KVM;
             } else if (n == 3 && !strncmp(val, "tcg", 3)) {
                 o->accel = SYS_ACCEL_TCG;
+            } else if (n == 4 && !strncmp(val, "none", 4)) {
+                o->accel = SYS_ACCEL_NONE;
             } else {
-                dm_err_set(err, "-accel '%s': unknown accelerator (kvm or tcg)", val);
+                dm_err_set(err, "-accel '%s': unknown accelerator (kvm, tcg or none)", val);
                 return -1;
             }
             if (comma) {
@@ -270,6 +272,7 @@ void sys_print_help(const char *prog)
            "  -m SIZE                guest RAM; MiB unless suffixed K/M/G/T (default 128M)\n"
            "  -smp N                 N CPUs (also cpus=N,sockets=S,cores=C,threads=T)\n"
            "  -accel kvm, -enable-kvm   run on KVM (the default when /dev/kvm works)\n"
+           "  -accel none            no CPU: the machine, its devices and the monitor only\n"
            "  -cpu host              the host CPU's features as KVM offers them\n"
            "  -device DRIVER[,prop=value...]   add a device; '-device help' lists them\n"
            "  -no-reboot             exit instead of rebooting when the guest resets\n"

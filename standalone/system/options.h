@@ -16,6 +16,7 @@ enum sys_accel {
     SYS_ACCEL_BEST,     /* no -accel: the best executor the host has */
     SYS_ACCEL_KVM,
     SYS_ACCEL_TCG,      /* Vireo's JIT (a later issue) */
+    SYS_ACCEL_NONE,     /* no CPU at all: machine, devices and monitor only (tests) */
 };
 
 struct sys_options {
