@@ -6,6 +6,9 @@
  * come from a vCPU thread (reset, shutdown, isa-debug-exit, KVM events) are
  * flags handled by a bottom half on the main loop, where the VM can be paused. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,6 +314,43 @@ static const struct monitor_vm_ops mon_ops = {
     .quit = mon_quit, .info = mon_info,
 };
 
+/* SIGINT/SIGTERM/SIGHUP end the program cleanly (terminal restored, SHUTDOWN
+ * event sent): the handler only writes to a pipe that the main loop watches. */
+static int signal_pipe[2] = { -1, -1 };
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    char c = (char)sig;
+    if (write(signal_pipe[1], &c, 1) < 0) {
+        /* nothing to do: a byte is already pending */
+    }
+    errno = saved;
+}
+
+static void signal_ready(void *opaque, int fd, unsigned revents)
+{
+    struct sys_vm *vm = opaque;
+    char c = 0;
+    if (read(fd, &c, 1) == 1) {
+        fprintf(stderr, "%s: terminating on signal %d\n", prog, c);
+        vm->status = 0;
+        shutdown_and_quit(vm, false, "host-signal");
+    }
+}
+
+static void catch_signals(struct sys_vm *vm)
+{
+    if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+        return;
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    main_loop_set_fd(vm->ctx.loop, signal_pipe[0], POLLIN, signal_ready, vm);
+}
+
 static void mux_quit(void *opaque)
 {
     struct sys_vm *vm = opaque;
@@ -381,7 +421,7 @@ static int open_chardevs(struct sys_vm *vm, struct pc_config *pc, struct dm_err 
     struct chardev *mux = NULL;
     for (unsigned i = 0; i < n; i++) {
         const char *spec = i == 0 ? serial0 : o->serial[i];
-        char id[16];
+        char id[24];
         snprintf(id, sizeof(id), "serial%u", i);
         if (chardev_new_from_shorthand(vm->ctx.chardevs, spec, id, &chr, err) < 0)
             return -1;
@@ -400,7 +440,7 @@ static int open_chardevs(struct sys_vm *vm, struct pc_config *pc, struct dm_err 
             return -1;
     }
     for (unsigned i = 0; i < o->n_qmp; i++) {
-        char id[16];
+        char id[24];
         snprintf(id, sizeof(id), "qmp%u", i);
         if (chardev_new_from_shorthand(vm->ctx.chardevs, o->qmp[i], id, &chr, err) < 0)
             return -1;
@@ -473,6 +513,7 @@ int main(int argc, char **argv)
     vm->ctx.chardevs = chardev_set_new(vm->ctx.loop);
     chardev_set_quit_handler(vm->ctx.chardevs, mux_quit, vm);
     vm->bh = bh_new(vm->ctx.loop, request_bh, vm);
+    catch_signals(vm);
     monitor_hub_init(&vm->hub, &mon_ops, vm);
     vm->state = o->start_paused ? VM_PAUSED : VM_RUNNING;
 
