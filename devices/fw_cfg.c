@@ -24,7 +24,6 @@
 
 #define FW_CFG_KEY_INDEX_MASK   0x3FFF
 #define DMA_SIGNATURE           "QEMU CFG"      /* reading 0x514: be64 0x51454d5520434647 */
-#define DMA_CHUNK               4096u
 
 /* ---- items ------------------------------------------------------------------ */
 
@@ -193,14 +192,19 @@ static uint64_t get_be64(const uint8_t *p)
     return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
 }
 
-/* Zero-fill len bytes of guest memory at addr in bounded chunks; false on the
- * first failure (unassigned memory). */
+/* Zero-fill len bytes of guest RAM at addr; false as soon as the destination
+ * is not RAM.  A guest may ask for 4 GiB of zeros past an item's end: going
+ * through MMIO handlers for that would let it stall the device model, so only
+ * RAM is filled (mapped directly, in one pass). */
 static bool dma_zero(struct fw_cfg_state *s, uint64_t addr, uint64_t len)
 {
     while (len) {
-        uint64_t n = len < DMA_CHUNK ? len : DMA_CHUNK;
-        if (dma_set(s->dma_as, addr, 0, n) < 0)
+        uint64_t n = len;
+        uint8_t *p = dma_map(s->dma_as, addr, &n, true);
+        if (!p || !n)
             return false;
+        memset(p, 0, n);
+        dma_unmap(s->dma_as, p, n, true, n);
         addr += n;
         len -= n;
     }

@@ -313,6 +313,7 @@ static void kbc_command(struct kbc_state *s, uint8_t cmd)
         kbc_reply(s, 0x00);         /* interface OK */
         break;
     case CMD_SELF_TEST:
+        s->status |= ST_SYS;        /* the system flag: set by a passed self-test */
         kbc_reply(s, 0x55);
         break;
     case CMD_KBD_DISABLE:
@@ -466,9 +467,11 @@ static void kbc_reset(struct device *dev)
 {
     struct kbc_state *s = (struct kbc_state *)dev;
     memset(s->ram, 0, sizeof(s->ram));
-    /* command byte after reset: interrupts on, system flag, translation */
-    s->ram[0] = CB_KBD_INT | CB_AUX_INT | CB_SYS | CB_XLATE;
-    s->status = ST_SYS;
+    /* Power-on: both interrupts enabled, the system flag clear until the BIOS
+     * runs the self-test or writes the command byte (IBM: "set to 0 after a
+     * power-on reset"); the last access counts as a command. */
+    s->ram[0] = CB_KBD_INT | CB_AUX_INT;
+    s->status = ST_CMD;
     s->outport = OP_RESET_N | OP_A20;
     s->pending_cmd = 0;
     s->obuf = 0;

@@ -45,6 +45,8 @@
 #define P61_OUT2        0x20
 #define P61_WRITABLE    0x0F
 #define REFRESH_NS      15085   /* refresh request period, PIIX3 4.7.1 */
+#define PIT_MAX_NS      (1ll << 62)
+#define PIT_MAX_TICKS   (1ull << 50)
 
 /* ---- counter arithmetic ------------------------------------------------------- */
 
@@ -511,6 +513,11 @@ static int pit_post_load(void *opaque, int version)
         c->triggered = !!c->triggered;
         c->read_hi &= 1;
         c->write_hi &= 1;
+        /* times within what a guest could reach (no overflow in the arithmetic) */
+        if (c->load_time > PIT_MAX_NS || c->load_time < -PIT_MAX_NS)
+            c->load_time = 0;
+        if (c->frozen_ticks > PIT_MAX_TICKS)
+            c->frozen_ticks = 0;
     }
     s->port61 &= P61_WRITABLE;
     s->irq_level = !!s->irq_level;

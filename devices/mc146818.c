@@ -23,6 +23,11 @@
 
 #define NS_PER_SEC          1000000000ll
 #define UIP_NS              244000ll    /* UIP lead time before the update */
+/* Guest time is kept in int64 ns since 1970; whatever a guest writes into the
+ * registers is clamped to about +-146 years (1824..2116) so the arithmetic
+ * never overflows. */
+#define RTC_MAX_SECS        4600000000ll
+#define RTC_MAX_NS          (RTC_MAX_SECS * NS_PER_SEC)
 
 /* CMOS indexes */
 #define RTC_SEC             0x00
@@ -182,6 +187,10 @@ static void rtc_load_regs(struct rtc_state *s, int64_t now)
         mday = 1;
     int64_t days = days_from_civil(year, (unsigned)mon, (unsigned)mday);
     int64_t secs = days * 86400 + hour * 3600 + min * 60 + sec;
+    if (secs > RTC_MAX_SECS)
+        secs = RTC_MAX_SECS;
+    if (secs < -RTC_MAX_SECS)
+        secs = -RTC_MAX_SECS;
     /* keep the sub-second phase so the next update is a whole second away */
     int64_t frac = rtc_guest_ns(s, now) % NS_PER_SEC;
     if (frac < 0)
@@ -458,8 +467,8 @@ static int rtc_realize(struct device *dev, struct dm_err *err)
         gettimeofday(&tv, NULL);
         start = (uint64_t)tv.tv_sec;
     }
-    if (start > (uint64_t)INT64_MAX / NS_PER_SEC)
-        start = 0;
+    if (start > (uint64_t)RTC_MAX_SECS)
+        start = RTC_MAX_SECS;
     s->base_ns = (int64_t)start * NS_PER_SEC;
     s->base_clock = clock_get_ns(s->clock);
     mem_region_init_io(&s->io, "rtc", &rtc_ops, s, 2);
@@ -511,6 +520,11 @@ static int rtc_post_load(void *opaque, int version)
     s->index &= RTC_CMOS_SIZE - 1;
     s->nmi_disabled = !!s->nmi_disabled;
     s->running = !!s->running;
+    /* times as the guest could have set them */
+    if (s->base_ns > RTC_MAX_NS || s->base_ns < -RTC_MAX_NS)
+        s->base_ns = 0;
+    if (s->base_clock > RTC_MAX_NS || s->base_clock < -RTC_MAX_NS)
+        s->base_clock = 0;
     return 0;
 }
 

@@ -313,6 +313,8 @@ static void uart_io_write(void *opaque, uint64_t addr, uint64_t val, unsigned si
         s->fcr = v & (FCR_ENABLE | FCR_TRIGGER);
         if (!fifo_on(s))
             s->fcr = 0;
+        if (!(s->mcr & MCR_LOOP))
+            chardev_fe_accept_input(&s->chr);   /* there may be room now */
         break;
     }
     case UART_LCR:
