@@ -722,8 +722,8 @@ void kvm_vm_print_registers(struct kvm_vm *vm, FILE *f)
         }
         ioctl(v->fd, KVM_GET_MP_STATE, &mp);
         fprintf(f, "CPU#%d%s\n", i, mp.mp_state == KVM_MP_STATE_HALTED ? " (halted)"
-                : mp.mp_state == KVM_MP_STATE_INIT_RECEIVED
-                  || mp.mp_state == KVM_MP_STATE_UNINITIALIZED ? " (waiting for SIPI)" : "");
+                : mp.mp_state == KVM_MP_STATE_INIT_RECEIVED ? " (INIT received, waiting for SIPI)"
+                : mp.mp_state == KVM_MP_STATE_UNINITIALIZED ? " (waiting for INIT)" : "");
         fprintf(f, "RAX=%016llx RBX=%016llx RCX=%016llx RDX=%016llx\n",
                 r.rax, r.rbx, r.rcx, r.rdx);
         fprintf(f, "RSI=%016llx RDI=%016llx RBP=%016llx RSP=%016llx\n",
@@ -746,6 +746,15 @@ void kvm_vm_print_registers(struct kvm_vm *vm, FILE *f)
         fprintf(f, "CR0=%08llx CR2=%016llx CR3=%016llx CR4=%08llx\n",
                 s.cr0, s.cr2, s.cr3, s.cr4);
         fprintf(f, "EFER=%016llx APIC_BASE=%016llx\n", s.efer, s.apic_base);
+        struct kvm_lapic_state la;
+        if (ioctl(v->fd, KVM_GET_LAPIC, &la) == 0) {
+            uint32_t reg[5];
+            static const unsigned off[5] = { 0x20, 0xf0, 0x300, 0x310, 0x350 };
+            for (int k = 0; k < 5; k++)
+                memcpy(&reg[k], la.regs + off[k], 4);
+            fprintf(f, "LAPIC ID=%08x SVR=%08x ICR=%08x:%08x LVT0=%08x\n", reg[0], reg[1],
+                    reg[3], reg[2], reg[4]);
+        }
     }
 }
 

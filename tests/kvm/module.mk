@@ -13,3 +13,11 @@ EXTRA_ALL += $(KVM_GUEST_BINS)
 $(eval $(call program,tests/kvm/kvm-test,tests/kvm/kvm-test.c,machines devices dm kvm))
 $(eval $(call test,kvm,$(BUILD)/tests/kvm/kvm-test $(KVM_GUEST_BINS),$(BUILD)/tests/kvm/kvm-test $(BUILD)/tests/kvm))
 $(eval $(call test,kvm-guests-on-qemu,$(KVM_GUEST_BINS),tests/kvm/guests-on-qemu.sh $(BUILD)/tests/kvm))
+
+# The same tests on a real KVM even where the host has none: Debian's kernel
+# under qemu's TCG with an emulated AMD SVM CPU loads kvm-amd, and the statically
+# linked kvm-test runs inside (tests/kvm/nested.sh).  Slow: make check-long.
+ifneq ($(SANITIZE),1)
+$(eval $(call program,tests/kvm/kvm-test-static,tests/kvm/kvm-test.c,machines devices dm kvm,-static))
+$(eval $(call long_test,kvm-nested,$(BUILD)/tests/kvm/kvm-test-static $(KVM_GUEST_BINS),tests/kvm/nested.sh $(BUILD)))
+endif

@@ -1,4 +1,5 @@
-; 32-bit protected mode: the same, plus 8-byte MMIO through an SSE register.
+; 32-bit protected mode: the same, plus 8-byte MMIO through an MMX register
+; (MOVQ mm/m64, 0F 6F / 0F 7F: one 8-byte access).
 %include "common.inc"
 bits 16
 org 0
@@ -21,18 +22,15 @@ pm_entry:
     mov esp, 0x7000
     port_sequence
     mmio_sequence
-    ; SSE for an 8-byte access: CR0.EM = 0, CR0.MP = 1, CR4.OSFXSR = 1
+    ; MMX for an 8-byte access: CR0.EM = 0, CR0.TS = 0
     mov eax, cr0
-    and eax, ~4
-    or eax, 2
+    and eax, ~(4 | 8)
     mov cr0, eax
-    mov eax, cr4
-    or eax, 1 << 9
-    mov cr4, eax
-    movq xmm0, [qword_value + 0xf0000]
-    movq [M(0x50)], xmm0        ; 8-byte write
-    movq xmm1, [M(0x58)]        ; 8-byte read ...
-    movq [M(0x60)], xmm1        ; ... echoed as an 8-byte write
+    movq mm0, [qword_value + 0xf0000]
+    movq [M(0x50)], mm0         ; 8-byte write
+    movq mm1, [M(0x58)]         ; 8-byte read ...
+    movq [M(0x60)], mm1         ; ... echoed as an 8-byte write
+    emms
     exit_pass
 align 8
 qword_value: dq 0x1122334455667788

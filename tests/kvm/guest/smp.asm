@@ -6,6 +6,7 @@ bits 16
 org 0
 FLAG      equ 0x500
 TRAMPOLINE equ 0x10000          ; SIPI vector 0x10
+LAPIC_SVR    equ 0xfee000f0
 LAPIC_ICR_LO equ 0xfee00300
 LAPIC_ICR_HI equ 0xfee00310
 start:
@@ -30,6 +31,7 @@ pm_entry:
     mov edi, TRAMPOLINE
     mov ecx, ap_end - ap_code
     rep movsb
+    mov dword [LAPIC_SVR], 0x1ff            ; software-enable the local APIC first
     mov dword [LAPIC_ICR_HI], 1 << 24       ; destination: APIC id 1
     mov dword [LAPIC_ICR_LO], 0x00004500    ; INIT, assert
     mov dword [LAPIC_ICR_LO], 0x00004610    ; SIPI, vector 0x10
