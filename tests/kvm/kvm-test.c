@@ -223,7 +223,11 @@ static int run_guest(struct run *r, const char *name, const char *image, int cpu
     }
     main_loop_run(r->ctx.loop);
     atomic_store(&running_vm, NULL);
-    printf("# %s: %.1f s\n", name, now() - atomic_load(&run_started));
+    struct kvm_vm_stats st;
+    kvm_vm_get_stats(r->kvm, &st);
+    printf("# %s: %.1f s, %llu exits (%llu port, %llu MMIO)\n", name,
+           now() - atomic_load(&run_started), (unsigned long long)st.exits,
+           (unsigned long long)st.io_exits, (unsigned long long)st.mmio_exits);
     if (!r->exited)
         printf("FAIL: %s: the guest stopped without isa-debug-exit\n", name);
     else if (r->exit_status != EXIT_PASS_STATUS)

@@ -1,57 +1,99 @@
 #!/usr/bin/env bash
-# The KVM executor tests on a real (nested) KVM, on any x86-64 host with Debian's
-# qemu: Debian's amd64 kernel boots under qemu's TCG with `-cpu max` (which
-# emulates AMD SVM), loads irqbypass, kvm, ccp and kvm-amd from the same kernel
-# package, and runs the statically linked tests/kvm/kvm-test against /dev/kvm.
-# Its PASS/FAIL/SKIP lines are passed through with a "nested " prefix.
-#   tests/kvm/nested.sh BUILD_DIR [TEST...]
+# Vireo on a real (nested) KVM, on any x86-64 host with Debian's qemu: Debian's
+# amd64 kernel boots under qemu's TCG with `-cpu max` (which emulates AMD SVM),
+# loads irqbypass, kvm, ccp and kvm-amd from the same kernel package, and runs
+# statically linked Vireo programs against its /dev/kvm.
+#
+#   tests/kvm/nested.sh BUILD_DIR kvm-test [TEST...]
+#       tests/kvm/kvm-test (all, or the named guests); its PASS/FAIL/SKIP lines
+#       are passed through with a "nested " prefix
+#   tests/kvm/nested.sh BUILD_DIR linux
+#       vireo-system-x86_64 -smp 2 boots the default guest (direct kernel boot)
+#       inside; PASS when its marker line counts both CPUs
 set -u
-build=$1; shift
-qemu=$(command -v qemu-system-x86_64) || { echo "SKIP: kvm-nested (qemu-system-x86 not installed)"; exit 0; }
-guest=$(scripts/guest/prepare.sh) || { echo "SKIP: kvm-nested (default guest not prepared)"; exit 0; }
+build=$1 mode=$2
+shift 2
+qemu=$(command -v qemu-system-x86_64) || { echo "SKIP: nested-$mode (qemu-system-x86 not installed)"; exit 0; }
+guest=$(scripts/guest/prepare.sh) || { echo "SKIP: nested-$mode (default guest not prepared)"; exit 0; }
 kpkg=$(sed 's/ .*//' "$guest/.stamp")           # the unpacked kernel package
 busybox=$(sed 's/.* //' "$guest/.stamp")/bin/busybox
 mods=$(ls -d "$kpkg"/lib/modules/*/kernel 2>/dev/null | head -n 1)
 if [ -z "$mods" ] || [ ! -f "$mods/arch/x86/kvm/kvm-amd.ko" ]; then
-    echo "SKIP: kvm-nested (no kvm-amd.ko in $kpkg)"; exit 0
+    echo "SKIP: nested-$mode (no kvm-amd.ko in $kpkg)"; exit 0
 fi
-KVM_AMD_OPTS=${KVM_AMD_OPTS-}      # module parameters, e.g. npt=0 to try shadow paging
+KVM_AMD_OPTS=${KVM_AMD_OPTS-}      # kvm-amd parameters, e.g. npt=0 for shadow paging
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 root=$tmp/root
-mkdir -p "$root"/{bin,dev,proc,sys,guests,mod}
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,guests,mod}
 cp "$busybox" "$root/bin/busybox"
-for a in sh mount insmod poweroff echo; do ln -s busybox "$root/bin/$a"; done
+for a in sh mount insmod poweroff echo grep sleep cat tail kill seq; do ln -s busybox "$root/bin/$a"; done
 for m in virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp arch/x86/kvm/kvm-amd; do
     cp "$mods/$m.ko" "$root/mod/"
 done
-cp "$build/tests/kvm/kvm-test-static" "$root/kvm-test"
-cp "$build"/tests/kvm/*.bin "$root/guests/"
+
+case $mode in
+kvm-test)
+    cp "$build/tests/kvm/kvm-test-static" "$root/kvm-test"
+    cp "$build"/tests/kvm/*.bin "$root/guests/"
+    run="/kvm-test /guests $*"
+    mem=512 bound=900
+    ;;
+linux)
+    cp "$build/tests/kvm/vireo-system-static" "$root/vireo"
+    cp "$guest/vmlinuz" "$guest/initrd.gz" "$root/guests/"
+    # the inner guest's marker goes to a file; the outer console gets it back
+    run='/vireo -accel kvm -cpu host -smp 2 -m 256 -display none -no-reboot \
+        -serial file:/tmp/serial -kernel /guests/vmlinuz -initrd /guests/initrd.gz \
+        -append "console=ttyS0 panic=-1" & pid=$!
+    for i in $(seq 3000); do
+        grep -q VIREO-GUEST-READY /tmp/serial 2>/dev/null && break
+        kill -0 $pid 2>/dev/null || break
+        sleep 1
+    done
+    line=$(grep -m1 VIREO-GUEST-READY /tmp/serial)
+    if [ -n "$line" ]; then
+        echo "PASS: linux boots on Vireo under KVM: $line"
+        case $line in
+            *", 2 cpu(s)"*) echo "PASS: linux-smp: Linux brought up both vCPUs (MP table, INIT-SIPI)" ;;
+            *) echo "FAIL: linux-smp: Linux did not count 2 CPUs" ;;
+        esac
+    else
+        echo "FAIL: linux: no marker from the guest"
+        tail -c 3000 /tmp/serial
+    fi
+    kill $pid 2>/dev/null'
+    mem=1024 bound=3600
+    ;;
+*)
+    echo "usage: nested.sh BUILD_DIR kvm-test|linux" >&2; exit 2 ;;
+esac
+
 cat >"$root/init" <<INIT
 #!/bin/sh
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
 insmod /mod/irqbypass.ko
 insmod /mod/kvm.ko
 insmod /mod/ccp.ko
 insmod /mod/kvm-amd.ko $KVM_AMD_OPTS || echo "# insmod kvm-amd failed"
-/kvm-test /guests $*
+$run
 echo "NESTED-DONE \$?"
 poweroff -f
 INIT
 chmod 755 "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$tmp/initrd.gz"
-timeout 1800 "$qemu" -accel tcg -cpu max -smp 2 -m 512 -display none -monitor none -serial stdio \
-    -no-reboot -kernel "$guest/vmlinuz" -initrd "$tmp/initrd.gz" \
+timeout $bound "$qemu" -accel tcg -cpu max -smp 2 -m $mem -display none -monitor none \
+    -serial stdio -no-reboot -kernel "$guest/vmlinuz" -initrd "$tmp/initrd.gz" \
     -append "console=ttyS0 panic=-1 quiet" </dev/null >"$tmp/serial" 2>&1
 tr -d '\r' <"$tmp/serial" | sed -n -e 's/^\(PASS\|FAIL\|SKIP\): /\1: nested /p' -e '/^#/p'
-if grep -q "^FAIL" "$tmp/serial"; then
+if ! grep -q "NESTED-DONE" "$tmp/serial"; then
+    echo "FAIL: nested-$mode: the nested run did not finish within $bound s"
+fi
+if grep -q "^FAIL" "$tmp/serial" || ! grep -q "NESTED-DONE" "$tmp/serial"; then
     echo "---- the nested guest's console ----"
     tr -d '\r' <"$tmp/serial" | tail -n 60
-fi
-if ! grep -q "NESTED-DONE" "$tmp/serial"; then
-    echo "FAIL: kvm-nested: the nested run did not finish"
-    tail -n 30 "$tmp/serial"
 fi
