@@ -42,8 +42,12 @@ kvm-test)
 linux)
     cp "$build/tests/kvm/vireo-system-static" "$root/vireo"
     cp "$guest/vmlinuz" "$guest/initrd.gz" "$root/guests/"
+    # the pc machine maps firmware even for a direct kernel boot (never run)
+    bios=/usr/share/seabios/bios-256k.bin
+    [ -r $bios ] || bios=$build/tests/kvm/exit.bin
+    cp "$bios" "$root/guests/bios.bin"
     # the inner guest's marker goes to a file; the outer console gets it back
-    run='/vireo -accel kvm -cpu host -smp 2 -m 256 -display none -no-reboot \
+    run='/vireo -accel kvm -cpu host -smp 2 -m 256 -display none -no-reboot -bios /guests/bios.bin \
         -serial file:/tmp/serial -kernel /guests/vmlinuz -initrd /guests/initrd.gz \
         -append "console=ttyS0 panic=-1" & pid=$!
     for i in $(seq 3000); do

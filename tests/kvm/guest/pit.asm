@@ -53,8 +53,9 @@ pm_entry:
     out 0x21, al
     mov al, 0xfe                ; OCW1: only IRQ 0 unmasked
     out 0x21, al
-    ; 8254 channel 0, lobyte/hibyte, mode 2 (rate generator), divisor 1193: 1 kHz
-    mov al, 0x34
+    ; 8254 channel 0, lobyte/hibyte, mode 3 (square wave, as SeaBIOS programs
+    ; it), divisor 1193: 1 kHz
+    mov al, 0x36
     out 0x43, al
     mov al, 1193 & 0xff
     out 0x40, al
