@@ -396,8 +396,10 @@ static void count_gsi(void *opaque, int gsi, int level)
         gsi0_edges++;
 }
 
-static void test_timer_path(int mode)
+static void test_timer_path(const char *dir, int mode)
 {
+    char image[512];
+    snprintf(image, sizeof(image), "%s/exit.bin", dir);
     struct dm_ctx ctx;
     struct pc_machine *pc;
     struct dm_err err;
@@ -411,6 +413,7 @@ static void test_timer_path(int mode)
     cfg.ram_size = 16 << 20;
     cfg.irqchip = PC_IRQCHIP_EXTERNAL;
     cfg.gsi_sink = count_gsi;
+    cfg.bios_path = image;          /* never run: no CPU here */
     if (pc_create(&cfg, &ctx, &pc, &err) < 0) {
         printf("FAIL: timer-path-mode%d: pc_create: %s\n", mode, err.msg);
         dm_unlock();
@@ -468,8 +471,8 @@ int main(int argc, char **argv)
         return 2;
     }
     if (wanted(argc, argv, "timer-path")) {
-        test_timer_path(3);
-        test_timer_path(2);
+        test_timer_path(argv[1], 3);
+        test_timer_path(argv[1], 2);
     }
     if (!kvm_available(why, sizeof(why))) {
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

@@ -21,6 +21,6 @@ $(eval $(call test,kvm-guests-on-qemu,$(KVM_GUEST_BINS),tests/kvm/guests-on-qemu
 ifneq ($(SANITIZE),1)
 $(eval $(call program,tests/kvm/kvm-test-static,tests/kvm/kvm-test.c,machines devices dm kvm,-static))
 $(eval $(call program,tests/kvm/vireo-system-static,$(SYSTEM_SRCS),machines devices dm kvm,-static))
-$(eval $(call test,kvm-nested,$(BUILD)/tests/kvm/kvm-test-static $(KVM_GUEST_BINS),tests/kvm/nested.sh $(BUILD) kvm-test))
+$(eval $(call test,kvm-nested,$(BUILD)/tests/kvm/kvm-test-static $(BUILD)/tests/kvm/vireo-system-static $(KVM_GUEST_BINS),tests/kvm/nested.sh $(BUILD) kvm-test))
 $(eval $(call long_test,linux-nested-kvm,$(BUILD)/tests/kvm/vireo-system-static,tests/kvm/nested.sh $(BUILD) linux))
 endif

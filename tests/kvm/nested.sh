@@ -6,7 +6,9 @@
 #
 #   tests/kvm/nested.sh BUILD_DIR kvm-test [TEST...]
 #       tests/kvm/kvm-test (all, or the named guests); its PASS/FAIL/SKIP lines
-#       are passed through with a "nested " prefix
+#       are passed through with a "nested " prefix; then the human monitor on a
+#       running guest: `info registers` shows it moving, `stop` freezes it, `cont`
+#       lets it go on, `system_reset` and `quit` work
 #   tests/kvm/nested.sh BUILD_DIR linux
 #       vireo-system-x86_64 -smp 2 boots the default guest (direct kernel boot)
 #       inside; PASS when its marker line counts both CPUs
@@ -27,7 +29,7 @@ trap 'rm -rf "$tmp"' EXIT
 root=$tmp/root
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,guests,mod}
 cp "$busybox" "$root/bin/busybox"
-for a in sh mount insmod poweroff echo grep sleep cat tail kill seq; do ln -s busybox "$root/bin/$a"; done
+for a in sh mount insmod poweroff echo grep sleep cat tail kill seq sed; do ln -s busybox "$root/bin/$a"; done
 for m in virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp arch/x86/kvm/kvm-amd; do
     cp "$mods/$m.ko" "$root/mod/"
 done
@@ -35,8 +37,16 @@ done
 case $mode in
 kvm-test)
     cp "$build/tests/kvm/kvm-test-static" "$root/kvm-test"
+    cp "$build/tests/kvm/vireo-system-static" "$root/vireo"
     cp "$build"/tests/kvm/*.bin "$root/guests/"
-    run="/kvm-test /guests $*"
+    run="/kvm-test /guests $*"'
+    { sleep 2; echo "info registers"; sleep 1; echo "info registers"; echo stop; sleep 1
+      echo "info registers"; sleep 1; echo "info registers"; echo "info status"; echo cont
+      sleep 1; echo "info registers"; echo system_reset; sleep 1; echo "info status"
+      echo quit; sleep 5; } | /vireo -accel kvm -display none -serial null \
+        -bios /guests/spin.bin -monitor stdio >/tmp/hmp.out 2>&1
+    echo "HMP|exit status $?"
+    sed "s/^/HMP|/" /tmp/hmp.out'
     mem=512 bound=900
     ;;
 linux)
@@ -100,4 +110,26 @@ fi
 if grep -q "^FAIL" "$tmp/serial" || ! grep -q "NESTED-DONE" "$tmp/serial"; then
     echo "---- the nested guest's console ----"
     tr -d '\r' <"$tmp/serial" | tail -n 60
+fi
+if [ "$mode" = kvm-test ] && grep -q "^HMP|" "$tmp/serial"; then
+    hmp=$(tr -d '\r' <"$tmp/serial" | sed -n 's/^HMP|//p')
+    mapfile -t rax < <(grep -o '^RAX=[0-9a-f]*' <<<"$hmp" | cut -d= -f2)
+    verdict() { if [ "$1" = ok ]; then echo "PASS: nested hmp: $2"; else echo "FAIL: nested hmp: $2"; fi; }
+    if [ ${#rax[@]} -ge 5 ]; then
+        [ "${rax[0]}" != "${rax[1]}" ] && v=ok || v=no
+        verdict $v "info registers shows the guest running (RAX ${rax[0]} -> ${rax[1]})"
+        [ "${rax[2]}" = "${rax[3]}" ] && v=ok || v=no
+        verdict $v "stop freezes the vCPU (RAX ${rax[2]} twice)"
+        [ "${rax[4]}" != "${rax[3]}" ] && v=ok || v=no
+        verdict $v "cont lets it run again (RAX ${rax[3]} -> ${rax[4]})"
+    else
+        echo "FAIL: nested hmp: ${#rax[@]} register dumps, expected 5"
+        echo "$hmp" | tail -n 30
+    fi
+    grep -q "VM status: paused" <<<"$hmp" && v=ok || v=no
+    verdict $v "info status after stop: paused"
+    [ "$(grep -c 'VM status: running' <<<"$hmp")" -ge 1 ] && v=ok || v=no
+    verdict $v "running after system_reset"
+    grep -q "^exit status 0" <<<"$hmp" && v=ok || v=no
+    verdict $v "quit ends the program with status 0"
 fi
