@@ -192,18 +192,23 @@ static uint64_t get_be64(const uint8_t *p)
     return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
 }
 
-/* Zero-fill len bytes of guest RAM at addr; false as soon as the destination
- * is not RAM.  A guest may ask for 4 GiB of zeros past an item's end: going
- * through MMIO handlers for that would let it stall the device model, so only
- * RAM is filled (mapped directly, in one pass). */
-static bool dma_zero(struct fw_cfg_state *s, uint64_t addr, uint64_t len)
+/* Copy src (or zeros when src is NULL) into guest RAM at addr; false as soon as
+ * the destination is not RAM.  Transfers go only to RAM, mapped directly: a
+ * guest asking for 4 GiB into MMIO must not be able to stall the device model
+ * with billions of handler calls. */
+static bool dma_to_ram(struct fw_cfg_state *s, uint64_t addr, const uint8_t *src, uint64_t len)
 {
     while (len) {
         uint64_t n = len;
         uint8_t *p = dma_map(s->dma_as, addr, &n, true);
         if (!p || !n)
             return false;
-        memset(p, 0, n);
+        if (src) {
+            memcpy(p, src, n);
+            src += n;
+        } else {
+            memset(p, 0, n);
+        }
         dma_unmap(s->dma_as, p, n, true, n);
         addr += n;
         len -= n;
@@ -239,12 +244,12 @@ static void fw_cfg_dma(struct fw_cfg_state *s, uint64_t desc)
             uint32_t avail = (it && s->cur_offset < it->len) ? it->len - s->cur_offset : 0;
             uint32_t n = length < avail ? length : avail;
             if (n) {
-                if (read && dma_write(s->dma_as, addr, it->data + s->cur_offset, n) < 0)
+                if (read && !dma_to_ram(s, addr, it->data + s->cur_offset, n))
                     error = true;
                 s->cur_offset += n;
             }
             /* past the item's end a read gives zeros (and the offset stays) */
-            if (!error && read && length > n && !dma_zero(s, addr + n, length - n))
+            if (!error && read && length > n && !dma_to_ram(s, addr + n, NULL, length - n))
                 error = true;
         }
     }

@@ -360,6 +360,23 @@ static int uart_realize(struct device *dev, struct dm_err *err)
         dm_err_set(err, "isa-serial: needs an ISA bus");
         return -EINVAL;
     }
+    if (s->index == UART_DEFAULT) {
+        /* the first COM port whose ports nobody decodes yet */
+        for (s->index = 0; s->index < 4; s->index++)
+            if (!address_space_lookup(dev->ctx->io, com_iobase[s->index]))
+                break;
+        if (s->index == 4 && (s->iobase == UART_DEFAULT || s->irq_num == UART_DEFAULT)) {
+            dm_err_set(err, "isa-serial: COM1..COM4 are all taken; give iobase= and irq=");
+            return -EBUSY;
+        }
+        if (s->index == 4)
+            s->index = 0;
+    }
+    if (s->index > 3 && (s->iobase == UART_DEFAULT || s->irq_num == UART_DEFAULT)) {
+        dm_err_set(err, "isa-serial: index %u has no standard port; give iobase= and irq=",
+                   s->index);
+        return -EINVAL;
+    }
     if (s->iobase == UART_DEFAULT)
         s->iobase = com_iobase[s->index];
     if (s->irq_num == UART_DEFAULT)
@@ -461,7 +478,8 @@ static const struct vms_desc uart_vmstate = {
 };
 
 static const struct dev_prop uart_props[] = {
-    DEV_PROP_U32("index", struct uart_state, index, 0, 0, 3, "COM port number - 1 (0..3)"),
+    DEV_PROP_U32("index", struct uart_state, index, UART_DEFAULT, 0, UART_DEFAULT,
+                 "COM port number - 1 (0..3; default: the first free one)"),
     DEV_PROP_U32("iobase", struct uart_state, iobase, UART_DEFAULT, 0, UART_DEFAULT,
                  "I/O base (default from index)"),
     DEV_PROP_U32("irq", struct uart_state, irq_num, UART_DEFAULT, 0, UART_DEFAULT,

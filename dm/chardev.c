@@ -46,6 +46,8 @@ struct chardev {
     bool server, is_unix;
     char *unix_path;            /* unlinked at close if we created it */
     bool connected;
+    bool telnet;                /* RFC 854 negotiation and IAC handling */
+    uint8_t telnet_state;
 
     /* pty: our own handle on the slave keeps the master from seeing HUP */
     int pty_slave_fd;
@@ -102,7 +104,7 @@ struct cd_config {
     char *id;
     char *path;
     char *host, *port;
-    bool server, wait, nodelay, append, mux, signal;
+    bool server, wait, nodelay, append, mux, signal, telnet;
     uint64_t size;
     char *logfile;
     bool logappend;
@@ -234,10 +236,11 @@ static int parse_chardev_opts(const char *str, struct cd_config *c, struct dm_er
         c->port = dup_or_null(opts_get(&o, "port"));
         if ((ret = opts_get_bool(&o, "server", false, &c->server, err)) < 0 ||
             (ret = opts_get_bool(&o, "wait", c->server, &c->wait, err)) < 0 ||
-            (ret = opts_get_bool(&o, "nodelay", false, &c->nodelay, err)) < 0)
+            (ret = opts_get_bool(&o, "nodelay", false, &c->nodelay, err)) < 0 ||
+            (ret = opts_get_bool(&o, "telnet", false, &c->telnet, err)) < 0)
             break;
-        if (opts_has(&o, "reconnect") || opts_has(&o, "telnet") || opts_has(&o, "tls-creds")) {
-            dm_err_set(err, "-chardev socket,id=%s: reconnect, telnet and tls are not supported", c->id);
+        if (opts_has(&o, "reconnect") || opts_has(&o, "tls-creds") || opts_has(&o, "websocket")) {
+            dm_err_set(err, "-chardev socket,id=%s: reconnect, tls and websocket are not supported", c->id);
             ret = -ENOTSUP;
             break;
         }
@@ -282,8 +285,8 @@ static int parse_socket_flags(const char *what, char *flags, struct cd_config *c
         goto out;
     if (!c->server)
         c->wait = false;
-    if (opts_has(&o, "reconnect") || opts_has(&o, "telnet")) {
-        dm_err_set(err, "%s: reconnect and telnet are not supported", what);
+    if (opts_has(&o, "reconnect")) {
+        dm_err_set(err, "%s: reconnect is not supported", what);
         ret = -ENOTSUP;
         goto out;
     }
@@ -298,8 +301,6 @@ static int parse_shorthand(const char *spec, const char *id, struct cd_config *c
     int ret = 0;
 
     memset(c, 0, sizeof(*c));
-    c->signal = true;
-    c->id = dup_or_null(id);
     if (!strncmp(spec, "mon:", 4)) {
         ret = parse_shorthand(spec + 4, id, c, err);
         if (ret == 0 && (c->ref || c->none)) {
@@ -313,6 +314,8 @@ static int parse_shorthand(const char *spec, const char *id, struct cd_config *c
         c->mux = true;
         return 0;
     }
+    c->signal = true;
+    c->id = dup_or_null(id);
     if (!strcmp(spec, "stdio")) {
         c->kind = CD_STDIO;
     } else if (!strcmp(spec, "null") || !strcmp(spec, "vc") || !strncmp(spec, "vc:", 3)) {
@@ -334,9 +337,11 @@ static int parse_shorthand(const char *spec, const char *id, struct cd_config *c
             ret = -EINVAL;
         }
         c->ref = strdup(spec + 8);
-    } else if (!strncmp(spec, "tcp:", 4)) {
-        /* tcp:[HOST]:PORT[,flags], HOST may be [v6] */
-        char *addr = strdup(spec + 4), *flags = strchr(addr, ','), *colon;
+    } else if (!strncmp(spec, "tcp:", 4) || !strncmp(spec, "telnet:", 7)) {
+        /* tcp:[HOST]:PORT[,flags], HOST may be [v6]; telnet: the same with
+         * telnet negotiation */
+        c->telnet = spec[1] == 'e';
+        char *addr = strdup(spec + (c->telnet ? 7 : 4)), *flags = strchr(addr, ','), *colon;
         c->kind = CD_SOCKET;
         if (flags)
             *flags++ = 0;
@@ -349,11 +354,11 @@ static int parse_shorthand(const char *spec, const char *id, struct cd_config *c
             c->host = *addr ? strdup(addr) : NULL;
             c->port = strdup(colon + 1);
         } else {
-            dm_err_set(err, "'%s': expected tcp:[HOST]:PORT", spec);
+            dm_err_set(err, "'%s': expected %s:[HOST]:PORT", spec, c->telnet ? "telnet" : "tcp");
             ret = -EINVAL;
         }
         if (ret == 0)
-            ret = parse_socket_flags("tcp:", flags, c, err);
+            ret = parse_socket_flags(c->telnet ? "telnet:" : "tcp:", flags, c, err);
         if (ret == 0)
             ret = check_socket(spec, c, err);
         free(addr);
@@ -372,7 +377,7 @@ static int parse_shorthand(const char *spec, const char *id, struct cd_config *c
         c->path = strdup(spec);
     } else {
         dm_err_set(err, "'%s': unknown character device (stdio, mon:stdio, file:PATH, pipe:PATH, "
-                   "pty, null, none, tcp:HOST:PORT, unix:PATH, chardev:ID)", spec);
+                   "pty, null, none, tcp:HOST:PORT, telnet:HOST:PORT, unix:PATH, chardev:ID)", spec);
         ret = -EINVAL;
     }
     if (ret < 0)
@@ -511,6 +516,61 @@ static void deliver(struct chardev *c)
 
 static void disconnect(struct chardev *c);
 
+/* ---- telnet (RFC 854): strip commands from input, double 0xff on output -- */
+
+enum { TN_SE = 240, TN_SB = 250, TN_WILL = 251, TN_WONT = 252, TN_DO = 253, TN_DONT = 254,
+       TN_IAC = 255, TN_OPT_ECHO = 1, TN_OPT_SGA = 3, TN_OPT_LINEMODE = 34 };
+enum { TS_DATA, TS_IAC, TS_OPTION, TS_SB, TS_SB_IAC, TS_CR };
+
+/* Filter buf in place; returns the number of data bytes left. */
+static size_t telnet_filter(struct chardev *c, uint8_t *buf, size_t n)
+{
+    size_t out = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        uint8_t b = buf[i];
+        switch (c->telnet_state) {
+        case TS_CR:
+            c->telnet_state = TS_DATA;
+            if (b == 0)         /* "\r\0" is a bare carriage return */
+                break;
+            /* fall through */
+        case TS_DATA:
+            if (b == TN_IAC) {
+                c->telnet_state = TS_IAC;
+            } else {
+                buf[out++] = b;
+                if (b == '\r')
+                    c->telnet_state = TS_CR;
+            }
+            break;
+        case TS_IAC:
+            if (b == TN_IAC) {
+                buf[out++] = b;             /* escaped 0xff */
+                c->telnet_state = TS_DATA;
+            } else if (b >= TN_WILL) {
+                c->telnet_state = TS_OPTION;
+            } else if (b == TN_SB) {
+                c->telnet_state = TS_SB;
+            } else {
+                c->telnet_state = TS_DATA;  /* NOP, AYT, BRK...: dropped */
+            }
+            break;
+        case TS_OPTION:
+            c->telnet_state = TS_DATA;      /* the option byte */
+            break;
+        case TS_SB:
+            if (b == TN_IAC)
+                c->telnet_state = TS_SB_IAC;
+            break;
+        case TS_SB_IAC:
+            c->telnet_state = b == TN_SE ? TS_DATA : TS_SB;
+            break;
+        }
+    }
+    return out;
+}
+
 static void input_ready(void *opaque, int fd, unsigned revents)
 {
     struct chardev *c = opaque;
@@ -519,6 +579,11 @@ static void input_ready(void *opaque, int fd, unsigned revents)
     if (c->in_len)
         return;
     n = read(fd, c->inbuf, sizeof(c->inbuf));
+    if (n > 0 && c->telnet) {
+        n = (ssize_t)telnet_filter(c, c->inbuf, (size_t)n);
+        if (n == 0)
+            return;
+    }
     if (n > 0) {
         c->in_off = 0;
         c->in_len = (size_t)n;
@@ -627,8 +692,25 @@ static void backend_write(struct chardev *c, const uint8_t *buf, size_t len)
         }
         break;
     case CD_SOCKET:
-        if (c->connected && !write_fd(c->out_fd, buf, len, 100))
+        if (!c->connected)
+            break;
+        if (c->telnet) {
+            /* a data byte 0xff goes out as IAC IAC */
+            static const uint8_t iac2[2] = { TN_IAC, TN_IAC };
+            while (len > 0 && c->connected) {
+                const uint8_t *ff = memchr(buf, TN_IAC, len);
+                size_t run = ff ? (size_t)(ff - buf) : len;
+                if ((run && !write_fd(c->out_fd, buf, run, 100)) ||
+                    (ff && !write_fd(c->out_fd, iac2, 2, 100))) {
+                    disconnect(c);
+                    break;
+                }
+                buf += run + (ff ? 1 : 0);
+                len -= run + (ff ? 1 : 0);
+            }
+        } else if (!write_fd(c->out_fd, buf, len, 100)) {
             disconnect(c);
+        }
         break;
     case CD_PTY:
         /* nobody may be reading the slave: never wait */
@@ -742,6 +824,15 @@ static void set_connection(struct chardev *c, int fd)
     c->in_fd = c->out_fd = fd;
     c->in_eof = false;
     c->connected = true;
+    if (c->telnet) {
+        /* character mode: we echo, no go-aheads, no client line editing */
+        static const uint8_t hello[] = {
+            TN_IAC, TN_WILL, TN_OPT_ECHO, TN_IAC, TN_WILL, TN_OPT_SGA,
+            TN_IAC, TN_DO, TN_OPT_SGA, TN_IAC, TN_DONT, TN_OPT_LINEMODE,
+        };
+        c->telnet_state = TS_DATA;
+        write_fd(fd, hello, sizeof(hello), 100);
+    }
     if (c->listen_fd >= 0 && c->set->loop)
         main_loop_set_fd(c->set->loop, c->listen_fd, 0, listen_ready, c);
     update_watch(c);
@@ -805,6 +896,7 @@ static int open_socket(struct chardev *c, const struct cd_config *cfg, struct dm
     int fd = -1, ret, e = 0;
 
     c->server = cfg->server;
+    c->telnet = cfg->telnet;
     c->is_unix = cfg->is_unix;
     if (cfg->is_unix) {
         struct stat st;

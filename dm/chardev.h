@@ -2,11 +2,11 @@
  * host backend.
  *
  * Backends: null, stdio (raw terminal while open, restored at exit), file
- * (output; input from in= file optional), pipe (PATH.in/PATH.out or PATH),
- * pty (name printed at open), socket (tcp or unix; server with wait/nowait, or
- * client), ringbuf (kept in memory, size=), and mux (several front ends on one
+ * (output only), pipe (PATH.in/PATH.out or PATH), pty (name printed at open),
+ * socket (tcp or unix; server with wait/nowait, or client), ringbuf (kept in
+ * memory, size=), serial (a host tty), and mux (several front ends on one
  * backend: `mon:stdio`, Ctrl-A c switches focus, Ctrl-A x quits, Ctrl-A h help,
- * Ctrl-A Ctrl-A sends Ctrl-A).
+ * Ctrl-A b break, Ctrl-A Ctrl-A sends Ctrl-A).
  *
  * Chardevs of one machine live in a `struct chardev_set` (ids for chardev=ID
  * and -serial chardev:ID).  Input is read by the main loop and delivered to the
@@ -58,15 +58,17 @@ struct chardev *chardev_find(struct chardev_set *set, const char *id);
 
 /* -chardev BACKEND,id=ID[,options]:
  *   null | stdio[,signal=on|off] | file,path=P[,append=on] | pipe,path=P
- *   pty | ringbuf[,size=N] | socket,host=H,port=P | socket,path=P
- *   socket options: server=on|off, wait=on|off, nodelay=on (tcp), reconnect=S
- *   (client); any backend: mux=on, logfile=P.
+ *   pty | ringbuf[,size=N] | serial,path=P | socket,host=H,port=P | socket,path=P
+ *   socket options: server=on|off, wait=on|off (server; default on), nodelay=on,
+ *   telnet=on; reconnect, tls and websocket are refused.  Any backend: mux=on, logfile=P,
+ *   logappend=on.  Booleans also take QEMU's bare "key" / "nokey" forms.
  * -EINVAL/-ENOENT/... with a message naming the option or file. */
 int chardev_new_from_opts(struct chardev_set *set, const char *opts, struct chardev **out,
                           struct dm_err *err);
 /* -serial/-monitor shorthand: stdio, mon:stdio (or mon:ANY), file:P, pipe:P,
  * pty, null, none (returns 0 with *out = NULL), tcp:[H]:P[,server][,nowait]
- * [,wait=off], unix:P[,server][,nowait], chardev:ID, vc (treated as null).
+ * [,wait=off], telnet:[H]:P[,...] (as tcp:, with telnet), unix:P[,server][,nowait], chardev:ID (the existing chardev),
+ * /dev/TTY (serial), vc (treated as null).
  * id names the new chardev ("serial0"); `mon:` makes it a mux. */
 int chardev_new_from_shorthand(struct chardev_set *set, const char *spec, const char *id,
                                struct chardev **out, struct dm_err *err);

@@ -1,4 +1,5 @@
 /* Device types, properties, instances, buses and the qtree: see dm/device.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -97,6 +98,8 @@ static const char *prop_type_name(enum dev_prop_type t)
     case DEV_PROP_STRING: return "str";
     case DEV_PROP_CHARDEV: return "chardev";
     case DEV_PROP_PCI_DEVFN: return "pci-devfn";
+    case DEV_PROP_MACADDR: return "macaddr";
+    case DEV_PROP_SIZE: return "size";
     }
     return "?";
 }
@@ -118,8 +121,12 @@ static void print_props(const struct dev_prop *p, FILE *f)
             fprintf(f, " (default: %" PRId64 ")", (int64_t)p->def);
             break;
         case DEV_PROP_STRING:
+        case DEV_PROP_MACADDR:
             if (p->def_str)
                 fprintf(f, " (default: \"%s\")", p->def_str);
+            break;
+        case DEV_PROP_SIZE:
+            fprintf(f, " (default: %" PRIu64 ")", p->def);
             break;
         default:
             break;
@@ -205,7 +212,7 @@ static void store_uint(void *field, enum dev_prop_type t, uint64_t v)
     case DEV_PROP_U8: case DEV_PROP_PCI_DEVFN: *(uint8_t *)field = (uint8_t)v; break;
     case DEV_PROP_U16: *(uint16_t *)field = (uint16_t)v; break;
     case DEV_PROP_U32: *(uint32_t *)field = (uint32_t)v; break;
-    case DEV_PROP_U64: *(uint64_t *)field = v; break;
+    case DEV_PROP_U64: case DEV_PROP_SIZE: *(uint64_t *)field = v; break;
     case DEV_PROP_I32: *(int32_t *)field = (int32_t)(int64_t)v; break;
     default: break;
     }
@@ -221,6 +228,21 @@ static uint64_t type_max(enum dev_prop_type t)
     }
 }
 
+/* "52:54:00:12:34:56": six two-digit hex bytes */
+static int parse_mac(const char *s, uint8_t *mac)
+{
+    for (int i = 0; i < 6; i++) {
+        char *end;
+        if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]))
+            return -EINVAL;
+        mac[i] = (uint8_t)strtoul((char[3]){ s[0], s[1], 0 }, &end, 16);
+        s += 2;
+        if (i < 5 && *s++ != ':')
+            return -EINVAL;
+    }
+    return *s ? -EINVAL : 0;
+}
+
 static int apply_defaults(struct device *dev, const struct dev_prop *p)
 {
     for (; p && p->name; p++) {
@@ -228,6 +250,9 @@ static int apply_defaults(struct device *dev, const struct dev_prop *p)
         if (p->type == DEV_PROP_STRING) {
             if (p->def_str && !(*(char **)field = strdup(p->def_str)))
                 return -ENOMEM;
+        } else if (p->type == DEV_PROP_MACADDR) {
+            if (p->def_str && parse_mac(p->def_str, field) < 0)
+                return -EINVAL;
         } else if (p->type != DEV_PROP_CHARDEV) {
             store_uint(field, p->type, p->def);
         }
@@ -346,6 +371,28 @@ int device_set_prop(struct device *dev, const char *name, const char *value, str
         *(struct chardev **)field = c;
         return 0;
     }
+    case DEV_PROP_MACADDR:
+        if (parse_mac(value, field) < 0) {
+            dm_err_set(err, "device '%s': property '%s': '%s' is not a MAC address "
+                       "(xx:xx:xx:xx:xx:xx)", tn, name, value);
+            return -EINVAL;
+        }
+        return 0;
+    case DEV_PROP_SIZE: {
+        uint64_t lo = p->min, hi = p->max ? p->max : UINT64_MAX;
+        int r = dm_parse_size(value, &v);
+        if (r < 0) {
+            dm_err_set(err, "device '%s': property '%s': '%s' is not a size (e.g. 16M)", tn, name, value);
+            return r;
+        }
+        if (v < lo || v > hi) {
+            dm_err_set(err, "device '%s': property '%s': %s is out of range (%" PRIu64 "..%" PRIu64 ")",
+                       tn, name, value, lo, hi);
+            return -ERANGE;
+        }
+        *(uint64_t *)field = v;
+        return 0;
+    }
     case DEV_PROP_PCI_DEVFN:
         if (parse_devfn(value, &v) < 0) {
             dm_err_set(err, "device '%s': property '%s': '%s' is not a PCI address "
@@ -377,6 +424,11 @@ static int format_prop(struct device *dev, const struct dev_prop *p, char *buf, 
         struct chardev *c = *(struct chardev **)field;
         return snprintf(buf, len, "%s", c ? chardev_id(c) : "");
     }
+    case DEV_PROP_MACADDR: {
+        const uint8_t *m = field;
+        return snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+    }
+    case DEV_PROP_SIZE: return snprintf(buf, len, "%" PRIu64, *(uint64_t *)field);
     case DEV_PROP_PCI_DEVFN: {
         uint8_t d = *(uint8_t *)field;
         if (d == 0xff)
@@ -497,6 +549,11 @@ void device_free(struct device *dev)
     struct device **pp;
     struct dm_ctx *ctx = dev->ctx;
 
+    /* Devices plugged into buses this device provides go first. */
+    for (struct dev_bus *b = ctx->root_bus; b; b = b->next)
+        if (b->owner == dev)
+            while (b->children)
+                device_free(b->children);
     if (dev->realized) {
         if (dev->type->unrealize)
             dev->type->unrealize(dev);

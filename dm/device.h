@@ -40,6 +40,8 @@ enum dev_prop_type {
     DEV_PROP_STRING,    /* char * (owned by the device, freed by device_free) */
     DEV_PROP_CHARDEV,   /* struct chardev *, named by chardev id */
     DEV_PROP_PCI_DEVFN, /* u8 devfn: "SLOT" or "SLOT.FN" (hex, as in QEMU's addr=) */
+    DEV_PROP_MACADDR,   /* uint8_t[6]: "52:54:00:12:34:56"; default from def_str */
+    DEV_PROP_SIZE,      /* u64 with k/M/G/T suffix ("16M"), in [min, max] */
 };
 
 struct dev_prop {
@@ -69,6 +71,9 @@ struct dev_prop {
     { .name = nm, .type = DEV_PROP_STRING, .offset = offsetof(st, fld), .def_str = d, .help = h }
 #define DEV_PROP_CHARDEV(nm, st, fld, h) \
     { .name = nm, .type = DEV_PROP_CHARDEV, .offset = offsetof(st, fld), .help = h }
+#define DEV_PROP_MACADDR(nm, st, fld, d, h) \
+    { .name = nm, .type = DEV_PROP_MACADDR, .offset = offsetof(st, fld), .def_str = d, .help = h }
+#define DEV_PROP_SIZE(nm, st, fld, d, lo, hi, h) DEV_PROP_UINT_(DEV_PROP_SIZE, nm, st, fld, d, lo, hi, h)
 #define DEV_PROP_END { .name = NULL }
 
 /* ---- types ------------------------------------------------------------------ */
@@ -154,7 +159,8 @@ int device_set_prop(struct device *dev, const char *name, const char *value, str
 int device_get_prop(struct device *dev, const char *name, char *buf, size_t len);
 int device_realize(struct device *dev, struct dm_err *err);
 void device_reset(struct device *dev);
-/* Unrealize (if realized), detach and free. */
+/* Free the devices on buses this device provides, then unrealize (if
+ * realized), detach and free this one. */
 void device_free(struct device *dev);
 
 /* Reset every realized device of ctx in creation order. */

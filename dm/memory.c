@@ -345,11 +345,18 @@ static void view_insert(struct flat_view *v, unsigned at, const struct mem_secti
 static void view_add_terminal(struct flat_view *v, struct mem_region *mr, i128 base,
                               i128 start, i128 end, bool readonly)
 {
-    unsigned i = 0;
+    unsigned i, lo = 0, hi = v->nr;
     i128 cur = start;
 
-    while (i < v->nr && (i128)v->sec[i].addr + v->sec[i].size <= cur)
-        i++;
+    /* first section that ends after start */
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        if ((i128)v->sec[mid].addr + v->sec[mid].size <= cur)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    i = lo;
     while (cur < end) {
         i128 gap_end = end;
         if (i < v->nr) {

@@ -1,6 +1,7 @@
 /* Option strings: see dm/opts.h. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,6 +141,16 @@ int opts_get_bool(struct opts *o, const char *key, bool def, bool *out, struct d
     struct opt *opt = find(o, key);
 
     if (!opt) {
+        /* QEMU's short form: a bare "nokey" means key=off */
+        char nokey[64];
+        snprintf(nokey, sizeof(nokey), "no%s", key);
+        opt = find(o, nokey);
+        if (opt && !opt->value) {
+            *out = false;
+            return 0;
+        }
+        if (opt)
+            opt->used = false;      /* "nokey=..." is some other option */
         *out = def;
         return 0;
     }

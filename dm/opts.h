@@ -30,7 +30,8 @@ void opts_free(struct opts *o);
 /* Last value of key (NULL if absent; "" for a bare flag); marks it used. */
 const char *opts_get(struct opts *o, const char *key);
 bool opts_has(struct opts *o, const char *key);
-/* Booleans: on/off, yes/no, true/false, 1/0, or a bare flag = on.  -EINVAL names key. */
+/* Booleans: on/off, yes/no, true/false, 1/0, a bare flag = on, or a bare
+ * "noKEY" = off (QEMU's short form).  -EINVAL names key. */
 int opts_get_bool(struct opts *o, const char *key, bool def, bool *out, struct dm_err *err);
 int opts_get_u64(struct opts *o, const char *key, uint64_t def, uint64_t *out, struct dm_err *err);
 /* -EINVAL "what: unknown option 'key'" for the first item nobody read. */

@@ -496,7 +496,7 @@ uint32_t pci_config_read(struct pci_bus *bus, uint8_t devfn, uint32_t offset, un
     uint32_t v = 0;
 
     if (!config_access_ok(bus, devfn, offset, size, &d))
-        return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+        return size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
     for (unsigned i = 0; i < size; i++)
         v |= (uint32_t)d->config[offset + i] << (8 * i);
     if (d->info && d->info->config_read)

@@ -46,6 +46,16 @@ static int put_be(struct vms_buf *b, uint64_t v, unsigned size)
     return put(b, tmp, size);
 }
 
+int vms_buf_append(struct vms_buf *b, const void *data, size_t len)
+{
+    return put(b, data, len);
+}
+
+int vms_buf_put_be(struct vms_buf *b, uint64_t v, unsigned size)
+{
+    return size > 8 ? -EINVAL : put_be(b, v, size);
+}
+
 /* ---- input ------------------------------------------------------------------ */
 
 struct vms_in {

@@ -115,6 +115,9 @@ struct vms_buf {
     size_t len, cap;
 };
 void vms_buf_free(struct vms_buf *b);
+/* Append raw bytes / a big-endian integer of size bytes; -ENOMEM. */
+int vms_buf_append(struct vms_buf *b, const void *data, size_t len);
+int vms_buf_put_be(struct vms_buf *b, uint64_t v, unsigned size);
 
 /* Append the state of opaque to out.  -errno from pre_save or ENOMEM. */
 int vms_save(const struct vms_desc *d, void *opaque, struct vms_buf *out);

@@ -15,6 +15,7 @@
 #include "devices/i8042.h"
 #include "devices/i8254.h"
 #include "devices/i8259.h"
+#include "devices/ioapic.h"
 #include "devices/isa_debug_exit.h"
 #include "devices/isa_debugcon.h"
 #include "devices/mc146818.h"
@@ -86,6 +87,7 @@ struct pc_machine {
     struct i440fx_state *i440fx;
     struct piix3_state *piix3;
     struct pic_state *pic;
+    struct ioapic_state *ioapic;
     struct pit_state *pit;
     struct rtc_state *rtc;
     struct kbc_state *kbc;
@@ -105,7 +107,10 @@ static void pc_gsi_update(struct pc_machine *pc, int gsi)
         pc->observer(pc->observer_opaque, gsi, level);
     if (pc->pic)
         irq_set(&pc->pic->in[gsi], level);
-    else if (pc->cfg.gsi_sink)
+    /* IRQ0 is on I/O APIC pin 2; IRQ2 (the cascade) is on no pin */
+    if (pc->ioapic && gsi != 2)
+        irq_set(&pc->ioapic->in[gsi == 0 ? 2 : gsi], level);
+    if (!pc->pic && !pc->ioapic && pc->cfg.gsi_sink)
         pc->cfg.gsi_sink(pc->cfg.gsi_sink_opaque, gsi, level);
 }
 
@@ -151,6 +156,8 @@ void pc_set_gsi_observer(struct pc_machine *pc, pc_gsi_fn *fn, void *opaque)
 static void pc_intr_handler(void *opaque, int n, int level)
 {
     struct pc_machine *pc = opaque;
+    if (pc->ioapic)
+        irq_set(&pc->ioapic->in[0], level);     /* ExtINT pin */
     if (pc->cfg.intr)
         pc->cfg.intr(pc->cfg.intr_opaque, level);
 }
@@ -176,6 +183,14 @@ static void pc_pci_set_irq(void *opaque, int pirq, int level)
 {
     struct pc_machine *pc = opaque;
     piix3_set_pirq(pc->piix3, pirq, level);
+    if (pc->ioapic && pirq >= 0 && pirq < PIIX3_NUM_PIRQ)
+        irq_set(&pc->ioapic->in[16 + pirq], level);
+}
+
+void pc_ioapic_eoi(struct pc_machine *pc, uint8_t vector)
+{
+    if (pc->ioapic)
+        ioapic_eoi(pc->ioapic, vector);
 }
 
 /* ---- reset, A20, exit requests ------------------------------------------------- */
@@ -537,7 +552,10 @@ static int pc_fw_cfg_init(struct pc_machine *pc)
         n++;
     }
     int k = fw_cfg_add_file(f, "etc/e820", e820, n * 20);
-    return (r || k < 0) ? -ENOMEM : 0;
+    /* "bootorder": newline-separated device paths for SeaBIOS; empty = its
+     * default order.  The executor replaces it when it knows boot devices. */
+    int b = fw_cfg_add_file(f, "bootorder", "", 0);
+    return (r || k < 0 || b < 0) ? -ENOMEM : 0;
 }
 
 /* ---- building ------------------------------------------------------------------ */
@@ -545,7 +563,7 @@ static int pc_fw_cfg_init(struct pc_machine *pc)
 int pc_register_device_types(struct dev_registry *r)
 {
     static const struct device_type *const types[] = {
-        &i440fx_type, &piix3_type, &i8259_type, &i8254_type, &mc146818_type, &i8042_type,
+        &i440fx_type, &piix3_type, &i8259_type, &ioapic_type, &i8254_type, &mc146818_type, &i8042_type,
         &port92_type, &fw_cfg_type, &serial16550_type, &isa_debugcon_type, &isa_debug_exit_type,
     };
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
@@ -607,6 +625,13 @@ static void wire_piix3(struct pc_machine *pc, struct device *dev)
 static void wire_pic(struct pc_machine *pc, struct device *dev)
 {
     ((struct pic_state *)dev)->intr_out = &pc->intr_line;
+}
+
+static void wire_ioapic(struct pc_machine *pc, struct device *dev)
+{
+    struct ioapic_state *s = (struct ioapic_state *)dev;
+    s->deliver = pc->cfg.ioapic_deliver;
+    s->deliver_opaque = pc->cfg.ioapic_opaque;
 }
 
 static void wire_kbc(struct pc_machine *pc, struct device *dev)
@@ -671,6 +696,9 @@ static int pc_build(struct pc_machine *pc, struct dm_err *err)
         if ((r = pc_add(pc, &i8259_type, &pc->isa_bus, NULL, wire_pic, &dev, err)) < 0)
             return r;
         pc->pic = (struct pic_state *)dev;
+        if ((r = pc_add(pc, &ioapic_type, &pc->isa_bus, NULL, wire_ioapic, &dev, err)) < 0)
+            return r;
+        pc->ioapic = (struct ioapic_state *)dev;
     }
     if ((r = pc_add(pc, &i8254_type, &pc->isa_bus, NULL, NULL, &dev, err)) < 0)
         return r;
@@ -942,14 +970,29 @@ static int get_record(const uint8_t *buf, size_t len, size_t *pos, const char *n
         dm_err_set(err, "saved state: the state of '%s' is truncated", name);
         return -EINVAL;
     }
-    size_t used = 0;
-    int r = vms_load(d, opaque, buf + p, body, &used, err);
-    if (r < 0)
+    /* The engine writes fields in place; a stream refused half-way (or by
+     * post_load) would leave the device half-loaded with unchecked values.  So
+     * keep the current state and put it back on any failure. */
+    struct vms_buf backup = { 0 };
+    int r = vms_save(d, opaque, &backup);
+    if (r < 0) {
+        vms_buf_free(&backup);
+        dm_err_set(err, "saved state: cannot keep the state of '%s'", name);
         return r;
-    if (used != body) {
-        dm_err_set(err, "saved state: extra bytes after the state of '%s'", name);
-        return -EINVAL;
     }
+    size_t used = 0;
+    r = vms_load(d, opaque, buf + p, body, &used, err);
+    if (r == 0 && used != body) {
+        dm_err_set(err, "saved state: extra bytes after the state of '%s'", name);
+        r = -EINVAL;
+    }
+    if (r < 0) {
+        struct dm_err ignored;
+        vms_load(d, opaque, backup.data, backup.len, NULL, &ignored);
+        vms_buf_free(&backup);
+        return r;
+    }
+    vms_buf_free(&backup);
     *pos = p + body;
     return 0;
 }

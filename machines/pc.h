@@ -3,10 +3,11 @@
  *   00:00.0 i440FX host bridge (PCI config mechanism #1 at 0xCF8/0xCFC, PAM
  *           shadowing of 0xC0000-0xFFFFF, SMRAM at 0xA0000)
  *   00:01.0 PIIX3 PCI-ISA bridge (PIRQA-D routing, reset control 0xCF9)
- *   ISA:    8259 PIC pair + ELCR (own interrupt controller only), 8254 PIT + port
- *           0x61, MC146818 RTC/CMOS (IRQ8), i8042 (IRQ1/12), port 0x92, fw_cfg
- *           (0x510/0x511, DMA 0x514), 16550A UARTs on COM1..COM4, and whatever
- *           -device adds (isa-debugcon, isa-debug-exit, isa-serial, ...)
+ *   ISA:    8259 PIC pair + ELCR and the I/O APIC (own interrupt controllers
+ *           only), 8254 PIT + port 0x61, MC146818 RTC/CMOS (IRQ8), i8042
+ *           (IRQ1/12), port 0x92, fw_cfg (0x510/0x511, DMA 0x514), 16550A UARTs
+ *           on COM1..COM4, and whatever -device adds (isa-debugcon,
+ *           isa-debug-exit, isa-serial, ...)
  *
  * Memory map (docs/pc-machine.md): RAM from 0 up to the PCI hole, the rest above
  * 4 GiB (if RAM >= 0xE0000000 bytes, 3 GiB stay below 4 GiB so the high part
@@ -16,8 +17,8 @@
  *
  * Lifecycle: fill a struct pc_config (pc_config_init gives the defaults), give
  * pc_create a dm_ctx with at least clock_virt set (the machine fills io, mem,
- * root_bus, devices, types if NULL, and machine), then pc_reset before the
- * first instruction.  Any number of machines may exist in one process, each
+ * root_bus, devices, types if NULL, and machine); the new machine is already
+ * reset.  pc_reset again for every later system reset.  Any number of machines may exist in one process, each
  * with its own ctx.  All calls with the device lock held (dm/mainloop.h). */
 #ifndef MACHINES_PC_H
 #define MACHINES_PC_H
@@ -34,6 +35,7 @@ struct pc_machine;
 struct chardev;
 struct fw_cfg_state;
 struct dev_registry;
+struct ioapic_msg;
 
 #define PC_DEFAULT_BIOS     "/usr/share/seabios/bios-256k.bin"
 #define PC_DEFAULT_RAM      (128ull << 20)
@@ -45,8 +47,9 @@ struct dev_registry;
 
 /* Where ISA IRQs and PCI INTx go. */
 enum pc_irqchip {
-    /* Vireo's own 8259 pair (for the JIT and the test executor).  The CPU side
-     * uses the intr callback and pc_pic_ack(). */
+    /* Vireo's own 8259 pair and 82093AA I/O APIC (for the JIT and the test
+     * executor).  The CPU side uses the intr callback and pc_pic_ack(); I/O APIC
+     * messages go to ioapic_deliver (there is no local APIC model yet). */
     PC_IRQCHIP_PIC,
     /* An external interrupt controller (KVM's in-kernel chips, Xen): every GSI
      * change is passed to gsi_sink; no PIC/ELCR ports are mapped (the
@@ -87,6 +90,10 @@ struct pc_config {
     void *gsi_sink_opaque;
     pc_intr_fn *intr;               /* PC_IRQCHIP_PIC: may be NULL (poll pc_pic_intr) */
     void *intr_opaque;
+    /* PC_IRQCHIP_PIC: I/O APIC interrupt messages (devices/ioapic.h); NULL drops
+     * them.  Pins: 0 = PIC INTR (ExtINT), 2 = IRQ0, n = ISA IRQ n, 16-19 = PIRQ A-D. */
+    void (*ioapic_deliver)(void *opaque, const struct ioapic_msg *m);
+    void *ioapic_opaque;
 
     pc_request_fn *reset_request;   /* may be NULL: then the request is only counted */
     void *reset_opaque;
@@ -148,6 +155,8 @@ unsigned pc_e820(const struct pc_machine *pc, struct pc_e820_entry *out, unsigne
  * With an external irqchip: 0 and -1. */
 int pc_pic_intr(struct pc_machine *pc);
 int pc_pic_ack(struct pc_machine *pc);
+/* PC_IRQCHIP_PIC: a local APIC's EOI broadcast for vector to the I/O APIC. */
+void pc_ioapic_eoi(struct pc_machine *pc, uint8_t vector);
 /* Current level of GSI 0..15 (ISA device OR routed PCI INTx). */
 int pc_gsi_level(const struct pc_machine *pc, int gsi);
 /* Drive a GSI from outside the device model (e.g. an executor's own timer). */
@@ -159,7 +168,8 @@ void pc_set_gsi_observer(struct pc_machine *pc, pc_gsi_fn *fn, void *opaque);
 
 /* fw_cfg, to add kernel/initrd/cmdline items, "bootorder", ... with the
  * fw_cfg_add_* calls of devices/fw_cfg.h (the machine already added the
- * signature, ID, RAM size, CPU counts and "etc/e820"). */
+ * signature, ID, RAM size, CPU counts, "etc/e820" and an empty "bootorder",
+ * which fw_cfg_add_file replaces by name). */
 struct fw_cfg_state *pc_fw_cfg(struct pc_machine *pc);
 bool pc_a20_enabled(const struct pc_machine *pc);
 /* How many reset requests the guest made since creation (tests). */

@@ -1,5 +1,5 @@
 # Device tests: each test-NAME.c is a CUnit program on the test executor.
-DEVICE_TESTS := pic pci pit rtc uart i8042 fwcfg misc qemuref
+DEVICE_TESTS := pic pci pit rtc uart i8042 fwcfg misc qemuref ioapic
 define device_test
 $$(eval $$(call program,tests/devices/test-$(1),tests/devices/test-$(1).c,qtest machines devices dm testlib,-lcunit))
 $$(eval $$(call test,devices-$(1),$(BUILD)/tests/devices/test-$(1),$(BUILD)/tests/devices/test-$(1)))

@@ -75,7 +75,7 @@ static void test_ram_cpus_e820(void)
 {
     struct qtest_opts o = { .ram_size = 5ull << 30, .smp = 3 };
     DT_NEW(q, &o);
-    uint8_t b[64];
+    uint8_t b[128];
     sel(q, FW_CFG_RAM_SIZE);
     readn(q, b, 8);
     CU_ASSERT_EQUAL(le64(b), 5ull << 30);
@@ -85,7 +85,19 @@ static void test_ram_cpus_e820(void)
     sel(q, FW_CFG_MAX_CPUS);
     readn(q, b, 2);
     CU_ASSERT_EQUAL(b[0] | b[1] << 8, 3);
-    uint32_t size = 0;
+    /* the directory: a big-endian count (the machine adds etc/e820 and an empty
+     * bootorder), then entries of be32 size, be16 key, be16 reserved, name[56] */
+    sel(q, FW_CFG_FILE_DIR);
+    readn(q, b, 4 + 64);
+    CU_ASSERT_EQUAL(be32(b), 2);
+    CU_ASSERT_EQUAL(be32(b + 4), 40);
+    CU_ASSERT_EQUAL(b[8] << 8 | b[9], 0x20);
+    CU_ASSERT_EQUAL(b[10] | b[11], 0);
+    CU_ASSERT_STRING_EQUAL((char *)b + 12, "etc/e820");
+    uint32_t size = 99;
+    CU_ASSERT_EQUAL(find_file(q, "bootorder", &size), 0x21);
+    CU_ASSERT_EQUAL(size, 0);
+    size = 0;
     uint16_t key = find_file(q, "etc/e820", &size);
     CU_ASSERT_FATAL(key >= 0x20);
     CU_ASSERT_EQUAL(size, 40);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "devices/ioapic.h"
 #include "dm/pci.h"
 #include "dm/vmstate.h"
 
@@ -243,6 +244,17 @@ static void test_pirq_routing(void)
     /* other PIRQs do not carry it */
     cfg_writeb(q, 1, 0, 0x60, 0x05);
     CU_ASSERT_EQUAL(qtest_irq_level(q, 5), 0);
+    /* PIRQC is also I/O APIC pin 18 (16 + C), level triggered */
+    qtest_outb(q, 0xC000, 0);
+    qtest_writel(q, 0xFEC00000, 0x10 + 2 * 18);
+    qtest_writel(q, 0xFEC00010, 0x8052);
+    unsigned long n = qtest_ioapic_count(q);
+    qtest_outb(q, 0xC000, 1);
+    CU_ASSERT_EQUAL(qtest_ioapic_count(q), n + 1);
+    struct ioapic_msg m;
+    CU_ASSERT(qtest_ioapic_last(q, &m));
+    CU_ASSERT_EQUAL(m.pin, 18);
+    CU_ASSERT_EQUAL(m.vector, 0x52);
     qtest_free(q);
 }
 

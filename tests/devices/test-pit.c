@@ -38,6 +38,36 @@ static void test_mode2_irq0_rate(void)
     qtest_free(q);
 }
 
+/* First ns at which t input clocks have elapsed. */
+static int64_t ns_of(uint64_t t)
+{
+    return (int64_t)((t * 1000000000ull + PIT_HZ - 1) / PIT_HZ);
+}
+
+static int out0(struct qtest *q)
+{
+    qtest_outb(q, 0x43, 0xE2);              /* read-back: status of channel 0 */
+    return qtest_inb(q, 0x40) >> 7;
+}
+
+/* Mode 2 (datasheet figure 15): OUT high from the load, low for the one clock
+ * in which the count is 1, high again as the count reloads. */
+static void test_mode2_out_timing(void)
+{
+    DT_NEW(q, NULL);
+    pit_program(q, 0, 2, 100);
+    CU_ASSERT_EQUAL(out0(q), 1);
+    qtest_clock_step(q, ns_of(50));
+    CU_ASSERT_EQUAL(out0(q), 1);
+    qtest_clock_step(q, ns_of(99) - ns_of(50));     /* count is 1 */
+    CU_ASSERT_EQUAL(out0(q), 0);
+    CU_ASSERT_EQUAL(qtest_irq_level(q, 0), 0);
+    qtest_clock_step(q, ns_of(100) - ns_of(99));    /* reloaded */
+    CU_ASSERT_EQUAL(out0(q), 1);
+    CU_ASSERT_EQUAL(qtest_irq_level(q, 0), 1);
+    qtest_free(q);
+}
+
 static void test_mode3_square(void)
 {
     DT_NEW(q, NULL);
@@ -176,6 +206,7 @@ static void test_channel2_gate_port61(void)
 
 DT_MAIN("pit",
     { "mode2_irq0_rate", test_mode2_irq0_rate },
+    { "mode2_out_timing", test_mode2_out_timing },
     { "mode3_square", test_mode3_square },
     { "count0_is_65536", test_count0_is_65536 },
     { "irq0_through_pic", test_irq0_through_pic },

@@ -348,6 +348,43 @@ static void test_fw_cfg(void)
     }
 }
 
+/* fw_cfg DMA, including requests the guest should not make: both sides must
+ * write the same control word and the same bytes.  Descriptor at 0x1000 (be32
+ * control, be32 length, be64 address), data at 0x2000; the descriptor address is
+ * written big-endian through 0x514/0x518. */
+static void test_fw_cfg_dma(void)
+{
+    static const char *script[] = {
+        /* select the signature (0) and read 4 bytes */
+        "writel 0x2000 0xeeeeeeee", "writel 0x2004 0xeeeeeeee",
+        "writel 0x1000 0x0a000000", "writel 0x1004 0x04000000",
+        "writel 0x1008 0x00000000", "writel 0x100c 0x00200000",
+        "outl 0x514 0x00000000", "outl 0x518 0x00100000",
+        "readl 0x1000", "readl 0x2000", "readl 0x2004",
+        /* read 8 more: past the end of the item */
+        "writel 0x1000 0x02000000", "writel 0x1004 0x08000000",
+        "outl 0x514 0x00000000", "outl 0x518 0x00100000",
+        "readl 0x1000", "readl 0x2000", "readl 0x2004",
+        /* select ID (1), skip 1, read 3 */
+        "writel 0x1000 0x0c000100", "writel 0x1004 0x01000000",
+        "outl 0x514 0x00000000", "outl 0x518 0x00100000", "readl 0x1000",
+        "writel 0x1000 0x02000000", "writel 0x1004 0x03000000",
+        "outl 0x514 0x00000000", "outl 0x518 0x00100000", "readl 0x1000", "readl 0x2000",
+        /* a write to the read-only signature: error bit, nothing changes */
+        "writel 0x1000 0x18000000", "writel 0x1004 0x04000000",
+        "outl 0x514 0x00000000", "outl 0x518 0x00100000", "readl 0x1000",
+        "outw 0x510 0x0000", "inb 0x511", "inb 0x511",
+        /* an unknown key reads zeros */
+        "writel 0x2000 0xeeeeeeee",
+        "writel 0x1000 0x0a00ff3f", "writel 0x1004 0x04000000",
+        "outl 0x514 0x00000000", "outl 0x518 0x00100000", "readl 0x1000", "readl 0x2000",
+        /* the DMA address register reads "QEMU CFG" */
+        "inl 0x514", "inl 0x518",
+        NULL,
+    };
+    compare(&sizes[1], script);
+}
+
 int main(void)
 {
     dt_require_bios();
@@ -365,5 +402,6 @@ int main(void)
     CU_add_test(s, "pit", test_pit);
     CU_add_test(s, "rtc_uart_kbd", test_rtc_uart_kbd);
     CU_add_test(s, "fw_cfg", test_fw_cfg);
+    CU_add_test(s, "fw_cfg_dma", test_fw_cfg_dma);
     return cunit_run_all();
 }

@@ -166,7 +166,26 @@ static void test_char_timeout_and_div0(void)
     qtest_free(q);
 }
 
+/* -device isa-serial takes the first free COM port, as QEMU does */
+static void test_device_option(void)
+{
+    struct qtest_opts o = { .n_serial = 1, .chardevs = { "ringbuf,id=s2", "ringbuf,id=s3" },
+                            .devices = { "isa-serial,chardev=s2", "isa-serial,chardev=s3" } };
+    DT_NEW(q, &o);
+    qtest_outb(q, 0x2F8, 'b');              /* COM2 */
+    qtest_outb(q, 0x3E8, 'c');              /* COM3 */
+    char buf[4] = { 0 };
+    CU_ASSERT_EQUAL(qtest_chardev_read(q, "s2", buf, 3), 1);
+    CU_ASSERT_EQUAL(buf[0], 'b');
+    CU_ASSERT_EQUAL(qtest_chardev_read(q, "s3", buf, 3), 1);
+    CU_ASSERT_EQUAL(buf[0], 'c');
+    qtest_free(q);
+    struct qtest_opts bad = { .devices = { "isa-serial,index=9" } };
+    CU_ASSERT_PTR_NULL(qtest_create(&bad));
+}
+
 DT_MAIN("uart",
+    { "device_option", test_device_option },
     { "scratch_divisor", test_scratch_divisor },
     { "output_and_input", test_output_and_input },
     { "loopback_fifo", test_loopback_fifo },

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devices/ioapic.h"
 #include "dm/chardev.h"
 #include "dm/clock.h"
 #include "dm/dma.h"
@@ -21,7 +22,34 @@ struct qtest {
     unsigned long resets_done;
     unsigned long shutdowns;
     int exit_status;
+    unsigned long ioapic_msgs;
+    struct ioapic_msg ioapic_last;
 };
+
+static void qt_ioapic(void *opaque, const struct ioapic_msg *m)
+{
+    struct qtest *q = opaque;
+    q->ioapic_msgs++;
+    q->ioapic_last = *m;
+}
+
+unsigned long qtest_ioapic_count(struct qtest *q)
+{
+    return q->ioapic_msgs;
+}
+
+bool qtest_ioapic_last(struct qtest *q, struct ioapic_msg *m)
+{
+    *m = q->ioapic_last;
+    return q->ioapic_msgs != 0;
+}
+
+void qtest_ioapic_eoi(struct qtest *q, uint8_t vector)
+{
+    dm_lock();
+    pc_ioapic_eoi(q->pc, vector);
+    dm_unlock();
+}
 
 static void qt_reset_request(void *opaque)
 {
@@ -129,6 +157,8 @@ struct qtest *qtest_create(const struct qtest_opts *opts)
     cfg.shutdown_opaque = q;
     cfg.exit_request = qt_exit_request;
     cfg.exit_opaque = q;
+    cfg.ioapic_deliver = qt_ioapic;
+    cfg.ioapic_opaque = q;
     if (pc_create(&cfg, &q->ctx, &q->pc, &err) < 0) {
         fprintf(stderr, "qtest: cannot create the pc machine: %s\n", err.msg);
         goto fail;

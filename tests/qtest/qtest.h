@@ -80,6 +80,12 @@ int qtest_irq_level(struct qtest *q, int gsi);
 unsigned long qtest_irq_count(struct qtest *q, int gsi);
 void qtest_irq_count_reset(struct qtest *q);
 
+/* I/O APIC messages: how many were sent, the last one, and a local APIC's EOI. */
+struct ioapic_msg;
+unsigned long qtest_ioapic_count(struct qtest *q);
+bool qtest_ioapic_last(struct qtest *q, struct ioapic_msg *m);
+void qtest_ioapic_eoi(struct qtest *q, uint8_t vector);
+
 /* System reset, as the monitor's system_reset. */
 void qtest_system_reset(struct qtest *q);
 unsigned long qtest_resets_done(struct qtest *q);      /* guest-requested resets carried out */

@@ -2,6 +2,7 @@
  * access splitting/merging and unassigned accesses.  Expected values are worked
  * out by hand from the layouts each test builds. */
 #include <CUnit/CUnit.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
@@ -294,6 +295,120 @@ static void test_flatten_changes(void)
     address_space_free(as);
 }
 
+/* What a hypervisor listener sees: the exact sections added and removed. */
+struct slot_rec {
+    struct mem_listener l;
+    struct { uint64_t addr, size, block_offset; bool ram, ro; } live[16];
+    unsigned n;
+    int begins, commits;
+    bool bad;
+};
+
+static void slot_add(struct mem_listener *l, const struct mem_section *s)
+{
+    struct slot_rec *r = (struct slot_rec *)l;
+    if (r->n == 16) {
+        r->bad = true;
+        return;
+    }
+    r->live[r->n].addr = s->addr;
+    r->live[r->n].size = s->size;
+    r->live[r->n].block_offset = s->block_offset;
+    r->live[r->n].ram = s->mr->kind != MEM_REGION_MMIO;
+    r->live[r->n].ro = s->readonly;
+    r->n++;
+}
+
+static void slot_del(struct mem_listener *l, const struct mem_section *s)
+{
+    struct slot_rec *r = (struct slot_rec *)l;
+    for (unsigned i = 0; i < r->n; i++) {
+        if (r->live[i].addr == s->addr && r->live[i].size == s->size) {
+            r->live[i] = r->live[--r->n];
+            return;
+        }
+    }
+    r->bad = true;      /* deleting something never added */
+}
+
+static void slot_begin(struct mem_listener *l) { ((struct slot_rec *)l)->begins++; }
+static void slot_commit(struct mem_listener *l) { ((struct slot_rec *)l)->commits++; }
+
+static bool slot_has(struct slot_rec *r, uint64_t addr, uint64_t size, bool ram, bool ro,
+                     uint64_t block_offset)
+{
+    for (unsigned i = 0; i < r->n; i++)
+        if (r->live[i].addr == addr && r->live[i].size == size && r->live[i].ram == ram &&
+            r->live[i].ro == ro && (!ram || r->live[i].block_offset == block_offset))
+            return true;
+    return false;
+}
+
+static void test_listener_sections(void)
+{
+    struct mem_region root, ram, bar, bios, shadow;
+    struct ram_block *blk, *rom;
+    struct rec rr = {0};
+    struct slot_rec sr = { .l = { .begin = slot_begin, .region_add = slot_add,
+                                  .region_del = slot_del, .commit = slot_commit } };
+
+    CU_ASSERT_EQUAL_FATAL(ram_block_new(&mem_provider_memfd, "ram", 0x100000, &blk, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(ram_block_new(&mem_provider_memfd, "bios", 0x20000, &rom, NULL), 0);
+    mem_region_init_container(&root, "root", UINT64_MAX);
+    struct address_space *as = address_space_new("test", &root);
+    mem_region_init_ram(&ram, "ram", blk, 0, 0x100000);
+    mem_region_add_subregion(&root, 0, &ram, 0);
+    address_space_add_listener(as, &sr.l);
+    CU_ASSERT_EQUAL(sr.n, 1);
+    CU_ASSERT(slot_has(&sr, 0, 0x100000, true, false, 0));
+
+    /* an MMIO window over RAM splits the RAM slot in two */
+    mem_region_init_io(&bar, "vga", &ops_any, &rr, 0x20000);
+    mem_region_add_subregion(&root, 0xa0000, &bar, 1);
+    CU_ASSERT_FALSE(sr.bad);
+    CU_ASSERT_EQUAL(sr.n, 3);
+    CU_ASSERT(slot_has(&sr, 0, 0xa0000, true, false, 0));
+    CU_ASSERT(slot_has(&sr, 0xa0000, 0x20000, false, false, 0));
+    CU_ASSERT(slot_has(&sr, 0xc0000, 0x40000, true, false, 0xc0000));
+
+    /* BIOS ROM at the top of 4 GiB, and a read-only shadow of its last 128 KiB
+     * below 1 MiB (PAM "read from ROM") */
+    mem_region_init_rom(&bios, "bios", rom, 0, 0x20000);
+    mem_region_add_subregion(&root, 0xfffe0000, &bios, 0);
+    mem_region_init_alias(&shadow, "shadow", &bios, 0, 0x20000);
+    mem_region_set_readonly(&shadow, true);
+    mem_region_add_subregion(&root, 0xe0000, &shadow, 1);
+    CU_ASSERT_FALSE(sr.bad);
+    CU_ASSERT(slot_has(&sr, 0xfffe0000, 0x20000, true, true, 0));
+    CU_ASSERT(slot_has(&sr, 0xe0000, 0x20000, true, true, 0));
+    CU_ASSERT(slot_has(&sr, 0xc0000, 0x20000, true, false, 0xc0000));
+    CU_ASSERT_EQUAL(sr.n, 5);
+
+    /* the window goes away: RAM below 0xe0000 is one slot again */
+    mem_region_del_subregion(&root, &bar);
+    CU_ASSERT_FALSE(sr.bad);
+    CU_ASSERT(slot_has(&sr, 0, 0xe0000, true, false, 0));
+    CU_ASSERT_EQUAL(sr.n, 3);     /* RAM, shadow, BIOS */
+    /* each change was one begin/commit pair */
+    CU_ASSERT_EQUAL(sr.begins, sr.commits);
+
+    /* the flat view printer shows what the listener holds */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    address_space_print_flat(as, f);
+    address_space_print_tree(as, f);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "00000000000e0000-00000000000fffff (rom, readonly): bios"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "(prio 1, alias, readonly): shadow @bios"));
+    free(text);
+
+    address_space_remove_listener(as, &sr.l);
+    address_space_free(as);
+    ram_block_free(blk);
+    ram_block_free(rom);
+}
+
 static void test_split_merge(void)
 {
     struct mem_region root, a, b, c, d;
@@ -509,6 +624,7 @@ int main(void)
     CU_add_test(s, "containers", test_containers);
     CU_add_test(s, "alias_and_ram", test_alias_and_ram);
     CU_add_test(s, "flatten_changes", test_flatten_changes);
+    CU_add_test(s, "listener_sections", test_listener_sections);
     CU_add_test(s, "split_merge", test_split_merge);
     CU_add_test(s, "unassigned_and_straddle", test_unassigned_and_straddle);
     CU_add_test(s, "move_during_dispatch", test_move_during_dispatch);

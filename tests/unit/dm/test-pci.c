@@ -225,6 +225,8 @@ static void test_ids_and_masks(void)
     CU_ASSERT_EQUAL(cfg_rd(m, PCI_DEVFN(9, 0), 0, 4), 0xffffffff);
     CU_ASSERT_EQUAL(cfg_rd(m, PCI_DEVFN(9, 0), 0, 2), 0xffff);
     CU_ASSERT_EQUAL(cfg_rd(m, df, 1, 4), 0xffffffff);
+    CU_ASSERT_EQUAL(cfg_rd(m, df, 0, 8), 0xffffffff);        /* 8-byte: invalid */
+    CU_ASSERT_EQUAL(cfg_rd(m, df, 0, 3), 0xffffff);          /* all ones of its width */
     CU_ASSERT_EQUAL(cfg_rd(m, df, 0x100, 4), 0xffffffff);  /* beyond 256 bytes */
     cfg_wr(m, df, 0x102, 2, 0x1234);                        /* ignored, no crash */
     machine_free(m);
