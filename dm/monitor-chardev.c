@@ -33,6 +33,10 @@ static void chr_event(void *opaque, enum chardev_event ev)
         }
         break;
     case CHARDEV_MUX_IN:
+        /* the focus a mux gives its newest front end while it attaches is not a
+         * user's Ctrl-A c: the serial port attached after us takes it back */
+        if (m->attaching)
+            break;
         if (!m->started) {
             monitor_start(m);
             m->started = true;
@@ -63,7 +67,9 @@ int monitor_attach_chardev(struct monitor_hub *hub, enum monitor_kind kind,
     struct monitor *m = monitor_new(hub, kind, chr_write, NULL);
     m->opaque = m;
     m->cleanup = chr_cleanup;
+    m->attaching = true;
     int r = chardev_fe_attach(&m->fe, chr, chr_can_receive, chr_receive, chr_event, m);
+    m->attaching = false;
     if (r < 0) {
         dm_err_set(err, "monitor: chardev '%s' is already in use", chardev_id(chr));
         m->fe.chr = NULL;

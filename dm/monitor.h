@@ -90,6 +90,7 @@ struct monitor {
     struct chardev_fe fe;               /* when attached to a chardev */
     void (*cleanup)(struct monitor *m); /* transport's part of monitor_free */
     bool started;                       /* greeting or banner sent */
+    bool attaching;                     /* inside monitor_attach_chardev */
     /* HMP: the line being typed */
     char line[HMP_LINE_MAX];
     size_t line_len;
