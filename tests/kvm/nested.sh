@@ -9,6 +9,9 @@
 #       are passed through with a "nested " prefix; then the human monitor on a
 #       running guest: `info registers` shows it moving, `stop` freezes it, `cont`
 #       lets it go on, `system_reset` and `quit` work
+#   tests/kvm/nested.sh BUILD_DIR seabios
+#       Debian's SeaBIOS runs its whole POST on Vireo's pc machine under KVM
+#       (flash, PAM shadowing into RAM, two CPUs) up to "No bootable device"
 #   tests/kvm/nested.sh BUILD_DIR linux
 #       vireo-system-x86_64 -smp 2 boots the default guest (direct kernel boot)
 #       inside; PASS when its marker line counts both CPUs
@@ -79,8 +82,33 @@ linux)
     kill $pid 2>/dev/null'
     mem=1024 bound=3600
     ;;
+seabios)
+    cp "$build/tests/kvm/vireo-system-static" "$root/vireo"
+    cp /usr/share/seabios/bios-256k.bin "$root/guests/bios.bin" 2>/dev/null || {
+        echo "SKIP: nested-seabios (/usr/share/seabios/bios-256k.bin missing: install seabios)"; exit 0; }
+    # POST runs from the flash copy, shadows itself into RAM through the PAM
+    # registers and ends without a boot device
+    run='/vireo -accel kvm -cpu host -smp 2 -m 128 -display none -no-reboot \
+        -bios /guests/bios.bin -serial file:/tmp/serial \
+        -chardev file,id=dbg,path=/tmp/debugcon -device isa-debugcon,iobase=0x402,chardev=dbg & pid=$!
+    for i in $(seq 1200); do
+        grep -q "No bootable device" /tmp/debugcon 2>/dev/null && break
+        kill -0 $pid 2>/dev/null || break
+        sleep 1
+    done
+    kill $pid 2>/dev/null
+    banner=$(grep -m1 "SeaBIOS (version" /tmp/debugcon)
+    if [ -n "$banner" ]; then echo "PASS: seabios banner: $banner"; else echo "FAIL: seabios: no banner"; fi
+    if grep -q "No bootable device" /tmp/debugcon; then
+        echo "PASS: seabios POST completes (CPUs found: $(grep -m1 -o "Found [0-9]* cpu(s)[^,]*" /tmp/debugcon))"
+    else
+        echo "FAIL: seabios: POST did not reach the boot menu"
+        tail -c 2500 /tmp/debugcon
+    fi'
+    mem=512 bound=1800
+    ;;
 *)
-    echo "usage: nested.sh BUILD_DIR kvm-test|linux" >&2; exit 2 ;;
+    echo "usage: nested.sh BUILD_DIR kvm-test|linux|seabios" >&2; exit 2 ;;
 esac
 
 cat >"$root/init" <<INIT
