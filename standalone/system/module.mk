@@ -18,4 +18,7 @@ run-guest: deps $(BUILD)/vireo-system-x86_64 $(BUILD)/vireo-system-i386
 	    -append "console=ttyS0 earlyprintk=serial,ttyS0 panic=-1 quiet"
 
 # make bench: start-up cost against Debian's qemu (tests/bench/startup.py).
-$(eval $(call bench,startup,$(BUILD)/vireo-system-x86_64 $(BUILD)/tests/kvm/exit.bin,tests/bench/startup.py $(BUILD)))
+$(eval $(call bench,startup,$(BUILD)/vireo-system-x86_64 $(BUILD)/tests/kvm/exit.bin $(BUILD)/tests/kvm/vireo-system-static $(BUILD)/tests/bench/startup-run,tests/bench/startup.sh $(BUILD)))
+ifneq ($(SANITIZE),1)
+$(eval $(call program,tests/bench/startup-run,tests/bench/startup-run.c,,-static))
+endif

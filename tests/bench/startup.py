@@ -41,7 +41,7 @@ def series(cmd):
              statistics.median(x[1] for x in out) / 1024,
              statistics.median(x[2] for x in out) * 1000])
 
-print("### Start-up (launch to first guest instruction), median of %d runs\n" % runs)
+print("Median of %d runs on this host.\n" % runs)
 if not (os.access("/dev/kvm", os.R_OK | os.W_OK)):
     print("Not measured on this host: /dev/kvm is not usable, and both programs are")
     print("compared under KVM (`-accel kvm`).  Run `make bench` on a host with KVM.")

@@ -12,6 +12,9 @@
 #   tests/kvm/nested.sh BUILD_DIR seabios
 #       Debian's SeaBIOS runs its whole POST on Vireo's pc machine under KVM
 #       (flash, PAM shadowing into RAM, two CPUs) up to "No bootable device"
+#   tests/kvm/nested.sh BUILD_DIR bench
+#       tests/bench/startup.py's comparison with qemu, measured inside (prints
+#       the markdown table)
 #   tests/kvm/nested.sh BUILD_DIR linux
 #       vireo-system-x86_64 -smp 2 boots the default guest (direct kernel boot)
 #       inside; PASS when its marker line counts both CPUs
@@ -107,8 +110,30 @@ seabios)
     fi'
     mem=512 bound=1800
     ;;
+bench)
+    # the start-up benchmark of tests/bench/startup.py, with Debian's qemu (and
+    # the shared libraries it needs) copied in next to Vireo
+    q=$(command -v qemu-system-x86_64)
+    mkdir -p "$root/qemu/lib" "$root/qemu/share"
+    cp "$q" "$root/qemu/qemu-system-x86_64"
+    for lib in $(ldd "$q" | grep -o '/[^ ]*'); do cp -L "$lib" "$root/qemu/lib/"; done
+    cp /usr/share/qemu/kvmvapic.bin "$root/qemu/share/"
+    cp "$build/tests/kvm/vireo-system-static" "$root/vireo"
+    cp "$build/tests/bench/startup-run" "$root/startup-run"
+    cp "$build/tests/kvm/exit.bin" "$root/guests/"
+    ld=$(ldd "$q" | grep -o '/[^ ]*ld-linux[^ ]*' | head -n 1)
+    runs=${STARTUP_RUNS:-21}
+    opts="-machine pc -accel kvm -cpu host -m 128 -display none -serial none -monitor none \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 -bios /guests/exit.bin"
+    run="v=\$(/startup-run $runs 33 /vireo $opts)
+    q=\$(/startup-run $runs 33 /qemu/lib/$(basename "$ld") --library-path /qemu/lib \
+        /qemu/qemu-system-x86_64 -L /qemu/share -nodefaults $opts)
+    echo \"BENCH|vireo \$v\"
+    echo \"BENCH|qemu \$q\""
+    mem=1024 bound=1800
+    ;;
 *)
-    echo "usage: nested.sh BUILD_DIR kvm-test|linux|seabios" >&2; exit 2 ;;
+    echo "usage: nested.sh BUILD_DIR kvm-test|linux|seabios|bench" >&2; exit 2 ;;
 esac
 
 cat >"$root/init" <<INIT
@@ -138,6 +163,19 @@ fi
 if grep -q "^FAIL" "$tmp/serial" || ! grep -q "NESTED-DONE" "$tmp/serial"; then
     echo "---- the nested guest's console ----"
     tr -d '\r' <"$tmp/serial" | tail -n 60
+fi
+if [ "$mode" = bench ]; then
+    read -r _ vw vc vr < <(tr -d '\r' <"$tmp/serial" | sed -n 's/^BENCH|vireo //p' | sed 's/^/x /')
+    read -r _ qw qc qr < <(tr -d '\r' <"$tmp/serial" | sed -n 's/^BENCH|qemu //p' | sed 's/^/x /')
+    if [ -z "${vw:-}" ] || [ -z "${qw:-}" ]; then
+        echo "FAIL: nested-bench: no measurement"; tr -d '\r' <"$tmp/serial" | tail -n 30
+    else
+        echo "| (nested KVM under qemu TCG, median of ${STARTUP_RUNS:-21}) | vireo-system-x86_64 | qemu-system-x86_64 | vireo / qemu |"
+        echo "| --- | ---: | ---: | ---: |"
+        awk -v a="$vw" -v b="$qw" 'BEGIN { printf "| wall time to first guest instruction (ms) | %.1f | %.1f | %.2f |\n", a, b, a / b }'
+        awk -v a="$vc" -v b="$qc" 'BEGIN { printf "| CPU time, user + sys (ms) | %.1f | %.1f | %.2f |\n", a, b, a / b }'
+        awk -v a="$vr" -v b="$qr" 'BEGIN { printf "| peak RSS (MiB; guest RAM untouched) | %.1f | %.1f | %.2f |\n", a / 1024, b / 1024, a / b }'
+    fi
 fi
 if [ "$mode" = kvm-test ] && grep -q "^HMP|" "$tmp/serial"; then
     hmp=$(tr -d '\r' <"$tmp/serial" | sed -n 's/^HMP|//p')
