@@ -244,6 +244,27 @@ static void test_system_reset(void)
     qtest_free(q);
 }
 
+/* The qtest protocol replies in QEMU's formats. */
+static void test_qtest_protocol(void)
+{
+    DT_NEW(q, NULL);
+    char r[64];
+    CU_ASSERT_EQUAL(qtest_command(q, "outb 0x70 0x0d", r, sizeof(r)), 0);
+    CU_ASSERT_STRING_EQUAL(r, "OK");
+    CU_ASSERT_EQUAL(qtest_command(q, "inb 0x71", r, sizeof(r)), 0);
+    CU_ASSERT_STRING_EQUAL(r, "OK 0x0080");
+    CU_ASSERT_EQUAL(qtest_command(q, "writel 0x1000 0xdeadbeef", r, sizeof(r)), 0);
+    CU_ASSERT_EQUAL(qtest_command(q, "readq 0x1000", r, sizeof(r)), 0);
+    CU_ASSERT_STRING_EQUAL(r, "OK 0x00000000deadbeef");
+    CU_ASSERT_EQUAL(qtest_command(q, "clock_step 1000", r, sizeof(r)), 0);
+    CU_ASSERT_STRING_EQUAL(r, "OK 1000");
+    CU_ASSERT_EQUAL(qtest_command(q, "outq 0x70 0", r, sizeof(r)), -1);
+    CU_ASSERT_EQUAL(qtest_command(q, "foo", r, sizeof(r)), -1);
+    CU_ASSERT_STRING_EQUAL(r, "FAIL Unknown command 'foo'");
+    CU_ASSERT_EQUAL(qtest_command(q, "inb", r, sizeof(r)), -1);
+    qtest_free(q);
+}
+
 static void test_two_machines(void)
 {
     struct qtest *a = qtest_create(NULL), *b = qtest_create(NULL);
@@ -339,5 +360,6 @@ DT_MAIN("misc",
     { "descriptions_valid", test_descriptions_valid },
     { "access_sizes", test_access_sizes },
     { "system_reset", test_system_reset },
+    { "qtest_protocol", test_qtest_protocol },
     { "two_machines", test_two_machines },
     { "external_irqchip", test_external_irqchip })

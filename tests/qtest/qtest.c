@@ -371,6 +371,68 @@ void qtest_serial_input(struct qtest *q, unsigned index, const void *buf, size_t
     qtest_chardev_input(q, id, buf, len);
 }
 
+/* ---- QEMU's qtest protocol -------------------------------------------------- */
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+    char *end;
+    if (!s || !*s)
+        return -1;
+    *v = strtoull(s, &end, 0);
+    return *end ? -1 : 0;
+}
+
+int qtest_command(struct qtest *q, const char *line, char *reply, size_t len)
+{
+    char op[16], a[32] = "", b[32] = "";
+    int n = sscanf(line, "%15s %31s %31s", op, a, b);
+    uint64_t addr = 0, val = 0;
+    if (n < 1) {
+        snprintf(reply, len, "FAIL empty command");
+        return -1;
+    }
+    if (!strcmp(op, "clock_step") || !strcmp(op, "clock_set")) {
+        dm_lock();
+        int64_t now = clock_get_ns(q->ctx.clock_virt);
+        if (n >= 2 && parse_u64(a, &val) == 0) {
+            if (op[6] == 's' && op[7] == 'e')
+                clock_set_ns(q->ctx.clock_virt, (int64_t)val);
+            else
+                clock_step(q->ctx.clock_virt, (int64_t)val);
+        } else if (op[6] == 's' && op[7] == 't') {
+            int64_t next = clock_next_deadline(q->ctx.clock_virt);
+            if (next != DM_CLOCK_NEVER && next > now)
+                clock_set_ns(q->ctx.clock_virt, next);
+        }
+        qt_after_access(q);
+        now = clock_get_ns(q->ctx.clock_virt);
+        dm_unlock();
+        snprintf(reply, len, "OK %lld", (long long)now);
+        return 0;
+    }
+    size_t ol = strlen(op);
+    char w = ol ? op[ol - 1] : 0;
+    unsigned size = w == 'b' ? 1 : w == 'w' ? 2 : w == 'l' ? 4 : w == 'q' ? 8 : 0;
+    bool in = !strncmp(op, "in", 2) && ol == 3, out = !strncmp(op, "out", 3) && ol == 4;
+    bool rd = !strncmp(op, "read", 4) && ol == 5, wr = !strncmp(op, "write", 5) && ol == 6;
+    if (!size || !(in || out || rd || wr) || ((in || out) && size == 8)) {
+        snprintf(reply, len, "FAIL Unknown command '%s'", op);
+        return -1;
+    }
+    if (parse_u64(a, &addr) < 0 || ((out || wr) && parse_u64(b, &val) < 0)) {
+        snprintf(reply, len, "FAIL bad arguments for '%s'", op);
+        return -1;
+    }
+    qtest_io(q, out || wr, rd || wr, addr, size, &val);
+    if (out || wr)
+        snprintf(reply, len, "OK");
+    else if (in)
+        snprintf(reply, len, "OK 0x%04llx", (unsigned long long)val);
+    else
+        snprintf(reply, len, "OK 0x%016llx", (unsigned long long)val);
+    return 0;
+}
+
 /* ---- state ----------------------------------------------------------------------- */
 
 int qtest_save(struct qtest *q, uint8_t **buf, size_t *len)

@@ -101,6 +101,13 @@ void qtest_chardev_input(struct qtest *q, const char *id, const void *buf, size_
 size_t qtest_serial_read(struct qtest *q, unsigned index, void *buf, size_t len);
 void qtest_serial_input(struct qtest *q, unsigned index, const void *buf, size_t len);
 
+/* One line of QEMU's qtest protocol (outb/outw/outl ADDR VAL, inb/inw/inl
+ * ADDR, readb..readq ADDR, writeb..writeq ADDR VAL, clock_step [NS],
+ * clock_set NS) answered in QEMU's format ("OK", "OK 0x%04x" for in*,
+ * "OK 0x%016x" for read*, "OK <ns>" for clock_*, "FAIL ..." otherwise), so the
+ * same script can drive Vireo and qemu -qtest.  Returns 0 for OK, -1 for FAIL. */
+int qtest_command(struct qtest *q, const char *line, char *reply, size_t len);
+
 /* Whole-machine state (machines/pc.h); load returns 0 or -errno (message printed). */
 int qtest_save(struct qtest *q, uint8_t **buf, size_t *len);
 int qtest_load(struct qtest *q, const uint8_t *buf, size_t len);
