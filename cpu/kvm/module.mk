@@ -1,0 +1,2 @@
+# The KVM executor (docs/kvm.md).
+$(eval $(call library,kvm,cpu/kvm/kvm.c))
