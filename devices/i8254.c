@@ -125,6 +125,27 @@ static int ch_out(const struct pit_channel *c, int64_t now)
     }
 }
 
+/* One-clock low pulses of OUT since the count was loaded: in mode 2 one per
+ * period, in modes 4 and 5 one at terminal count.  A pulse lasts 838 ns, less
+ * than a main loop takes to run a due timer, so IRQ0 follows the count of pulses
+ * rather than a sample of the level. */
+static uint64_t ch_short_pulses(const struct pit_channel *c, int64_t now)
+{
+    if (!c->loaded)
+        return 0;
+    uint32_t n = ch_period(c);
+    uint64_t d = ch_elapsed(c, now);
+    switch (c->mode) {
+    case 2:
+        return n > 1 ? (d + 1) / n : 0;
+    case 4:
+    case 5:
+        return d >= n;
+    default:
+        return 0;
+    }
+}
+
 /* Virtual time of OUT's next transition after `now`, or -1. */
 static int64_t ch_next_edge(const struct pit_channel *c, int64_t now)
 {
@@ -171,6 +192,14 @@ static void pit_update_irq(struct pit_state *s)
     struct pit_channel *c = &s->ch[0];
     int64_t now = clock_get_ns(s->clock);
     int out = ch_out(c, now);
+    uint64_t pulses = ch_short_pulses(c, now);
+    if (pulses > c->pulses_seen && out && s->irq_level) {
+        /* the pulse passed between two timer runs: give the edge-triggered PIC
+         * its falling edge now, and the rising edge below */
+        s->irq_level = 0;
+        irq_set(s->irq, 0);
+    }
+    c->pulses_seen = pulses;
     if (out != s->irq_level) {
         s->irq_level = out;
         irq_set(s->irq, out);
@@ -198,6 +227,7 @@ static void ch_load(struct pit_state *s, int idx, uint32_t count)
     c->loaded = 1;
     c->load_time = now;
     c->frozen_ticks = 0;
+    c->pulses_seen = 0;
     /* Modes 1 and 5 start on a gate rising edge; the others count at once while
      * the gate is high (modes 0 and 4 hold while the gate is low). */
     if (c->mode == 1 || c->mode == 5) {
@@ -229,6 +259,7 @@ static void ch_set_gate(struct pit_state *s, int idx, int gate)
             c->running = 1;
             c->load_time = now;
             c->frozen_ticks = 0;
+            c->pulses_seen = 0;
         } else if (c->mode == 2 || c->mode == 3) {
             c->frozen_ticks = ch_elapsed(c, now);
             c->running = 0;
@@ -543,6 +574,7 @@ static const struct vms_field pit_channel_fields[] = {
     VMS_UINT8(struct pit_channel, status),
     VMS_INT64(struct pit_channel, load_time),
     VMS_UINT64(struct pit_channel, frozen_ticks),
+    VMS_UINT64(struct pit_channel, pulses_seen),
     VMS_END_OF_LIST,
 };
 

@@ -25,6 +25,7 @@ struct pit_channel {
     uint8_t status_latched, status;
     int64_t load_time;      /* virtual ns at which counting started */
     uint64_t frozen_ticks;  /* elapsed clocks while not running */
+    uint64_t pulses_seen;   /* one-clock OUT pulses already passed on to IRQ0 */
 };
 
 struct pit_state {

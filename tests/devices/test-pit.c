@@ -52,6 +52,34 @@ static int out0(struct qtest *q)
 
 /* Mode 2 (datasheet figure 15): OUT high from the load, low for the one clock
  * in which the count is 1, high again as the count reloads. */
+/* OUT is low for a single input clock (838 ns) in modes 2 and 4, far shorter than
+ * the time a busy main loop takes to run a due timer.  Every pulse must still
+ * reach IRQ0 when the timers fire late. */
+static void test_mode2_late_timers(void)
+{
+    DT_NEW(q, NULL);
+    pit_program(q, 0, 2, 1193);     /* ~1 kHz */
+    qtest_irq_count_reset(q);
+    for (int i = 0; i < 100; i++)
+        qtest_clock_step_late(q, 700000 + 13 * i);     /* 0.7 ms and a drifting extra */
+    int64_t total = 0;
+    for (int i = 0; i < 100; i++)
+        total += 700000 + 13 * i;
+    CU_ASSERT_EQUAL(qtest_irq_count(q, 0), ticks_at(total) / 1193);
+    qtest_free(q);
+}
+
+static void test_mode4_strobe_late_timer(void)
+{
+    DT_NEW(q, NULL);
+    pit_program(q, 0, 4, 500);
+    qtest_irq_count_reset(q);
+    qtest_clock_step_late(q, 10000000);     /* 10 ms: the strobe is long past */
+    CU_ASSERT_EQUAL(qtest_irq_count(q, 0), 1);
+    CU_ASSERT_EQUAL(qtest_irq_level(q, 0), 1);
+    qtest_free(q);
+}
+
 static void test_mode2_out_timing(void)
 {
     DT_NEW(q, NULL);
@@ -207,6 +235,8 @@ static void test_channel2_gate_port61(void)
 DT_MAIN("pit",
     { "mode2_irq0_rate", test_mode2_irq0_rate },
     { "mode2_out_timing", test_mode2_out_timing },
+    { "mode2_late_timers", test_mode2_late_timers },
+    { "mode4_strobe_late_timer", test_mode4_strobe_late_timer },
     { "mode3_square", test_mode3_square },
     { "count0_is_65536", test_count0_is_65536 },
     { "irq0_through_pic", test_irq0_through_pic },

@@ -273,6 +273,15 @@ unsigned qtest_clock_step(struct qtest *q, int64_t ns)
     return n;
 }
 
+unsigned qtest_clock_step_late(struct qtest *q, int64_t ns)
+{
+    dm_lock();
+    unsigned n = clock_step_late(q->ctx.clock_virt, ns);
+    qt_after_access(q);
+    dm_unlock();
+    return n;
+}
+
 int qtest_intr(struct qtest *q)
 {
     dm_lock();

@@ -71,6 +71,8 @@ void qtest_memwrite(struct qtest *q, uint64_t addr, const void *buf, size_t len)
 int64_t qtest_clock_now(struct qtest *q);
 /* Advance, firing timers; returns how many fired. */
 unsigned qtest_clock_step(struct qtest *q, int64_t ns);
+/* Advance, then fire the timers that fell due, late (dm's clock_step_late). */
+unsigned qtest_clock_step_late(struct qtest *q, int64_t ns);
 
 /* Interrupts */
 int qtest_intr(struct qtest *q);            /* PIC INT output */
