@@ -21,3 +21,15 @@ $(eval $(call test,user-progs,$(filter $(BUILD)/vireo-riscv64,$(ALL_PROGRAMS)) $
 # Programs from Debian source packages (Lua, zlib), cross-built into the cache.
 $(eval $(call test,user-realprogs,$(filter $(BUILD)/vireo-riscv64,$(ALL_PROGRAMS)),tests/user/run-realprogs.sh $(BUILD) 1))
 $(eval $(call long_test,user-realprogs-long,$(filter $(BUILD)/vireo-riscv64,$(ALL_PROGRAMS)),tests/user/run-realprogs.sh $(BUILD) 20))
+
+# Random-instruction differential test against qemu-riscv64.
+$(BUILD)/user/rvdiff-harness: tests/user/rvdiff/harness.c
+	@mkdir -p $(@D)
+	$(RV_CC) $(RV_CFLAGS) -static -o $@ $<
+ifneq ($(wildcard cpu/riscv/module.mk),)
+$(eval $(call program,user/rvgen,tests/user/rvdiff/rvgen.c,riscv jit,))
+RVDIFF_DEPS := $(BUILD)/vireo-riscv64 $(BUILD)/user/rvgen $(BUILD)/user/rvdiff-harness
+endif
+RVDIFF_SEED ?= 1
+$(eval $(call test,user-rvdiff,$(RVDIFF_DEPS),tests/user/rvdiff/run-rvdiff.sh $(BUILD) $(RVDIFF_SEED) 200))
+$(eval $(call long_test,user-rvdiff-long,$(RVDIFF_DEPS),tests/user/rvdiff/run-rvdiff.sh $(BUILD) 100000 5000))
