@@ -36,3 +36,9 @@ $(eval $(call long_test,user-rvdiff-long,$(RVDIFF_DEPS),tests/user/rvdiff/run-rv
 
 # make bench: riscv64 kernels and Lua, native vs vireo-riscv64 vs qemu-riscv64.
 $(eval $(call bench,riscv-user,$(filter $(BUILD)/vireo-riscv64,$(ALL_PROGRAMS)),tests/bench/riscv-bench.sh $(BUILD) 3))
+
+# Unit tests of the loader and the guest address space.
+ifneq ($(wildcard cpu/riscv/module.mk),)
+$(eval $(call program,user/test-user,tests/user/test_user.c $(filter-out standalone/user/main.c,$(USER_SRCS)),testlib riscv jit,-lcunit))
+$(eval $(call test,user-unit,$(BUILD)/user/test-user $(USER_PROG_BINS),$(BUILD)/user/test-user $(BUILD)/user/progs))
+endif
