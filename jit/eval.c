@@ -1,0 +1,147 @@
+/* The meaning of every arithmetic op, written once: the interpreter executes
+ * it and the constant folder evaluates with it.  The native backend must agree
+ * with these definitions (tests/unit/jit checks it op by op and at random). */
+#include "jit/internal.h"
+
+static uint64_t mask(jit_type t, uint64_t v) { return t == JIT_I32 ? (uint32_t)v : v; }
+
+static uint64_t mulhu64(uint64_t a, uint64_t b)
+{
+    return (uint64_t)(((unsigned __int128)a * b) >> 64);
+}
+
+static uint64_t mulh64(int64_t a, int64_t b)
+{
+    return (uint64_t)(((__int128)a * b) >> 64);
+}
+
+static uint64_t mulhsu64(int64_t a, uint64_t b)
+{
+    return (uint64_t)(((__int128)a * (__int128)(unsigned __int128)b) >> 64);
+}
+
+uint64_t jit_eval_binop(jit_opc op, jit_type t, uint64_t a, uint64_t b)
+{
+    bool w = t == JIT_I32;
+    unsigned bits = w ? 32 : 64;
+    unsigned sh = (unsigned)b & (bits - 1);
+    int64_t sa = w ? (int32_t)a : (int64_t)a;
+    int64_t sb = w ? (int32_t)b : (int64_t)b;
+    a = mask(t, a);
+    b = mask(t, b);
+    switch (op) {
+    case JIT_OP_ADD: return mask(t, a + b);
+    case JIT_OP_SUB: return mask(t, a - b);
+    case JIT_OP_MUL: return mask(t, a * b);
+    case JIT_OP_MULH:
+        return w ? mask(t, (uint64_t)((sa * sb) >> 32)) : mulh64(sa, sb);
+    case JIT_OP_MULHU:
+        return w ? mask(t, (a * b) >> 32) : mulhu64(a, b);
+    case JIT_OP_MULHSU:
+        return w ? mask(t, (uint64_t)((sa * (int64_t)b) >> 32)) : mulhsu64(sa, b);
+    case JIT_OP_DIV:
+        if (b == 0)
+            return mask(t, UINT64_MAX);
+        if (sb == -1)
+            return mask(t, (uint64_t)0 - a);      /* MIN / -1 = MIN */
+        return mask(t, (uint64_t)(sa / sb));
+    case JIT_OP_DIVU:
+        return b == 0 ? mask(t, UINT64_MAX) : a / b;
+    case JIT_OP_REM:
+        if (b == 0)
+            return a;
+        if (sb == -1)
+            return 0;
+        return mask(t, (uint64_t)(sa % sb));
+    case JIT_OP_REMU:
+        return b == 0 ? a : a % b;
+    case JIT_OP_AND: return a & b;
+    case JIT_OP_OR: return a | b;
+    case JIT_OP_XOR: return a ^ b;
+    case JIT_OP_SHL: return mask(t, a << sh);
+    case JIT_OP_SHR: return a >> sh;
+    case JIT_OP_SAR: return mask(t, (uint64_t)(sa >> sh));
+    case JIT_OP_ROTL: return sh ? mask(t, (a << sh) | (a >> (bits - sh))) : a;
+    case JIT_OP_ROTR: return sh ? mask(t, (a >> sh) | (a << (bits - sh))) : a;
+    default: return 0;
+    }
+}
+
+uint64_t jit_eval_unop(jit_opc op, jit_type t, uint64_t a)
+{
+    bool w = t == JIT_I32;
+    a = mask(t, a);
+    switch (op) {
+    case JIT_OP_MOV: return a;
+    case JIT_OP_NOT: return mask(t, ~a);
+    case JIT_OP_NEG: return mask(t, (uint64_t)0 - a);
+    case JIT_OP_CLZ:
+        if (!a)
+            return w ? 32 : 64;
+        return w ? (uint64_t)__builtin_clz((uint32_t)a) : (uint64_t)__builtin_clzll(a);
+    case JIT_OP_CTZ:
+        if (!a)
+            return w ? 32 : 64;
+        return (uint64_t)__builtin_ctzll(a);
+    case JIT_OP_POPCNT: return (uint64_t)__builtin_popcountll(a);
+    case JIT_OP_BSWAP: return w ? __builtin_bswap32((uint32_t)a) : __builtin_bswap64(a);
+    case JIT_OP_EXT8S: return mask(t, (uint64_t)(int64_t)(int8_t)a);
+    case JIT_OP_EXT8U: return (uint8_t)a;
+    case JIT_OP_EXT16S: return mask(t, (uint64_t)(int64_t)(int16_t)a);
+    case JIT_OP_EXT16U: return (uint16_t)a;
+    case JIT_OP_EXT32S: return (uint64_t)(int64_t)(int32_t)a;
+    case JIT_OP_EXT32U: return (uint32_t)a;
+    case JIT_OP_TRUNC: return (uint32_t)a;
+    default: return 0;
+    }
+}
+
+bool jit_eval_cond(jit_cond c, jit_type t, uint64_t a, uint64_t b)
+{
+    int64_t sa, sb;
+    if (t == JIT_I32) {
+        a = (uint32_t)a;
+        b = (uint32_t)b;
+        sa = (int32_t)a;
+        sb = (int32_t)b;
+    } else {
+        sa = (int64_t)a;
+        sb = (int64_t)b;
+    }
+    switch (c) {
+    case JIT_EQ: return a == b;
+    case JIT_NE: return a != b;
+    case JIT_LT: return sa < sb;
+    case JIT_GE: return sa >= sb;
+    case JIT_LE: return sa <= sb;
+    case JIT_GT: return sa > sb;
+    case JIT_LTU: return a < b;
+    case JIT_GEU: return a >= b;
+    case JIT_LEU: return a <= b;
+    case JIT_GTU: return a > b;
+    default: return false;
+    }
+}
+
+/* Extend a raw value of the memop's size (already in host order) to type t. */
+uint64_t jit_eval_ext_load(uint64_t raw, unsigned memop, jit_type t)
+{
+    unsigned sz = memop & JIT_MO_SIZE;
+    uint64_t v;
+    if (memop & JIT_MO_SIGN) {
+        switch (sz) {
+        case 0: v = (uint64_t)(int64_t)(int8_t)raw; break;
+        case 1: v = (uint64_t)(int64_t)(int16_t)raw; break;
+        case 2: v = (uint64_t)(int64_t)(int32_t)raw; break;
+        default: v = raw;
+        }
+    } else {
+        switch (sz) {
+        case 0: v = (uint8_t)raw; break;
+        case 1: v = (uint16_t)raw; break;
+        case 2: v = (uint32_t)raw; break;
+        default: v = raw;
+        }
+    }
+    return mask(t, v);
+}

@@ -1,0 +1,1488 @@
+/* x86-64 backend: optimized IR -> machine code in the engine's code buffer.
+ *
+ * Fixed registers: rbp = env (the jit_cpu), r15 = guest_base, rsp = a frame of
+ * spill slots for locals.  rax, rcx, rdx are scratch (division, shifts, the
+ * jump-cache probe) and never hold temporaries.  The other ten registers hold
+ * temporaries; globals are loaded on first use and written back lazily (at
+ * block exits, labels, branches and calls that need them), so a block touches
+ * env once per guest register it uses, not once per instruction.
+ *
+ * Faults: every guest load/store records its host code range, the guest pc and
+ * which dirty globals live in which registers; jit_x86_fault() writes those
+ * back from the signal context, so guest state is precise without syncing
+ * before each access. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include "jit/internal.h"
+
+#if defined(__x86_64__)
+
+enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
+
+#define NSLOTS 2048
+#define FRAME (NSLOTS * 8 + 8)
+
+static const uint8_t alloc_order[] = { RBX, R12, R13, R14, RSI, RDI, R8, R9, R10, R11 };
+#define NALLOC (sizeof(alloc_order))
+static const uint16_t caller_saved = (1 << RSI) | (1 << RDI) | (1 << R8) | (1 << R9) |
+                                     (1 << R10) | (1 << R11);
+static const uint8_t arg_regs[6] = { RDI, RSI, RDX, RCX, R8, R9 };
+
+typedef struct fixup {
+    uint32_t pos;                   /* rel32 position */
+    uint32_t label;
+} fixup;
+
+typedef struct gen {
+    jit_engine *e;
+    jit_ctx *c;
+    uint8_t *buf, *p, *end;
+    bool overflow;
+    unsigned nglobals;
+    /* register state */
+    jit_temp reg_temp[16];
+    int8_t *treg;
+    uint8_t *tdirty;
+    int32_t *slot;
+    uint32_t *last_use;
+    unsigned nslots;
+    uint16_t locked;
+    unsigned rr;
+    unsigned cur;                   /* index of the op being generated */
+    uint64_t insn_pc;
+    /* labels */
+    int32_t *label_pos;
+    fixup *fix;
+    unsigned nfix, fix_cap;
+    /* fault records */
+    jit_fault_rec *faults;
+    unsigned nfaults, faults_cap;
+    jit_fault_map *fmap;
+    unsigned nfmap, fmap_cap;
+    uint8_t *req_stub_jumps[64];
+    unsigned nreq;
+    bool use_popcnt;
+    unsigned slots_seen;
+} gen;
+
+/* ---- byte emission ---- */
+
+static void b1(gen *g, uint8_t x)
+{
+    if (g->p < g->end)
+        *g->p++ = x;
+    else
+        g->overflow = true;
+}
+
+static void b4(gen *g, uint32_t x)
+{
+    for (int i = 0; i < 4; i++)
+        b1(g, (uint8_t)(x >> (8 * i)));
+}
+
+static void b8(gen *g, uint64_t x)
+{
+    b4(g, (uint32_t)x);
+    b4(g, (uint32_t)(x >> 32));
+}
+
+static uint32_t pos(gen *g) { return (uint32_t)(g->p - g->buf); }
+
+/* REX prefix; force for byte access to sil/dil/spl/bpl */
+static void rex(gen *g, bool w, unsigned r, unsigned x, unsigned b, bool force)
+{
+    uint8_t v = (uint8_t)(0x40 | (w << 3) | ((r >> 3) << 2) | ((x >> 3) << 1) | (b >> 3));
+    if (v != 0x40 || force)
+        b1(g, v);
+}
+
+static void modrm_rr(gen *g, unsigned reg, unsigned rm)
+{
+    b1(g, (uint8_t)(0xC0 | ((reg & 7) << 3) | (rm & 7)));
+}
+
+/* [base + disp] */
+static void modrm_mem(gen *g, unsigned reg, unsigned base, int32_t disp)
+{
+    unsigned mod = disp == 0 && (base & 7) != RBP ? 0 : (disp >= -128 && disp <= 127 ? 1 : 2);
+    b1(g, (uint8_t)((mod << 6) | ((reg & 7) << 3) | (base & 7)));
+    if ((base & 7) == RSP)
+        b1(g, 0x24);
+    if (mod == 1)
+        b1(g, (uint8_t)disp);
+    else if (mod == 2)
+        b4(g, (uint32_t)disp);
+}
+
+/* [base + index + disp] */
+static void modrm_sib(gen *g, unsigned reg, unsigned base, unsigned index, int32_t disp)
+{
+    unsigned mod = disp == 0 && (base & 7) != RBP ? 0 : (disp >= -128 && disp <= 127 ? 1 : 2);
+    b1(g, (uint8_t)((mod << 6) | ((reg & 7) << 3) | 4));
+    b1(g, (uint8_t)(((index & 7) << 3) | (base & 7)));
+    if (mod == 1)
+        b1(g, (uint8_t)disp);
+    else if (mod == 2)
+        b4(g, (uint32_t)disp);
+}
+
+/* op reg, rm (register form) */
+static void op_rr(gen *g, bool w, uint8_t opc, unsigned reg, unsigned rm)
+{
+    rex(g, w, reg, 0, rm, false);
+    b1(g, opc);
+    modrm_rr(g, reg, rm);
+}
+
+static void op0f_rr(gen *g, bool w, uint8_t opc, unsigned reg, unsigned rm)
+{
+    rex(g, w, reg, 0, rm, false);
+    b1(g, 0x0F);
+    b1(g, opc);
+    modrm_rr(g, reg, rm);
+}
+
+static void op_rm(gen *g, bool w, uint8_t opc, unsigned reg, unsigned base, int32_t disp)
+{
+    rex(g, w, reg, 0, base, false);
+    b1(g, opc);
+    modrm_mem(g, reg, base, disp);
+}
+
+/* i32 values are kept zero-extended, so a move to the same register is a
+ * no-op; zext32 is the move that clears the upper half on purpose */
+static void mov_rr(gen *g, bool w, unsigned d, unsigned s)
+{
+    if (d != s)
+        op_rr(g, w, 0x89, s, d);
+}
+
+static void zext32(gen *g, unsigned d, unsigned s)
+{
+    op_rr(g, false, 0x89, s, d);
+}
+
+static void mov_ri(gen *g, unsigned d, uint64_t v)
+{
+    if (v == 0) {
+        op_rr(g, false, 0x31, d, d);            /* xor d32, d32 */
+    } else if (v <= UINT32_MAX) {
+        rex(g, false, 0, 0, d, false);
+        b1(g, (uint8_t)(0xB8 + (d & 7)));
+        b4(g, (uint32_t)v);
+    } else if ((int64_t)v >= INT32_MIN && (int64_t)v <= INT32_MAX) {
+        rex(g, true, 0, 0, d, false);
+        b1(g, 0xC7);
+        modrm_rr(g, 0, d);
+        b4(g, (uint32_t)v);
+    } else {
+        rex(g, true, 0, 0, d, false);
+        b1(g, (uint8_t)(0xB8 + (d & 7)));
+        b8(g, v);
+    }
+}
+
+static void load_mem(gen *g, bool w, unsigned d, unsigned base, int32_t disp)
+{
+    op_rm(g, w, 0x8B, d, base, disp);
+}
+
+static void store_mem(gen *g, bool w, unsigned s, unsigned base, int32_t disp)
+{
+    op_rm(g, w, 0x89, s, base, disp);
+}
+
+/* group-1 ALU op with immediate: /n = add 0, or 1, and 4, sub 5, xor 6, cmp 7 */
+static void alu_ri(gen *g, bool w, unsigned n, unsigned r, int32_t imm)
+{
+    rex(g, w, 0, 0, r, false);
+    if (imm >= -128 && imm <= 127) {
+        b1(g, 0x83);
+        modrm_rr(g, n, r);
+        b1(g, (uint8_t)imm);
+    } else {
+        b1(g, 0x81);
+        modrm_rr(g, n, r);
+        b4(g, (uint32_t)imm);
+    }
+}
+
+static void jmp_to(gen *g, const void *target)
+{
+    b1(g, 0xE9);
+    b4(g, (uint32_t)((const uint8_t *)target - (g->p + 4)));
+}
+
+static void call_abs(gen *g, const void *fn)
+{
+    mov_ri(g, RAX, (uint64_t)(uintptr_t)fn);
+    b1(g, 0xFF);
+    modrm_rr(g, 2, RAX);
+}
+
+/* short forward jump: returns the position of its rel8 */
+static uint8_t *jcc8(gen *g, uint8_t cc)
+{
+    b1(g, (uint8_t)(0x70 | cc));
+    b1(g, 0);
+    return g->p - 1;
+}
+
+static uint8_t *jmp8(gen *g)
+{
+    b1(g, 0xEB);
+    b1(g, 0);
+    return g->p - 1;
+}
+
+static void land8(gen *g, uint8_t *at)
+{
+    if (!g->overflow && at >= g->buf)
+        *at = (uint8_t)(g->p - (at + 1));
+}
+
+/* ---- temporaries ---- */
+
+static jit_tinfo *ti(gen *g, jit_temp t) { return &g->c->temps[t]; }
+static bool is_const(gen *g, jit_temp t) { return ti(g, t)->kind == TEMP_CONST; }
+static bool w64(jit_type t) { return t != JIT_I32; }
+
+static bool fits_i32(uint64_t v) { return (int64_t)v >= INT32_MIN && (int64_t)v <= INT32_MAX; }
+
+/* constant usable as an imm32 of an op of type t */
+static bool const_imm(gen *g, jit_temp t, jit_type ty, int32_t *imm)
+{
+    if (!is_const(g, t))
+        return false;
+    uint64_t v = ti(g, t)->val;
+    if (ty == JIT_I32) {
+        *imm = (int32_t)(uint32_t)v;
+        return true;
+    }
+    if (!fits_i32(v))
+        return false;
+    *imm = (int32_t)v;
+    return true;
+}
+
+static int32_t slot_disp(gen *g, jit_temp t)
+{
+    if (g->slot[t] < 0) {
+        if (g->nslots >= NSLOTS) {
+            g->overflow = true;      /* reported as E2BIG */
+            g->slot[t] = 0;
+        } else {
+            g->slot[t] = (int32_t)g->nslots++;
+        }
+    }
+    return g->slot[t] * 8;
+}
+
+/* write a register's temp back to its home if dirty */
+static void writeback(gen *g, unsigned r)
+{
+    jit_temp t = g->reg_temp[r];
+    if (t == JIT_NO_TEMP || !g->tdirty[t])
+        return;
+    jit_tinfo *i = ti(g, t);
+    if (i->kind == TEMP_GLOBAL)
+        store_mem(g, i->type != JIT_I32, r, RBP, (int32_t)g->e->fe->globals[t].offset);
+    else if (i->kind == TEMP_LOCAL && g->last_use[t] >= g->cur)
+        store_mem(g, true, r, RSP, slot_disp(g, t));
+    g->tdirty[t] = 0;
+}
+
+static void unassign(gen *g, unsigned r)
+{
+    jit_temp t = g->reg_temp[r];
+    if (t != JIT_NO_TEMP) {
+        g->treg[t] = -1;
+        g->reg_temp[r] = JIT_NO_TEMP;
+    }
+}
+
+static void spill(gen *g, unsigned r)
+{
+    writeback(g, r);
+    unassign(g, r);
+}
+
+static unsigned alloc_reg(gen *g)
+{
+    for (unsigned i = 0; i < NALLOC; i++) {
+        unsigned r = alloc_order[i];
+        if (g->reg_temp[r] == JIT_NO_TEMP && !(g->locked & (1 << r)))
+            return r;
+    }
+    /* evict: a clean register first, else round robin */
+    for (unsigned i = 0; i < NALLOC; i++) {
+        unsigned r = alloc_order[i];
+        jit_temp t = g->reg_temp[r];
+        if (!(g->locked & (1 << r)) && !g->tdirty[t]) {
+            unassign(g, r);
+            return r;
+        }
+    }
+    for (unsigned k = 0; k < NALLOC; k++) {
+        unsigned r = alloc_order[(g->rr++) % NALLOC];
+        if (!(g->locked & (1 << r))) {
+            spill(g, r);
+            return r;
+        }
+    }
+    g->overflow = true;     /* cannot happen: at most 5 operands are locked */
+    return RBX;
+}
+
+static void assign(gen *g, unsigned r, jit_temp t)
+{
+    g->reg_temp[r] = t;
+    g->treg[t] = (int8_t)r;
+}
+
+/* Load temp t's value into register r (not assigning it). */
+static void load_into(gen *g, unsigned r, jit_temp t)
+{
+    jit_tinfo *i = ti(g, t);
+    if (g->treg[t] >= 0) {
+        mov_rr(g, true, r, (unsigned)g->treg[t]);
+        return;
+    }
+    switch (i->kind) {
+    case TEMP_GLOBAL:
+        load_mem(g, i->type != JIT_I32, r, RBP, (int32_t)g->e->fe->globals[t].offset);
+        break;
+    case TEMP_ENV:
+        mov_rr(g, true, r, RBP);
+        break;
+    case TEMP_CONST:
+        mov_ri(g, r, i->val);
+        break;
+    default:
+        if (g->slot[t] >= 0)
+            load_mem(g, true, r, RSP, g->slot[t] * 8);
+        else
+            mov_ri(g, r, 0);    /* read before written: defined as 0 */
+        break;
+    }
+}
+
+/* A register holding t's value, locked for the current op. */
+static unsigned use(gen *g, jit_temp t)
+{
+    if (ti(g, t)->kind == TEMP_ENV)
+        return RBP;
+    if (g->treg[t] < 0) {
+        unsigned r = alloc_reg(g);
+        load_into(g, r, t);
+        assign(g, r, t);
+        g->tdirty[t] = 0;
+    }
+    g->locked |= (uint16_t)(1 << g->treg[t]);
+    return (unsigned)g->treg[t];
+}
+
+/* A register to receive t's new value (marked dirty). */
+static unsigned def(gen *g, jit_temp t)
+{
+    if (g->treg[t] < 0)
+        assign(g, alloc_reg(g), t);
+    unsigned r = (unsigned)g->treg[t];
+    g->locked |= (uint16_t)(1 << r);
+    g->tdirty[t] = 1;
+    return r;
+}
+
+/* Store dirty globals (and live dirty locals if locals_too). */
+static void sync_regs(gen *g, bool locals_too)
+{
+    for (unsigned r = 0; r < 16; r++) {
+        jit_temp t = g->reg_temp[r];
+        if (t == JIT_NO_TEMP || !g->tdirty[t])
+            continue;
+        if (ti(g, t)->kind == TEMP_GLOBAL || locals_too)
+            writeback(g, r);
+    }
+}
+
+static void forget_all(gen *g)
+{
+    for (unsigned r = 0; r < 16; r++)
+        unassign(g, r);
+}
+
+static void forget_globals(gen *g)
+{
+    for (unsigned r = 0; r < 16; r++)
+        if (g->reg_temp[r] != JIT_NO_TEMP && ti(g, g->reg_temp[r])->kind == TEMP_GLOBAL)
+            unassign(g, r);
+}
+
+/* Free registers of temps that are dead after the current op. */
+static void release_dead(gen *g)
+{
+    for (unsigned r = 0; r < 16; r++) {
+        jit_temp t = g->reg_temp[r];
+        if (t == JIT_NO_TEMP)
+            continue;
+        jit_tinfo *i = ti(g, t);
+        if ((i->kind == TEMP_LOCAL || i->kind == TEMP_CONST) && g->last_use[t] <= g->cur) {
+            g->tdirty[t] = 0;
+            unassign(g, r);
+        }
+    }
+}
+
+/* ---- fault records ---- */
+
+static void fault_begin(gen *g, uint32_t *start) { *start = pos(g); }
+
+static void fault_end(gen *g, uint32_t start)
+{
+    if (g->nfaults == g->faults_cap) {
+        unsigned cap = g->faults_cap ? g->faults_cap * 2 : 16;
+        jit_fault_rec *f = realloc(g->faults, cap * sizeof(*f));
+        if (!f) {
+            g->overflow = true;
+            return;
+        }
+        g->faults = f;
+        g->faults_cap = cap;
+    }
+    jit_fault_rec *rec = &g->faults[g->nfaults++];
+    rec->host_start = start;
+    rec->host_end = pos(g);
+    rec->guest_pc = g->insn_pc;
+    rec->first_map = (uint16_t)g->nfmap;
+    rec->nmap = 0;
+    for (unsigned r = 0; r < 16; r++) {
+        jit_temp t = g->reg_temp[r];
+        if (t == JIT_NO_TEMP || !g->tdirty[t] || ti(g, t)->kind != TEMP_GLOBAL)
+            continue;
+        if (g->nfmap == g->fmap_cap) {
+            unsigned cap = g->fmap_cap ? g->fmap_cap * 2 : 64;
+            jit_fault_map *m = realloc(g->fmap, cap * sizeof(*m));
+            if (!m) {
+                g->overflow = true;
+                return;
+            }
+            g->fmap = m;
+            g->fmap_cap = cap;
+        }
+        g->fmap[g->nfmap++] = (jit_fault_map){ (uint16_t)t, (uint8_t)r };
+        rec->nmap++;
+    }
+}
+
+/* ---- ops ---- */
+
+static const uint8_t cc_of[JIT_COND_COUNT] = {
+    [JIT_EQ] = 0x4, [JIT_NE] = 0x5, [JIT_LT] = 0xC, [JIT_GE] = 0xD, [JIT_LE] = 0xE,
+    [JIT_GT] = 0xF, [JIT_LTU] = 0x2, [JIT_GEU] = 0x3, [JIT_LEU] = 0x6, [JIT_GTU] = 0x7,
+};
+
+static jit_cond swap_cond(jit_cond c)
+{
+    switch (c) {
+    case JIT_LT: return JIT_GT;
+    case JIT_GT: return JIT_LT;
+    case JIT_LE: return JIT_GE;
+    case JIT_GE: return JIT_LE;
+    case JIT_LTU: return JIT_GTU;
+    case JIT_GTU: return JIT_LTU;
+    case JIT_LEU: return JIT_GEU;
+    case JIT_GEU: return JIT_LEU;
+    default: return c;
+    }
+}
+
+/* cmp a, b for op type ty; returns the x86 condition code for cond */
+static uint8_t emit_cmp(gen *g, jit_type ty, jit_cond cond, jit_temp a, jit_temp b)
+{
+    int32_t imm;
+    if (is_const(g, a) && !is_const(g, b)) {
+        jit_temp t = a;
+        a = b;
+        b = t;
+        cond = swap_cond(cond);
+    }
+    unsigned ra = use(g, a);
+    if (const_imm(g, b, ty, &imm)) {
+        if (imm == 0 && (cond == JIT_EQ || cond == JIT_NE))
+            op_rr(g, w64(ty), 0x85, ra, ra);    /* test */
+        else
+            alu_ri(g, w64(ty), 7, ra, imm);
+    } else {
+        unsigned rb = use(g, b);
+        op_rr(g, w64(ty), 0x39, rb, ra);        /* cmp ra, rb */
+    }
+    return cc_of[cond];
+}
+
+static void gen_alu(gen *g, const jit_op *op)
+{
+    jit_type ty = (jit_type)op->type;
+    bool w = w64(ty);
+    jit_opc opc = (jit_opc)op->opc;
+    jit_temp d = op->a[0], a = op->a[1], b = op->a[2];
+    bool comm = opc == JIT_OP_ADD || opc == JIT_OP_AND || opc == JIT_OP_OR ||
+                opc == JIT_OP_XOR || opc == JIT_OP_MUL;
+    if (comm && is_const(g, a) && !is_const(g, b)) {
+        jit_temp t = a;
+        a = b;
+        b = t;
+    }
+    static const uint8_t rr_opc[] = {
+        [JIT_OP_ADD] = 0x01, [JIT_OP_SUB] = 0x29, [JIT_OP_AND] = 0x21,
+        [JIT_OP_OR] = 0x09, [JIT_OP_XOR] = 0x31,
+    };
+    static const uint8_t ri_n[] = {
+        [JIT_OP_ADD] = 0, [JIT_OP_SUB] = 5, [JIT_OP_AND] = 4, [JIT_OP_OR] = 1,
+        [JIT_OP_XOR] = 6,
+    };
+    int32_t imm;
+    unsigned ra = use(g, a);
+    if (const_imm(g, b, ty, &imm)) {
+        unsigned rd = def(g, d);
+        if (opc == JIT_OP_MUL) {
+            rex(g, w, rd, 0, ra, false);
+            b1(g, 0x69);
+            modrm_rr(g, rd, ra);
+            b4(g, (uint32_t)imm);
+            return;
+        }
+        if (opc == JIT_OP_ADD && rd != ra) {
+            op_rm(g, w, 0x8D, rd, ra, imm);     /* lea */
+            return;
+        }
+        mov_rr(g, w, rd, ra);
+        alu_ri(g, w, ri_n[opc], rd, imm);
+        return;
+    }
+    unsigned rb = use(g, b);
+    unsigned rd = def(g, d);
+    if (rd == rb && rd != ra) {
+        if (comm) {
+            rb = ra;
+        } else {
+            mov_rr(g, w, RAX, ra);
+            op_rr(g, w, rr_opc[opc], rb, RAX);
+            mov_rr(g, w, rd, RAX);
+            return;
+        }
+    } else {
+        mov_rr(g, w, rd, ra);
+    }
+    if (opc == JIT_OP_MUL)
+        op0f_rr(g, w, 0xAF, rd, rb);
+    else
+        op_rr(g, w, rr_opc[opc], rb, rd);
+}
+
+static void gen_mulh(gen *g, const jit_op *op)
+{
+    jit_type ty = (jit_type)op->type;
+    jit_opc opc = (jit_opc)op->opc;
+    unsigned ra = use(g, op->a[1]), rb = use(g, op->a[2]);
+    if (ty == JIT_I32) {
+        /* 64-bit product of the extended halves */
+        if (opc == JIT_OP_MULHU)
+            mov_rr(g, false, RAX, ra);
+        else
+            op_rr(g, true, 0x63, RAX, ra);       /* movsxd rax, ra */
+        if (opc == JIT_OP_MULH)
+            op_rr(g, true, 0x63, RCX, rb);
+        else
+            mov_rr(g, false, RCX, rb);
+        op0f_rr(g, true, 0xAF, RAX, RCX);        /* imul rax, rcx */
+        rex(g, true, 0, 0, RAX, false);
+        b1(g, 0xC1);
+        modrm_rr(g, 5, RAX);                     /* shr rax, 32 */
+        b1(g, 32);
+        unsigned rd = def(g, op->a[0]);
+        mov_rr(g, false, rd, RAX);
+        return;
+    }
+    mov_rr(g, true, RAX, ra);
+    rex(g, true, 0, 0, rb, false);
+    b1(g, 0xF7);
+    modrm_rr(g, opc == JIT_OP_MULH ? 5 : 4, rb); /* imul/mul rb */
+    if (opc == JIT_OP_MULHSU) {
+        /* signed a x unsigned b = unsigned product - (a < 0 ? b << 64 : 0) */
+        mov_rr(g, true, RCX, ra);
+        rex(g, true, 0, 0, RCX, false);
+        b1(g, 0xC1);
+        modrm_rr(g, 7, RCX);                     /* sar rcx, 63 */
+        b1(g, 63);
+        op_rr(g, true, 0x21, rb, RCX);           /* and rcx, rb */
+        op_rr(g, true, 0x29, RCX, RDX);          /* sub rdx, rcx */
+    }
+    unsigned rd = def(g, op->a[0]);
+    mov_rr(g, true, rd, RDX);
+}
+
+static void gen_div(gen *g, const jit_op *op)
+{
+    jit_type ty = (jit_type)op->type;
+    bool w = w64(ty);
+    jit_opc opc = (jit_opc)op->opc;
+    bool sign = opc == JIT_OP_DIV || opc == JIT_OP_REM;
+    bool rem = opc == JIT_OP_REM || opc == JIT_OP_REMU;
+    unsigned ra = use(g, op->a[1]), rb = use(g, op->a[2]);
+    mov_rr(g, w, RAX, ra);
+    mov_rr(g, w, RCX, rb);
+    op_rr(g, w, 0x85, RCX, RCX);                 /* test rcx, rcx */
+    uint8_t *to_zero = jcc8(g, 0x4);
+    uint8_t *to_done1 = NULL;
+    if (sign) {
+        alu_ri(g, w, 7, RCX, -1);                /* cmp rcx, -1 */
+        uint8_t *to_do = jcc8(g, 0x5);
+        if (rem) {
+            op_rr(g, false, 0x31, RAX, RAX);     /* MIN % -1 = 0 (and x % -1 = 0) */
+        } else {
+            rex(g, w, 0, 0, RAX, false);
+            b1(g, 0xF7);
+            modrm_rr(g, 3, RAX);                 /* neg: x / -1 = -x, MIN wraps */
+        }
+        to_done1 = jmp8(g);
+        land8(g, to_do);
+        if (w)
+            b1(g, 0x48);
+        b1(g, 0x99);                             /* cqo / cdq */
+    } else {
+        op_rr(g, false, 0x31, RDX, RDX);
+    }
+    rex(g, w, 0, 0, RCX, false);
+    b1(g, 0xF7);
+    modrm_rr(g, sign ? 7 : 6, RCX);              /* idiv / div rcx */
+    if (rem)
+        mov_rr(g, w, RAX, RDX);
+    uint8_t *to_done2 = jmp8(g);
+    land8(g, to_zero);
+    if (!rem)
+        mov_ri(g, RAX, w ? UINT64_MAX : UINT32_MAX);
+    /* remainder by zero: rax already holds the dividend */
+    if (to_done1)
+        land8(g, to_done1);
+    land8(g, to_done2);
+    unsigned rd = def(g, op->a[0]);
+    mov_rr(g, w, rd, RAX);
+}
+
+static void gen_shift(gen *g, const jit_op *op)
+{
+    jit_type ty = (jit_type)op->type;
+    bool w = w64(ty);
+    static const uint8_t n_of[] = {
+        [JIT_OP_SHL] = 4, [JIT_OP_SHR] = 5, [JIT_OP_SAR] = 7, [JIT_OP_ROTL] = 0,
+        [JIT_OP_ROTR] = 1,
+    };
+    unsigned n = n_of[op->opc];
+    int32_t imm;
+    unsigned ra = use(g, op->a[1]);
+    if (const_imm(g, op->a[2], ty, &imm)) {
+        unsigned rd = def(g, op->a[0]);
+        mov_rr(g, w, rd, ra);
+        unsigned cnt = (unsigned)imm & (w ? 63 : 31);
+        if (cnt) {
+            rex(g, w, 0, 0, rd, false);
+            b1(g, 0xC1);
+            modrm_rr(g, n, rd);
+            b1(g, (uint8_t)cnt);
+        }
+        return;
+    }
+    unsigned rb = use(g, op->a[2]);
+    mov_rr(g, false, RCX, rb);
+    unsigned rd = def(g, op->a[0]);
+    mov_rr(g, w, rd, ra);
+    rex(g, w, 0, 0, rd, false);
+    b1(g, 0xD3);
+    modrm_rr(g, n, rd);
+}
+
+static uint64_t popcnt_helper(uint64_t x) { return (uint64_t)__builtin_popcountll(x); }
+
+static void gen_unop(gen *g, const jit_op *op)
+{
+    jit_opc opc = (jit_opc)op->opc;
+    jit_type ty = (jit_type)op->type;
+    bool w = w64(ty);
+    jit_temp d = op->a[0], a = op->a[1];
+    if (opc == JIT_OP_MOV && is_const(g, a)) {
+        unsigned rd = def(g, d);
+        mov_ri(g, rd, ti(g, a)->val);
+        return;
+    }
+    unsigned ra = use(g, a);
+    unsigned rd;
+    switch (opc) {
+    case JIT_OP_MOV:
+        rd = def(g, d);
+        mov_rr(g, w, rd, ra);
+        break;
+    case JIT_OP_NOT: case JIT_OP_NEG:
+        rd = def(g, d);
+        mov_rr(g, w, rd, ra);
+        rex(g, w, 0, 0, rd, false);
+        b1(g, 0xF7);
+        modrm_rr(g, opc == JIT_OP_NOT ? 2 : 3, rd);
+        break;
+    case JIT_OP_CLZ:
+        op0f_rr(g, w, 0xBD, RAX, ra);            /* bsr rax, ra */
+        mov_ri(g, RCX, UINT64_MAX);
+        op0f_rr(g, true, 0x44, RAX, RCX);        /* cmovz rax, rcx */
+        rd = def(g, d);
+        mov_ri(g, RCX, w ? 63 : 31);
+        op_rr(g, true, 0x29, RAX, RCX);          /* sub rcx, rax */
+        mov_rr(g, true, rd, RCX);
+        break;
+    case JIT_OP_CTZ:
+        op0f_rr(g, w, 0xBC, RAX, ra);            /* bsf rax, ra */
+        mov_ri(g, RCX, w ? 64 : 32);
+        op0f_rr(g, true, 0x44, RAX, RCX);        /* cmovz */
+        rd = def(g, d);
+        mov_rr(g, false, rd, RAX);
+        break;
+    case JIT_OP_POPCNT:
+        if (g->use_popcnt) {
+            rd = def(g, d);
+            b1(g, 0xF3);
+            op0f_rr(g, w, 0xB8, rd, ra);
+        } else {
+            /* rare host without popcnt: a pure call that clobbers only
+             * caller-saved registers, which we save around it */
+            for (unsigned r = 0; r < 16; r++)
+                if (caller_saved & (1 << r))
+                    spill(g, r);
+            ra = use(g, a);
+            mov_rr(g, w, RDI, ra);
+            call_abs(g, (const void *)popcnt_helper);
+            rd = def(g, d);
+            mov_rr(g, true, rd, RAX);
+        }
+        break;
+    case JIT_OP_BSWAP:
+        rd = def(g, d);
+        mov_rr(g, w, rd, ra);
+        rex(g, w, 0, 0, rd, false);
+        b1(g, 0x0F);
+        b1(g, (uint8_t)(0xC8 + (rd & 7)));
+        break;
+    case JIT_OP_EXT8S: case JIT_OP_EXT8U:
+        rd = def(g, d);
+        rex(g, w && opc == JIT_OP_EXT8S, rd, 0, ra, true);
+        b1(g, 0x0F);
+        b1(g, opc == JIT_OP_EXT8S ? 0xBE : 0xB6);
+        modrm_rr(g, rd, ra);
+        break;
+    case JIT_OP_EXT16S: case JIT_OP_EXT16U:
+        rd = def(g, d);
+        op0f_rr(g, w && opc == JIT_OP_EXT16S, opc == JIT_OP_EXT16S ? 0xBF : 0xB7, rd, ra);
+        break;
+    case JIT_OP_EXT32S:
+        rd = def(g, d);
+        op_rr(g, true, 0x63, rd, ra);            /* movsxd */
+        break;
+    case JIT_OP_EXT32U: case JIT_OP_TRUNC:
+        rd = def(g, d);
+        zext32(g, rd, ra);
+        break;
+    default:
+        g->overflow = true;
+        break;
+    }
+}
+
+static void gen_setcond(gen *g, const jit_op *op)
+{
+    jit_type ty = (jit_type)op->type;
+    if (is_const(g, op->a[1]) && is_const(g, op->a[2])) {
+        bool r = jit_eval_cond((jit_cond)op->cond, ty, ti(g, op->a[1])->val, ti(g, op->a[2])->val);
+        mov_ri(g, def(g, op->a[0]), r);
+        return;
+    }
+    uint8_t cc = emit_cmp(g, ty, (jit_cond)op->cond, op->a[1], op->a[2]);
+    unsigned rd = def(g, op->a[0]);      /* may emit a spill (mov): flags survive */
+    b1(g, 0x0F);
+    b1(g, (uint8_t)(0x90 | cc));
+    modrm_rr(g, 0, RAX);                 /* setcc al */
+    op0f_rr(g, false, 0xB6, rd, RAX);    /* movzx rd32, al */
+}
+
+static void gen_movcond(gen *g, const jit_op *op)
+{
+    jit_type ty = (jit_type)op->type;
+    unsigned rt = use(g, op->a[3]), rf = use(g, op->a[4]);
+    mov_rr(g, true, RAX, rf);
+    uint8_t cc;
+    if (is_const(g, op->a[1]) && is_const(g, op->a[2])) {
+        /* both constant: compare in registers */
+        unsigned ra = use(g, op->a[1]), rb = use(g, op->a[2]);
+        op_rr(g, w64(ty), 0x39, rb, ra);
+        cc = cc_of[op->cond];
+    } else {
+        cc = emit_cmp(g, ty, (jit_cond)op->cond, op->a[1], op->a[2]);
+    }
+    op0f_rr(g, true, (uint8_t)(0x40 | cc), RAX, rt);    /* cmovcc rax, rt */
+    unsigned rd = def(g, op->a[0]);
+    mov_rr(g, true, rd, RAX);
+}
+
+static void emit_label_jump(gen *g, uint32_t label)
+{
+    if (g->label_pos[label] >= 0) {
+        b4(g, (uint32_t)(g->label_pos[label] - (int32_t)(pos(g) + 4)));
+        return;
+    }
+    if (g->nfix == g->fix_cap) {
+        unsigned cap = g->fix_cap ? g->fix_cap * 2 : 32;
+        fixup *f = realloc(g->fix, cap * sizeof(*f));
+        if (!f) {
+            g->overflow = true;
+            return;
+        }
+        g->fix = f;
+        g->fix_cap = cap;
+    }
+    g->fix[g->nfix++] = (fixup){ pos(g), label };
+    b4(g, 0);
+}
+
+static void bind_label(gen *g, uint32_t label)
+{
+    g->label_pos[label] = (int32_t)pos(g);
+    for (unsigned i = 0; i < g->nfix; i++)
+        if (g->fix[i].label == label && !g->overflow) {
+            int32_t rel = (int32_t)pos(g) - (int32_t)(g->fix[i].pos + 4);
+            memcpy(g->buf + g->fix[i].pos, &rel, 4);
+        }
+}
+
+static bool need_swap(gen *g, unsigned memop)
+{
+    return g->e->fe->big_endian ^ !!(memop & JIT_MO_BSWAP);
+}
+
+/* Guest address operand: returns (base, index, disp) for [r15 + index + disp]. */
+static void guest_addr(gen *g, jit_temp addr, int32_t disp, unsigned *index, int32_t *d)
+{
+    unsigned ra = use(g, addr);
+    if (g->e->fe->addr_bits == 32) {
+        op_rm(g, false, 0x8D, RCX, ra, disp);   /* lea ecx, [ra + disp] (wraps at 32) */
+        *index = RCX;
+        *d = 0;
+    } else {
+        *index = ra;
+        *d = disp;
+    }
+}
+
+/* extend rax (raw value of the memop size, host order) per memop into type ty */
+static void extend_rax(gen *g, unsigned memop, jit_type ty)
+{
+    bool s = memop & JIT_MO_SIGN, w = w64(ty);
+    switch (memop & JIT_MO_SIZE) {
+    case 0:
+        rex(g, w && s, RAX, 0, RAX, false);
+        b1(g, 0x0F);
+        b1(g, s ? 0xBE : 0xB6);
+        modrm_rr(g, RAX, RAX);
+        break;
+    case 1:
+        op0f_rr(g, w && s, s ? 0xBF : 0xB7, RAX, RAX);
+        break;
+    case 2:
+        if (s && w)
+            op_rr(g, true, 0x63, RAX, RAX);
+        else
+            zext32(g, RAX, RAX);
+        break;
+    default:
+        break;
+    }
+}
+
+static void bswap_rax(gen *g, unsigned size)
+{
+    if (size == 1) {
+        b1(g, 0x66);
+        b1(g, 0xC1);
+        modrm_rr(g, 0, RAX);                     /* rol ax, 8 */
+        b1(g, 8);
+    } else if (size >= 2) {
+        rex(g, size == 3, 0, 0, RAX, false);
+        b1(g, 0x0F);
+        b1(g, 0xC8);
+    }
+}
+
+static void gen_call_common(gen *g, const void *fn, unsigned flags, unsigned nargs,
+                            const jit_temp *args, const uint64_t *imm_args,
+                            jit_temp ret, jit_type ret_type);
+
+static void gen_qld(gen *g, const jit_op *op)
+{
+    unsigned memop = op->memop, size = memop & JIT_MO_SIZE;
+    jit_type ty = (jit_type)op->type;
+    if (g->e->opt.mem_mode == JIT_MEM_SYSTEM) {
+        jit_temp args[4] = { jit_env(g->c), op->a[1], JIT_NO_TEMP, JIT_NO_TEMP };
+        uint64_t imm[4] = { 0, 0, memop, g->insn_pc };
+        /* the address displacement is added in a scratch temp-free way: the
+         * helper receives addr and we add disp before the call */
+        (void)imm;
+        gen_call_common(g, (const void *)jit_rt_sys_load, JIT_CALL_MAY_EXIT, 4, args,
+                        (uint64_t[]){ 0, (uint64_t)op->imm, memop, g->insn_pc },
+                        JIT_NO_TEMP, ty);
+        extend_rax(g, memop, ty);
+        unsigned rd = def(g, op->a[0]);
+        mov_rr(g, true, rd, RAX);
+        return;
+    }
+    unsigned index;
+    int32_t disp;
+    guest_addr(g, op->a[1], (int32_t)op->imm, &index, &disp);
+    bool swap = need_swap(g, memop);
+    unsigned lmo = swap ? size : memop;        /* load raw when swapping */
+    uint32_t start;
+    fault_begin(g, &start);
+    bool s = lmo & JIT_MO_SIGN, w = w64(ty);
+    switch (size) {
+    case 0:
+        rex(g, w && s, RAX, index, R15, false);
+        b1(g, 0x0F);
+        b1(g, s ? 0xBE : 0xB6);
+        break;
+    case 1:
+        rex(g, w && s, RAX, index, R15, false);
+        b1(g, 0x0F);
+        b1(g, s ? 0xBF : 0xB7);
+        break;
+    case 2:
+        if (s && w) {
+            rex(g, true, RAX, index, R15, false);
+            b1(g, 0x63);
+        } else {
+            rex(g, false, RAX, index, R15, false);
+            b1(g, 0x8B);
+        }
+        break;
+    default:
+        rex(g, true, RAX, index, R15, false);
+        b1(g, 0x8B);
+        break;
+    }
+    modrm_sib(g, RAX, R15, index, disp);
+    fault_end(g, start);
+    if (swap) {
+        bswap_rax(g, size);
+        extend_rax(g, memop, ty);
+    }
+    unsigned rd = def(g, op->a[0]);
+    mov_rr(g, true, rd, RAX);
+}
+
+static void gen_qst(gen *g, const jit_op *op)
+{
+    unsigned memop = op->memop, size = memop & JIT_MO_SIZE;
+    if (g->e->opt.mem_mode == JIT_MEM_SYSTEM) {
+        jit_temp args[5] = { jit_env(g->c), op->a[1], op->a[0], JIT_NO_TEMP, JIT_NO_TEMP };
+        gen_call_common(g, (const void *)jit_rt_sys_store, JIT_CALL_MAY_EXIT, 5, args,
+                        (uint64_t[]){ 0, (uint64_t)op->imm, 0, memop, g->insn_pc },
+                        JIT_NO_TEMP, JIT_I64);
+        return;
+    }
+    unsigned rv = use(g, op->a[0]);
+    unsigned index;
+    int32_t disp;
+    guest_addr(g, op->a[1], (int32_t)op->imm, &index, &disp);
+    if (need_swap(g, memop)) {
+        mov_rr(g, true, RAX, rv);
+        bswap_rax(g, size);
+        rv = RAX;
+    }
+    uint32_t start;
+    fault_begin(g, &start);
+    if (size == 1)
+        b1(g, 0x66);
+    rex(g, size == 3, rv, index, R15, size == 0);
+    b1(g, size == 0 ? 0x88 : 0x89);
+    modrm_sib(g, rv, R15, index, disp);
+    fault_end(g, start);
+}
+
+static void gen_host_ld(gen *g, const jit_op *op)
+{
+    unsigned memop = op->memop, size = memop & JIT_MO_SIZE;
+    jit_type ty = (jit_type)op->type;
+    unsigned rb = use(g, op->a[1]);
+    int32_t disp = (int32_t)op->imm;
+    bool s = memop & JIT_MO_SIGN, w = w64(ty);
+    switch (size) {
+    case 0: case 1:
+        rex(g, w && s, RAX, 0, rb, false);
+        b1(g, 0x0F);
+        b1(g, size == 0 ? (s ? 0xBE : 0xB6) : (s ? 0xBF : 0xB7));
+        modrm_mem(g, RAX, rb, disp);
+        break;
+    case 2:
+        op_rm(g, s && w, s && w ? 0x63 : 0x8B, RAX, rb, disp);
+        break;
+    default:
+        op_rm(g, true, 0x8B, RAX, rb, disp);
+        break;
+    }
+    unsigned rd = def(g, op->a[0]);
+    mov_rr(g, true, rd, RAX);
+}
+
+static void gen_host_st(gen *g, const jit_op *op)
+{
+    unsigned size = op->memop & JIT_MO_SIZE;
+    unsigned rv = use(g, op->a[0]);
+    unsigned rb = use(g, op->a[1]);
+    if (size == 1)
+        b1(g, 0x66);
+    rex(g, size == 3, rv, 0, rb, size == 0);
+    b1(g, size == 0 ? 0x88 : 0x89);
+    modrm_mem(g, rv, rb, (int32_t)op->imm);
+}
+
+/* A call.  args[i] == JIT_NO_TEMP means "use imm_args[i]"; for the system
+ * mode hooks, imm_args[1] is a displacement added to args[1].  The result is
+ * left in rax (and moved to ret if given). */
+static void gen_call_common(gen *g, const void *fn, unsigned flags, unsigned nargs,
+                            const jit_temp *args, const uint64_t *imm_args,
+                            jit_temp ret, jit_type ret_type)
+{
+    bool may_exit = flags & JIT_CALL_MAY_EXIT;
+    bool reads = may_exit || (flags & JIT_CALL_READS_GLOBALS);
+    bool writes = may_exit || (flags & JIT_CALL_WRITES_GLOBALS);
+    if (reads || writes)
+        sync_regs(g, false);
+    for (unsigned r = 0; r < 16; r++)
+        if (caller_saved & (1 << r))
+            spill(g, r);
+    if (may_exit) {
+        mov_ri(g, RAX, g->insn_pc);
+        store_mem(g, true, RAX, RBP, offsetof(jit_cpu, pc));
+    }
+    for (unsigned i = 0; i < nargs; i++) {
+        unsigned r = arg_regs[i];
+        if (args[i] == JIT_NO_TEMP) {
+            mov_ri(g, r, imm_args[i]);
+        } else {
+            load_into(g, r, args[i]);
+            if (imm_args && i == 1 && imm_args[1])
+                op_rm(g, true, 0x8D, r, r, (int32_t)imm_args[1]);   /* lea r, [r+disp] */
+        }
+    }
+    call_abs(g, fn);
+    if (writes)
+        forget_globals(g);
+    if (ret != JIT_NO_TEMP) {
+        unsigned rd = def(g, ret);
+        mov_rr(g, w64(ret_type), rd, RAX);
+    }
+}
+
+static void gen_call(gen *g, const jit_op *op)
+{
+    gen_call_common(g, op->helper->fn, op->helper->flags, op->nargs, &op->a[1], NULL,
+                    op->a[0], (jit_type)op->type);
+}
+
+static void gen_atomic(gen *g, const jit_op *op)
+{
+    uint64_t tybit = op->type == JIT_I64 ? 0x100 : 0;
+    if (op->opc == JIT_OP_ATOMIC_CMPXCHG) {
+        jit_temp args[6] = { jit_env(g->c), op->a[1], op->a[2], op->a[3], JIT_NO_TEMP,
+                             JIT_NO_TEMP };
+        uint64_t imm[6] = { 0, 0, 0, 0, op->memop | tybit, g->insn_pc };
+        gen_call_common(g, (const void *)jit_rt_cmpxchg, JIT_CALL_READS_GLOBALS, 6, args,
+                        imm, op->a[0], (jit_type)op->type);
+    } else {
+        jit_temp args[5] = { jit_env(g->c), op->a[1], op->a[2], JIT_NO_TEMP, JIT_NO_TEMP };
+        uint64_t imm[5] = { 0, 0, 0, op->memop | tybit, g->insn_pc };
+        gen_call_common(g, (const void *)jit_rt_rmw, JIT_CALL_READS_GLOBALS, 5, args, imm,
+                        op->a[0], (jit_type)op->type);
+    }
+}
+
+static void exit_with(gen *g, uint64_t value)
+{
+    mov_ri(g, RAX, value);
+    jmp_to(g, g->e->epilogue);
+}
+
+static void store_pc_imm(gen *g, uint64_t pc)
+{
+    mov_ri(g, RAX, pc);
+    store_mem(g, true, RAX, RBP, offsetof(jit_cpu, pc));
+}
+
+static void gen_goto_tb(gen *g, const jit_op *op, jit_tb *tb)
+{
+    unsigned slot = op->memop & 1;
+    sync_regs(g, false);
+    /* jmp rel32 with its displacement 4-aligned, so patching is one atomic
+     * store; it starts out jumping to the next instruction */
+    while ((pos(g) + 1) & 3)
+        b1(g, 0x90);
+    b1(g, 0xE9);
+    /* two exits through one slot: that slot never chains */
+    tb->jmp_patch[slot] = g->slots_seen & (1u << slot) ? 0 : pos(g);
+    g->slots_seen |= 1u << slot;
+    b4(g, 0);
+    store_pc_imm(g, (uint64_t)op->imm);
+    /* rax = tb | 8 | slot: the tb address is patched after allocation */
+    mov_ri(g, RAX, (uint64_t)(uintptr_t)tb | JIT_RET_CHAIN | slot);
+    jmp_to(g, g->e->epilogue);
+}
+
+static void gen_goto_ptr(gen *g, const jit_op *op)
+{
+    unsigned rp = use(g, op->a[0]);
+    sync_regs(g, false);
+    store_mem(g, true, rp, RBP, offsetof(jit_cpu, pc));
+    if (g->e->opt.log & JIT_LOG_EXEC) {
+        exit_with(g, JIT_RET_LOOKUP);
+        return;
+    }
+    load_mem(g, true, RAX, RBP, offsetof(jit_cpu, priv));
+    load_mem(g, true, RAX, RAX, 0);                  /* priv->jc */
+    mov_rr(g, true, RCX, rp);
+    rex(g, true, 0, 0, RCX, false);
+    b1(g, 0xC1);
+    modrm_rr(g, 5, RCX);
+    b1(g, 1);                                        /* shr rcx, 1 */
+    mov_rr(g, true, RDX, rp);
+    rex(g, true, 0, 0, RDX, false);
+    b1(g, 0xC1);
+    modrm_rr(g, 5, RDX);
+    b1(g, JIT_JC_BITS + 1);                          /* shr rdx, bits+1 */
+    op_rr(g, true, 0x31, RDX, RCX);                  /* xor rcx, rdx */
+    alu_ri(g, false, 4, RCX, JIT_JC_SIZE - 1);       /* and ecx, mask */
+    rex(g, true, 0, 0, RCX, false);
+    b1(g, 0xC1);
+    modrm_rr(g, 4, RCX);
+    b1(g, 5);                                        /* shl rcx, 5 */
+    op_rr(g, true, 0x01, RCX, RAX);                  /* add rax, rcx */
+    op_rm(g, true, 0x3B, rp, RAX, 0);                /* cmp rp, [rax] */
+    uint8_t *miss1 = jcc8(g, 0x5);
+    op_rm(g, false, 0x8B, RCX, RBP, offsetof(jit_cpu, flags));
+    op_rm(g, true, 0x3B, RCX, RAX, 8);               /* cmp rcx, [rax+8] */
+    uint8_t *miss2 = jcc8(g, 0x5);
+    b1(g, 0xFF);
+    modrm_mem(g, 4, RAX, 16);                        /* jmp [rax+16] */
+    land8(g, miss1);
+    land8(g, miss2);
+    exit_with(g, JIT_RET_LOOKUP);
+}
+
+static void gen_exit(gen *g, const jit_op *op)
+{
+    unsigned rpc = use(g, op->a[0]);
+    unsigned rarg = use(g, op->a[1]);
+    sync_regs(g, false);
+    store_mem(g, true, rpc, RBP, offsetof(jit_cpu, pc));
+    store_mem(g, true, rarg, RBP, offsetof(jit_cpu, exit_arg));
+    exit_with(g, op->memop);
+}
+
+/* ---- block ---- */
+
+static void compute_last_use(gen *g)
+{
+    jit_ctx *c = g->c;
+    for (unsigned t = 0; t < c->ntemps; t++)
+        g->last_use[t] = c->has_back_branch && c->temps[t].kind == TEMP_LOCAL ? UINT32_MAX : 0;
+    for (unsigned i = 0; i < c->nops; i++) {
+        const jit_op *op = &c->ops[i];
+        unsigned first, n = jit_op_nuses(op, &first);
+        for (unsigned k = 0; k < n; k++) {
+            jit_temp t = op->a[first + k];
+            if (t != JIT_NO_TEMP && g->last_use[t] != UINT32_MAX)
+                g->last_use[t] = i;
+        }
+    }
+}
+
+int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
+{
+    size_t room = e->code_cap - e->code_used;
+    size_t need = (size_t)c->nops * 96 + 512;
+    if (room < need)
+        return -ENOSPC;
+    gen g;
+    memset(&g, 0, sizeof(g));
+    g.e = e;
+    g.c = c;
+    g.buf = g.p = e->code_buf + e->code_used;
+    g.end = e->code_buf + e->code_cap;
+    g.nglobals = e->fe->nglobals;
+    g.use_popcnt = __builtin_cpu_supports("popcnt");
+    g.treg = malloc(c->ntemps);
+    g.tdirty = calloc(c->ntemps, 1);
+    g.slot = malloc(c->ntemps * sizeof(int32_t));
+    g.last_use = malloc(c->ntemps * sizeof(uint32_t));
+    g.label_pos = malloc((c->nlabels + 1) * sizeof(int32_t));
+    int err = 0;
+    if (!g.treg || !g.tdirty || !g.slot || !g.last_use || !g.label_pos) {
+        err = -ENOMEM;
+        goto out;
+    }
+    memset(g.treg, -1, c->ntemps);
+    memset(g.slot, -1, c->ntemps * sizeof(int32_t));
+    for (unsigned i = 0; i <= c->nlabels; i++)
+        g.label_pos[i] = -1;
+    for (unsigned r = 0; r < 16; r++)
+        g.reg_temp[r] = JIT_NO_TEMP;
+    jit_check_back_branches(c);
+    compute_last_use(&g);
+    g.insn_pc = c->pc;
+
+    /* entry: leave if another thread or a signal asked us to */
+    op_rm(&g, false, 0x83, 7, RBP, offsetof(jit_cpu, exit_request));
+    b1(&g, 0);                                   /* cmp dword [rbp+req], 0 */
+    b1(&g, 0x0F);
+    b1(&g, 0x85);
+    uint32_t req_fix = pos(&g);
+    b4(&g, 0);
+
+    for (unsigned i = 0; i < c->nops && !g.overflow; i++) {
+        const jit_op *op = &c->ops[i];
+        g.cur = i;
+        g.locked = 0;
+        jit_opc opc = (jit_opc)op->opc;
+        switch (opc) {
+        case JIT_OP_NOP:
+            break;
+        case JIT_OP_INSN_START:
+            g.insn_pc = (uint64_t)op->imm;
+            break;
+        case JIT_OP_ADD: case JIT_OP_SUB: case JIT_OP_MUL: case JIT_OP_AND:
+        case JIT_OP_OR: case JIT_OP_XOR:
+            gen_alu(&g, op);
+            break;
+        case JIT_OP_MULH: case JIT_OP_MULHU: case JIT_OP_MULHSU:
+            gen_mulh(&g, op);
+            break;
+        case JIT_OP_DIV: case JIT_OP_DIVU: case JIT_OP_REM: case JIT_OP_REMU:
+            gen_div(&g, op);
+            break;
+        case JIT_OP_SHL: case JIT_OP_SHR: case JIT_OP_SAR: case JIT_OP_ROTL:
+        case JIT_OP_ROTR:
+            gen_shift(&g, op);
+            break;
+        case JIT_OP_SETCOND:
+            gen_setcond(&g, op);
+            break;
+        case JIT_OP_MOVCOND:
+            gen_movcond(&g, op);
+            break;
+        case JIT_OP_LABEL:
+            sync_regs(&g, true);
+            forget_all(&g);
+            bind_label(&g, (uint32_t)op->imm);
+            break;
+        case JIT_OP_BR:
+            sync_regs(&g, true);
+            b1(&g, 0xE9);
+            emit_label_jump(&g, (uint32_t)op->imm);
+            forget_all(&g);
+            break;
+        case JIT_OP_BRCOND: {
+            jit_type ty = (jit_type)op->type;
+            uint8_t cc;
+            if (is_const(&g, op->a[0]) && is_const(&g, op->a[1])) {
+                bool taken = jit_eval_cond((jit_cond)op->cond, ty, ti(&g, op->a[0])->val,
+                                           ti(&g, op->a[1])->val);
+                sync_regs(&g, true);
+                if (taken) {
+                    b1(&g, 0xE9);
+                    emit_label_jump(&g, (uint32_t)op->imm);
+                }
+                break;
+            }
+            /* operands into registers first, then the write-backs (movs keep
+             * flags, but loads must come before the compare) */
+            if (!is_const(&g, op->a[0]))
+                use(&g, op->a[0]);
+            if (!is_const(&g, op->a[1]))
+                use(&g, op->a[1]);
+            sync_regs(&g, true);
+            cc = emit_cmp(&g, ty, (jit_cond)op->cond, op->a[0], op->a[1]);
+            b1(&g, 0x0F);
+            b1(&g, (uint8_t)(0x80 | cc));
+            emit_label_jump(&g, (uint32_t)op->imm);
+            break;
+        }
+        case JIT_OP_QLD:
+            gen_qld(&g, op);
+            break;
+        case JIT_OP_QST:
+            gen_qst(&g, op);
+            break;
+        case JIT_OP_LD:
+            gen_host_ld(&g, op);
+            break;
+        case JIT_OP_ST:
+            gen_host_st(&g, op);
+            break;
+        case JIT_OP_ATOMIC_CMPXCHG: case JIT_OP_ATOMIC_RMW:
+            gen_atomic(&g, op);
+            break;
+        case JIT_OP_CALL:
+            gen_call(&g, op);
+            break;
+        case JIT_OP_GOTO_TB:
+            gen_goto_tb(&g, op, tb);
+            break;
+        case JIT_OP_GOTO_PTR:
+            gen_goto_ptr(&g, op);
+            break;
+        case JIT_OP_EXIT:
+            gen_exit(&g, op);
+            break;
+        default:
+            if (jit_op_is_unop(opc))
+                gen_unop(&g, op);
+            else
+                err = -EINVAL;
+            break;
+        }
+        if (err)
+            break;
+        release_dead(&g);
+        if ((size_t)(g.end - g.p) < 1024)
+            g.overflow = true;
+    }
+    /* exit-request stub: state at block entry is clean */
+    if (!g.overflow) {
+        int32_t rel = (int32_t)(pos(&g) - (req_fix + 4));
+        memcpy(g.buf + req_fix, &rel, 4);
+        store_pc_imm(&g, c->pc);
+        exit_with(&g, JIT_RET_REQUEST);
+    }
+    if (!err && g.overflow)
+        err = g.nslots >= NSLOTS ? -E2BIG : ((size_t)(g.end - g.p) < 1024 ? -ENOSPC : -E2BIG);
+    if (!err) {
+        tb->code = g.buf;
+        tb->code_size = pos(&g);
+        tb->faults = g.faults;
+        tb->nfaults = g.nfaults;
+        tb->fmap = g.fmap;
+        g.faults = NULL;
+        g.fmap = NULL;
+        e->code_used += (tb->code_size + 15) & ~15u;
+    }
+out:
+    free(g.treg);
+    free(g.tdirty);
+    free(g.slot);
+    free(g.last_use);
+    free(g.label_pos);
+    free(g.fix);
+    free(g.faults);
+    free(g.fmap);
+    return err;
+}
+
+void jit_x86_patch(jit_tb *tb, unsigned slot, const void *target)
+{
+    uint8_t *at = tb->code + tb->jmp_patch[slot];
+    int32_t rel = target ? (int32_t)((const uint8_t *)target - (at + 4)) : 0;
+    __atomic_store_n((int32_t *)at, rel, __ATOMIC_RELEASE);
+}
+
+typedef uintptr_t (*entry_fn)(jit_cpu *cpu, const void *code);
+
+uintptr_t jit_x86_run(jit_engine *e, jit_cpu *cpu, jit_tb *tb)
+{
+    return ((entry_fn)(void *)e->prologue)(cpu, tb->code);
+}
+
+int jit_x86_init(jit_engine *e)
+{
+    gen g;
+    memset(&g, 0, sizeof(g));
+    g.e = e;
+    g.buf = g.p = e->code_buf;
+    g.end = e->code_buf + e->code_cap;
+    /* prologue(cpu = rdi, code = rsi) */
+    static const uint8_t saved[] = { RBX, RBP, R12, R13, R14, R15 };
+    e->prologue = g.p;
+    for (unsigned i = 0; i < sizeof(saved); i++) {
+        rex(&g, false, 0, 0, saved[i], false);
+        b1(&g, (uint8_t)(0x50 + (saved[i] & 7)));
+    }
+    mov_rr(&g, true, RBP, RDI);
+    load_mem(&g, true, R15, RBP, offsetof(jit_cpu, guest_base));
+    rex(&g, true, 0, 0, RSP, false);
+    b1(&g, 0x81);
+    modrm_rr(&g, 5, RSP);
+    b4(&g, FRAME);                               /* sub rsp, FRAME */
+    b1(&g, 0xFF);
+    modrm_rr(&g, 4, RSI);                        /* jmp rsi */
+    while (pos(&g) & 15)
+        b1(&g, 0xCC);
+    e->epilogue = g.p;
+    rex(&g, true, 0, 0, RSP, false);
+    b1(&g, 0x81);
+    modrm_rr(&g, 0, RSP);
+    b4(&g, FRAME);                               /* add rsp, FRAME */
+    for (unsigned i = sizeof(saved); i-- > 0;) {
+        rex(&g, false, 0, 0, saved[i], false);
+        b1(&g, (uint8_t)(0x58 + (saved[i] & 7)));
+    }
+    b1(&g, 0xC3);
+    e->code_used = (size_t)(e->epilogue - e->code_buf) + 64;
+    return g.overflow ? -ENOMEM : 0;
+}
+
+static const int greg_of[16] = {
+    REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
+    REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
+};
+
+bool jit_x86_fault(jit_engine *e, jit_tb *tb, jit_cpu *cpu, void *ucv)
+{
+    ucontext_t *uc = ucv;
+    uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    uint32_t off = (uint32_t)(rip - (uintptr_t)tb->code);
+    for (unsigned i = 0; i < tb->nfaults; i++) {
+        jit_fault_rec *r = &tb->faults[i];
+        if (off < r->host_start || off >= r->host_end)
+            continue;
+        for (unsigned k = 0; k < r->nmap; k++) {
+            jit_fault_map *m = &tb->fmap[r->first_map + k];
+            uint64_t v = (uint64_t)uc->uc_mcontext.gregs[greg_of[m->reg]];
+            uint8_t *p = (uint8_t *)cpu + e->fe->globals[m->global].offset;
+            if (e->fe->globals[m->global].type == JIT_I32) {
+                uint32_t x = (uint32_t)v;
+                memcpy(p, &x, 4);
+            } else {
+                memcpy(p, &v, 8);
+            }
+        }
+        cpu->pc = r->guest_pc;
+        return true;
+    }
+    return false;
+}
+
+#else /* not x86-64: the interpreter is the only backend */
+
+int jit_x86_init(jit_engine *e) { return -ENOTSUP; }
+int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb) { return -ENOTSUP; }
+void jit_x86_patch(jit_tb *tb, unsigned slot, const void *target) {}
+uintptr_t jit_x86_run(jit_engine *e, jit_cpu *cpu, jit_tb *tb) { return JIT_EXIT_EXCEPTION; }
+bool jit_x86_fault(jit_engine *e, jit_tb *tb, jit_cpu *cpu, void *uc) { return false; }
+
+#endif
