@@ -21,6 +21,7 @@
 #ifndef CPU_RISCV_CPU_H
 #define CPU_RISCV_CPU_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -133,11 +134,12 @@ int riscv_cpu_run(riscv_cpu *cpu, riscv_exit *ex);
 void riscv_cpu_interrupt(riscv_cpu *cpu);
 
 /* A host SIGSEGV/SIGBUS taken while cpu was running guest code: call this from the
- * signal handler with the faulting host address and the handler's ucontext.  If the
- * fault came from a guest access of this CPU it does not return: riscv_cpu_run()
- * returns RISCV_EXIT_FAULT with the guest pc and address.  Returns false if the
- * fault is not the guest's (the caller then treats it as a host crash). */
-bool riscv_cpu_host_fault(riscv_cpu *cpu, void *host_addr, bool is_write, void *ucontext);
+ * signal handler (SA_SIGINFO) with its siginfo and ucontext.  If the fault came
+ * from a guest access of this CPU it does not return: riscv_cpu_run() returns
+ * RISCV_EXIT_FAULT with the guest pc and address.  Returns false if the fault is
+ * not the guest's (the caller then treats it as a host crash).  Writes to pages
+ * holding translated code must be handled before (jit.h, jit_handle_fault). */
+bool riscv_cpu_host_fault(riscv_cpu *cpu, const siginfo_t *si, void *ucontext);
 
 /* The CPU the calling host thread is running (inside riscv_cpu_run), or NULL. */
 riscv_cpu *riscv_cpu_current(void);
@@ -151,6 +153,18 @@ const char *riscv_exit_name(enum riscv_exit_reason r);
  * such as li, mv, ret).  insn holds the bits (a 16-bit instruction in the low half).
  * Writes at most size bytes (NUL-terminated) and returns the instruction length. */
 unsigned riscv_disas(uint64_t pc, uint32_t insn, char *buf, size_t size);
+
+/* The same over a sequence: like objdump, remember what lui/auipc put in a
+ * register and print the address an addi, load, store or jalr then forms from it
+ * as a "# 0x..." comment.  Zero-initialise the context (or call _init) at the
+ * start of the sequence. */
+typedef struct riscv_disas_ctx {
+    uint64_t value[32];
+    uint32_t known;     /* bit r: value[r] is valid */
+} riscv_disas_ctx;
+void riscv_disas_ctx_init(riscv_disas_ctx *ctx);
+unsigned riscv_disas_seq(riscv_disas_ctx *ctx, uint64_t pc, uint32_t insn, char *buf,
+                         size_t size);
 
 /* ---- random instructions for differential tests -------------------------------- */
 

@@ -1,0 +1,644 @@
+/* RISC-V -> JIT IR.  One block: decode instructions from pc until a control
+ * transfer, an exit, or the block limit.  x0 is folded here (reads give the
+ * constant 0, writes go to a dead temp), guest registers are JIT globals, direct
+ * branches chain through goto_tb and indirect ones use the engine's lookup.
+ * lui/auipc + addi and compare-and-branch need no special case: the constants are
+ * folded by the optimizer and branches compare registers directly. */
+#include "cpu/riscv/internal.h"
+
+#include <stddef.h>
+
+typedef struct tctx {
+    jit_ctx *c;
+    riscv_cpu *cpu;
+    uint64_t pc;            /* of the current instruction */
+    riscv_insn d;
+    bool ended;             /* the block has been closed */
+} tctx;
+
+/* ---- helpers descriptors ---- */
+
+#define HELPER(fn_, fl) { (void *)(fn_), #fn_, (fl) }
+static const jit_helper h_csr = HELPER(riscv_helper_csr, JIT_CALL_MAY_EXIT);
+static const jit_helper h_fence = HELPER(riscv_helper_fence, 0);
+static const jit_helper h_orc_b = HELPER(riscv_helper_orc_b, JIT_CALL_PURE);
+/* FP helpers write cpu->fflags, which is not a global: no flag needed beyond
+ * "has memory effects". */
+static const jit_helper h_fadd_s = HELPER(riscv_fp_add_s, 0);
+static const jit_helper h_fsub_s = HELPER(riscv_fp_sub_s, 0);
+static const jit_helper h_fmul_s = HELPER(riscv_fp_mul_s, 0);
+static const jit_helper h_fdiv_s = HELPER(riscv_fp_div_s, 0);
+static const jit_helper h_fsqrt_s = HELPER(riscv_fp_sqrt_s, 0);
+static const jit_helper h_fadd_d = HELPER(riscv_fp_add_d, 0);
+static const jit_helper h_fsub_d = HELPER(riscv_fp_sub_d, 0);
+static const jit_helper h_fmul_d = HELPER(riscv_fp_mul_d, 0);
+static const jit_helper h_fdiv_d = HELPER(riscv_fp_div_d, 0);
+static const jit_helper h_fsqrt_d = HELPER(riscv_fp_sqrt_d, 0);
+static const jit_helper h_fma_s = HELPER(riscv_fp_fma_s, 0);
+static const jit_helper h_fma_d = HELPER(riscv_fp_fma_d, 0);
+static const jit_helper h_minmax_s = HELPER(riscv_fp_minmax_s, 0);
+static const jit_helper h_minmax_d = HELPER(riscv_fp_minmax_d, 0);
+static const jit_helper h_cmp_s = HELPER(riscv_fp_cmp_s, 0);
+static const jit_helper h_cmp_d = HELPER(riscv_fp_cmp_d, 0);
+static const jit_helper h_class_s = HELPER(riscv_fp_class_s, JIT_CALL_PURE);
+static const jit_helper h_class_d = HELPER(riscv_fp_class_d, JIT_CALL_PURE);
+static const jit_helper h_sgnj_s = HELPER(riscv_fp_sgnj_s, JIT_CALL_PURE);
+static const jit_helper h_cvt_x_s = HELPER(riscv_fp_cvt_x_s, 0);
+static const jit_helper h_cvt_x_d = HELPER(riscv_fp_cvt_x_d, 0);
+static const jit_helper h_cvt_s_x = HELPER(riscv_fp_cvt_s_x, 0);
+static const jit_helper h_cvt_d_x = HELPER(riscv_fp_cvt_d_x, 0);
+static const jit_helper h_cvt_s_d = HELPER(riscv_fp_cvt_s_d, 0);
+static const jit_helper h_cvt_d_s = HELPER(riscv_fp_cvt_d_s, 0);
+
+/* ---- registers ---- */
+
+static jit_temp rx(tctx *t, unsigned r)
+{
+    return r ? jit_global(RISCV_GLOBAL_X(r)) : jit_const(t->c, JIT_I64, 0);
+}
+
+/* Destination: writes to x0 go to a temp nobody reads (dead-code elimination
+ * removes the op unless it has side effects, e.g. a load that may fault). */
+static jit_temp wx(tctx *t, unsigned r)
+{
+    return r ? jit_global(RISCV_GLOBAL_X(r)) : jit_temp_new(t->c, JIT_I64);
+}
+
+static jit_temp rf(unsigned r) { return jit_global(RISCV_GLOBAL_F(r)); }
+
+static jit_temp ci(tctx *t, uint64_t v) { return jit_const(t->c, JIT_I64, v); }
+
+/* ---- exits ---- */
+
+static void exit_exception(tctx *t, unsigned cause)
+{
+    jit_exit(t->c, JIT_EXIT_EXCEPTION, ci(t, t->pc),
+             ci(t, riscv_exit_arg(cause, t->d.len, 0, t->d.raw)));
+    t->ended = true;
+}
+
+static void end_goto(tctx *t, unsigned slot, uint64_t target)
+{
+    jit_goto_tb(t->c, slot, target);
+    t->ended = true;
+}
+
+/* ---- integer ---- */
+
+static void gen_binop(tctx *t, jit_opc op)
+{
+    jit_binop(t->c, op, wx(t, t->d.rd), rx(t, t->d.rs1), rx(t, t->d.rs2));
+}
+
+static void gen_binopi(tctx *t, jit_opc op)
+{
+    jit_binopi(t->c, op, wx(t, t->d.rd), rx(t, t->d.rs1), t->d.imm);
+}
+
+/* *W forms: 32-bit operation, result sign-extended to 64 bits (spec 5.2). */
+static void gen_binop_w(tctx *t, jit_opc op, bool imm)
+{
+    jit_ctx *c = t->c;
+    jit_temp a = jit_temp_new(c, JIT_I32), r = jit_temp_new(c, JIT_I32);
+    jit_trunc(c, a, rx(t, t->d.rs1));
+    if (imm) {
+        jit_binopi(c, op, r, a, t->d.imm);
+    } else {
+        jit_temp b = jit_temp_new(c, JIT_I32);
+        jit_trunc(c, b, rx(t, t->d.rs2));
+        jit_binop(c, op, r, a, b);
+    }
+    jit_ext32s(c, wx(t, t->d.rd), r);
+}
+
+static void gen_unop_w(tctx *t, jit_opc op)
+{
+    jit_ctx *c = t->c;
+    jit_temp a = jit_temp_new(c, JIT_I32), r = jit_temp_new(c, JIT_I32);
+    jit_trunc(c, a, rx(t, t->d.rs1));
+    jit_unop(c, op, r, a);
+    jit_ext32u(c, wx(t, t->d.rd), r);
+}
+
+static void gen_setcond(tctx *t, jit_cond cond, bool imm)
+{
+    jit_setcond(t->c, cond, wx(t, t->d.rd), rx(t, t->d.rs1),
+                imm ? ci(t, (uint64_t)t->d.imm) : rx(t, t->d.rs2));
+}
+
+static void gen_minmax(tctx *t, jit_cond cond)
+{
+    jit_temp a = rx(t, t->d.rs1), b = rx(t, t->d.rs2);
+    jit_movcond(t->c, cond, wx(t, t->d.rd), a, b, a, b);
+}
+
+/* rd = (zext32(rs1) or rs1) << sh + rs2 */
+static void gen_shadd(tctx *t, unsigned sh, bool uw)
+{
+    jit_ctx *c = t->c;
+    jit_temp a = jit_temp_new(c, JIT_I64);
+    if (uw)
+        jit_ext32u(c, a, rx(t, t->d.rs1));
+    else
+        jit_mov(c, a, rx(t, t->d.rs1));
+    if (sh)
+        jit_shli(c, a, a, sh);
+    jit_add(c, wx(t, t->d.rd), a, rx(t, t->d.rs2));
+}
+
+/* Zbs: mask = 1 << (rs2 or shamt) */
+static jit_temp bit_mask(tctx *t, bool imm)
+{
+    jit_temp m = jit_temp_new(t->c, JIT_I64);
+    if (imm)
+        jit_movi(t->c, m, 1ull << (t->d.imm & 63));
+    else
+        jit_shl(t->c, m, ci(t, 1), rx(t, t->d.rs2));
+    return m;
+}
+
+static void gen_branch(tctx *t, jit_cond cond)
+{
+    jit_label taken = jit_label_new(t->c);
+    jit_brcond(t->c, cond, rx(t, t->d.rs1), rx(t, t->d.rs2), taken);
+    jit_goto_tb(t->c, 0, t->pc + t->d.len);
+    jit_label_set(t->c, taken);
+    end_goto(t, 1, t->pc + (uint64_t)t->d.imm);
+}
+
+static void gen_load(tctx *t, unsigned memop)
+{
+    jit_qld(t->c, wx(t, t->d.rd), rx(t, t->d.rs1), (int32_t)t->d.imm, memop);
+}
+
+static void gen_store(tctx *t, unsigned memop)
+{
+    jit_qst(t->c, rx(t, t->d.rs2), rx(t, t->d.rs1), (int32_t)t->d.imm, memop);
+}
+
+/* ---- A ---- */
+
+static void gen_lr(tctx *t, unsigned memop)
+{
+    jit_ctx *c = t->c;
+    jit_temp addr = jit_temp_new(c, JIT_I64), v = jit_temp_new(c, JIT_I64);
+    jit_mov(c, addr, rx(t, t->d.rs1));
+    /* An atomic add of 0 is an aligned, sequentially consistent load that
+     * faults like the AMOs on a misaligned address (spec 8.2). */
+    jit_atomic_rmw(c, JIT_AMO_ADD, v, addr, ci(t, 0), memop);
+    jit_st(c, addr, jit_env(c), offsetof(riscv_cpu, res_addr), JIT_MO_64);
+    jit_st(c, v, jit_env(c), offsetof(riscv_cpu, res_val), JIT_MO_64);
+    jit_mov(c, wx(t, t->d.rd), v);
+}
+
+/* SC succeeds if this hart holds a reservation on the address and memory still
+ * holds the value LR saw (a compare-and-swap; the ABA case counts as success, which
+ * the spec permits since the reservation set may be larger than the hart's own
+ * stores can observe).  The reservation is dropped either way. */
+static void gen_sc(tctx *t, unsigned memop)
+{
+    jit_ctx *c = t->c;
+    jit_temp addr = jit_temp_new(c, JIT_I64), ra = jit_temp_new(c, JIT_I64);
+    jit_temp rv = jit_temp_new(c, JIT_I64), old = jit_temp_new(c, JIT_I64);
+    jit_temp res = jit_temp_new(c, JIT_I64);
+    jit_label fail = jit_label_new(c), done = jit_label_new(c);
+    jit_mov(c, addr, rx(t, t->d.rs1));
+    jit_ld(c, ra, jit_env(c), offsetof(riscv_cpu, res_addr), JIT_MO_64);
+    jit_st(c, ci(t, RES_NONE), jit_env(c), offsetof(riscv_cpu, res_addr), JIT_MO_64);
+    jit_brcond(c, JIT_NE, ra, addr, fail);
+    jit_ld(c, rv, jit_env(c), offsetof(riscv_cpu, res_val), JIT_MO_64);
+    jit_atomic_cmpxchg(c, old, addr, rv, rx(t, t->d.rs2), memop);
+    jit_setcond(c, JIT_NE, res, old, rv);
+    jit_br(c, done);
+    jit_label_set(c, fail);
+    jit_movi(c, res, 1);
+    jit_label_set(c, done);
+    jit_mov(c, wx(t, t->d.rd), res);
+}
+
+static void gen_amo(tctx *t, jit_amo op, unsigned memop)
+{
+    jit_atomic_rmw(t->c, op, wx(t, t->d.rd), rx(t, t->d.rs1), rx(t, t->d.rs2), memop);
+}
+
+/* ---- CSR ---- */
+
+static void gen_csr(tctx *t)
+{
+    unsigned f3 = t->d.rm, op = f3 & 3;
+    bool imm = f3 & 4;
+    /* csrrw with rd = x0 does not read; csrrs/c with rs1 = x0 (or uimm 0) do not
+     * write (spec 9.1) */
+    bool do_read = !(op == 1 && t->d.rd == 0);
+    bool do_write = op == 1 || t->d.rs1 != 0;
+    uint64_t ctl = t->d.csr | op << 12 | (uint64_t)do_read << 16 | (uint64_t)do_write << 17;
+    jit_temp args[4] = { jit_env(t->c), ci(t, ctl),
+                         imm ? ci(t, t->d.rs1) : rx(t, t->d.rs1),
+                         ci(t, riscv_exit_arg(CAUSE_ILLEGAL, t->d.len, 0, t->d.raw)) };
+    jit_temp r = jit_temp_new(t->c, JIT_I64);
+    jit_call(t->c, &h_csr, r, 4, args);
+    jit_mov(t->c, wx(t, t->d.rd), r);
+}
+
+/* ---- F/D ---- */
+
+#define BOX32 0xffffffff00000000ull
+
+/* The rounding mode operand: static modes are constants; the dynamic one is read
+ * from frm and must be valid when the instruction executes (spec 11.2). */
+static jit_temp rounding_mode(tctx *t)
+{
+    if (t->d.rm != RM_DYN)
+        return ci(t, t->d.rm);
+    jit_ctx *c = t->c;
+    jit_temp m = jit_temp_new(c, JIT_I64);
+    jit_label ok = jit_label_new(c);
+    jit_ld(c, m, jit_env(c), offsetof(riscv_cpu, frm), JIT_MO_32);
+    jit_brcond(c, JIT_LEU, m, ci(t, RM_RMM), ok);
+    jit_exit(c, JIT_EXIT_EXCEPTION, ci(t, t->pc),
+             ci(t, riscv_exit_arg(CAUSE_ILLEGAL, t->d.len, 0, t->d.raw)));
+    jit_label_set(c, ok);
+    return m;
+}
+
+static void call(tctx *t, const jit_helper *h, jit_temp dst, unsigned n, jit_temp a0,
+                 jit_temp a1, jit_temp a2, jit_temp a3, jit_temp a4)
+{
+    jit_temp args[5] = { a0, a1, a2, a3, a4 };
+    jit_temp r = jit_temp_new(t->c, JIT_I64);
+    jit_call(t->c, h, r, n, args);
+    jit_mov(t->c, dst, r);
+}
+
+static void gen_fp2(tctx *t, const jit_helper *h)
+{
+    jit_temp rm = rounding_mode(t);
+    call(t, h, rf(t->d.rd), 4, jit_env(t->c), rf(t->d.rs1), rf(t->d.rs2), rm, 0);
+}
+
+static void gen_fp1(tctx *t, const jit_helper *h)
+{
+    jit_temp rm = rounding_mode(t);
+    call(t, h, rf(t->d.rd), 3, jit_env(t->c), rf(t->d.rs1), rm, 0, 0);
+}
+
+static void gen_fma(tctx *t, const jit_helper *h, unsigned neg)
+{
+    jit_ctx *c = t->c;
+    jit_temp rm = rounding_mode(t), rmneg = jit_temp_new(c, JIT_I64);
+    jit_ori(c, rmneg, rm, neg << 8);
+    call(t, h, rf(t->d.rd), 5, jit_env(c), rf(t->d.rs1), rf(t->d.rs2), rf(t->d.rs3), rmneg);
+}
+
+static void gen_fp_imm(tctx *t, const jit_helper *h, jit_temp dst, jit_temp src,
+                       unsigned kind, bool rm)
+{
+    jit_temp m = rm ? rounding_mode(t) : ci(t, 0);
+    call(t, h, dst, 4, jit_env(t->c), src, ci(t, kind), m, 0);
+}
+
+/* fsgnj.d family inline: sign from rs2 (or its complement, or the xor). */
+static void gen_sgnj_d(tctx *t, unsigned kind)
+{
+    jit_ctx *c = t->c;
+    const uint64_t sign = 1ull << 63;
+    jit_temp a = jit_temp_new(c, JIT_I64), s = jit_temp_new(c, JIT_I64);
+    if (kind == 0 && t->d.rs1 == t->d.rs2) {     /* fmv.d */
+        jit_mov(c, rf(t->d.rd), rf(t->d.rs1));
+        return;
+    }
+    if (kind == 2) {
+        jit_andi(c, s, rf(t->d.rs2), (int64_t)sign);
+        jit_xor(c, rf(t->d.rd), rf(t->d.rs1), s);
+        return;
+    }
+    jit_andi(c, a, rf(t->d.rs1), (int64_t)~sign);
+    if (kind == 1)
+        jit_not(c, s, rf(t->d.rs2));
+    else
+        jit_mov(c, s, rf(t->d.rs2));
+    jit_andi(c, s, s, (int64_t)sign);
+    jit_or(c, rf(t->d.rd), a, s);
+}
+
+/* ---- one instruction ---- */
+
+static void translate_insn(tctx *t)
+{
+    jit_ctx *c = t->c;
+    riscv_insn *d = &t->d;
+    uint64_t next = t->pc + d->len;
+
+    switch ((enum riscv_op)d->op) {
+    case RV_INVALID: case RV_NUM_OPS:
+        exit_exception(t, CAUSE_ILLEGAL);
+        break;
+    case RV_LUI: jit_movi(c, wx(t, d->rd), (uint64_t)d->imm); break;
+    case RV_AUIPC: jit_movi(c, wx(t, d->rd), t->pc + (uint64_t)d->imm); break;
+    case RV_JAL:
+        jit_movi(c, wx(t, d->rd), next);
+        end_goto(t, 0, t->pc + (uint64_t)d->imm);
+        break;
+    case RV_JALR: {
+        jit_temp target = jit_temp_new(c, JIT_I64);
+        jit_addi(c, target, rx(t, d->rs1), d->imm);
+        jit_andi(c, target, target, -2);
+        jit_movi(c, wx(t, d->rd), next);
+        jit_goto_ptr(c, target);
+        t->ended = true;
+        break;
+    }
+    case RV_BEQ: gen_branch(t, JIT_EQ); break;
+    case RV_BNE: gen_branch(t, JIT_NE); break;
+    case RV_BLT: gen_branch(t, JIT_LT); break;
+    case RV_BGE: gen_branch(t, JIT_GE); break;
+    case RV_BLTU: gen_branch(t, JIT_LTU); break;
+    case RV_BGEU: gen_branch(t, JIT_GEU); break;
+    case RV_LB: gen_load(t, JIT_MO_8 | JIT_MO_SIGN); break;
+    case RV_LH: gen_load(t, JIT_MO_16 | JIT_MO_SIGN); break;
+    case RV_LW: gen_load(t, JIT_MO_32 | JIT_MO_SIGN); break;
+    case RV_LD: gen_load(t, JIT_MO_64); break;
+    case RV_LBU: gen_load(t, JIT_MO_8); break;
+    case RV_LHU: gen_load(t, JIT_MO_16); break;
+    case RV_LWU: gen_load(t, JIT_MO_32); break;
+    case RV_SB: gen_store(t, JIT_MO_8); break;
+    case RV_SH: gen_store(t, JIT_MO_16); break;
+    case RV_SW: gen_store(t, JIT_MO_32); break;
+    case RV_SD: gen_store(t, JIT_MO_64); break;
+    case RV_ADDI:
+        if (d->rs1 == 0)
+            jit_movi(c, wx(t, d->rd), (uint64_t)d->imm);
+        else
+            gen_binopi(t, JIT_OP_ADD);
+        break;
+    case RV_SLTI: gen_setcond(t, JIT_LT, true); break;
+    case RV_SLTIU: gen_setcond(t, JIT_LTU, true); break;
+    case RV_XORI: gen_binopi(t, JIT_OP_XOR); break;
+    case RV_ORI: gen_binopi(t, JIT_OP_OR); break;
+    case RV_ANDI: gen_binopi(t, JIT_OP_AND); break;
+    case RV_SLLI: gen_binopi(t, JIT_OP_SHL); break;
+    case RV_SRLI: gen_binopi(t, JIT_OP_SHR); break;
+    case RV_SRAI: gen_binopi(t, JIT_OP_SAR); break;
+    case RV_ADD: gen_binop(t, JIT_OP_ADD); break;
+    case RV_SUB: gen_binop(t, JIT_OP_SUB); break;
+    case RV_SLL: gen_binop(t, JIT_OP_SHL); break;
+    case RV_SLT: gen_setcond(t, JIT_LT, false); break;
+    case RV_SLTU: gen_setcond(t, JIT_LTU, false); break;
+    case RV_XOR: gen_binop(t, JIT_OP_XOR); break;
+    case RV_SRL: gen_binop(t, JIT_OP_SHR); break;
+    case RV_SRA: gen_binop(t, JIT_OP_SAR); break;
+    case RV_OR: gen_binop(t, JIT_OP_OR); break;
+    case RV_AND: gen_binop(t, JIT_OP_AND); break;
+    case RV_ADDIW: {
+        jit_temp r = jit_temp_new(c, JIT_I64);
+        jit_addi(c, r, rx(t, d->rs1), d->imm);
+        jit_ext32s(c, wx(t, d->rd), r);
+        break;
+    }
+    case RV_SLLIW: gen_binop_w(t, JIT_OP_SHL, true); break;
+    case RV_SRLIW: gen_binop_w(t, JIT_OP_SHR, true); break;
+    case RV_SRAIW: gen_binop_w(t, JIT_OP_SAR, true); break;
+    case RV_ADDW: gen_binop_w(t, JIT_OP_ADD, false); break;
+    case RV_SUBW: gen_binop_w(t, JIT_OP_SUB, false); break;
+    case RV_SLLW: gen_binop_w(t, JIT_OP_SHL, false); break;
+    case RV_SRLW: gen_binop_w(t, JIT_OP_SHR, false); break;
+    case RV_SRAW: gen_binop_w(t, JIT_OP_SAR, false); break;
+    case RV_FENCE:
+        /* x86-TSO keeps every order but store -> load, so only a fence whose
+         * predecessor set has W and successor set has R needs a host barrier
+         * (pred = bits 27:24 PI PO PR PW, succ = 23:20 SI SO SR SW). */
+        if ((d->raw >> 24 & 1) && (d->raw >> 21 & 1))
+            jit_call(c, &h_fence, JIT_NO_TEMP, 0, NULL);
+        break;
+    case RV_FENCE_I:
+        jit_exit(c, JIT_EXIT_EXCEPTION, ci(t, next),
+                 ci(t, riscv_exit_arg(CAUSE_FENCE_I, d->len, 0, d->raw)));
+        t->ended = true;
+        break;
+    case RV_ECALL:
+        jit_exit(c, JIT_EXIT_SYSCALL, ci(t, t->pc), ci(t, 0));
+        t->ended = true;
+        break;
+    case RV_EBREAK: exit_exception(t, CAUSE_BREAKPOINT); break;
+    case RV_CSRRW: case RV_CSRRS: case RV_CSRRC:
+    case RV_CSRRWI: case RV_CSRRSI: case RV_CSRRCI:
+        gen_csr(t);
+        break;
+
+    case RV_MUL: gen_binop(t, JIT_OP_MUL); break;
+    case RV_MULH: gen_binop(t, JIT_OP_MULH); break;
+    case RV_MULHSU: gen_binop(t, JIT_OP_MULHSU); break;
+    case RV_MULHU: gen_binop(t, JIT_OP_MULHU); break;
+    case RV_DIV: gen_binop(t, JIT_OP_DIV); break;
+    case RV_DIVU: gen_binop(t, JIT_OP_DIVU); break;
+    case RV_REM: gen_binop(t, JIT_OP_REM); break;
+    case RV_REMU: gen_binop(t, JIT_OP_REMU); break;
+    case RV_MULW: gen_binop_w(t, JIT_OP_MUL, false); break;
+    case RV_DIVW: gen_binop_w(t, JIT_OP_DIV, false); break;
+    case RV_DIVUW: gen_binop_w(t, JIT_OP_DIVU, false); break;
+    case RV_REMW: gen_binop_w(t, JIT_OP_REM, false); break;
+    case RV_REMUW: gen_binop_w(t, JIT_OP_REMU, false); break;
+
+    case RV_LR_W: gen_lr(t, JIT_MO_32 | JIT_MO_SIGN); break;
+    case RV_LR_D: gen_lr(t, JIT_MO_64); break;
+    case RV_SC_W: gen_sc(t, JIT_MO_32 | JIT_MO_SIGN); break;
+    case RV_SC_D: gen_sc(t, JIT_MO_64); break;
+#define AMO(name, op) \
+    case RV_AMO##name##_W: gen_amo(t, op, JIT_MO_32 | JIT_MO_SIGN); break; \
+    case RV_AMO##name##_D: gen_amo(t, op, JIT_MO_64); break;
+    AMO(SWAP, JIT_AMO_XCHG)
+    AMO(ADD, JIT_AMO_ADD)
+    AMO(XOR, JIT_AMO_XOR)
+    AMO(AND, JIT_AMO_AND)
+    AMO(OR, JIT_AMO_OR)
+    AMO(MIN, JIT_AMO_SMIN)
+    AMO(MAX, JIT_AMO_SMAX)
+    AMO(MINU, JIT_AMO_UMIN)
+    AMO(MAXU, JIT_AMO_UMAX)
+#undef AMO
+
+    case RV_FLW: {
+        jit_temp v = jit_temp_new(c, JIT_I64);
+        jit_qld(c, v, rx(t, d->rs1), (int32_t)d->imm, JIT_MO_32);
+        jit_ori(c, rf(d->rd), v, (int64_t)BOX32);
+        break;
+    }
+    case RV_FLD: jit_qld(c, rf(d->rd), rx(t, d->rs1), (int32_t)d->imm, JIT_MO_64); break;
+    case RV_FSW: jit_qst(c, rf(d->rs2), rx(t, d->rs1), (int32_t)d->imm, JIT_MO_32); break;
+    case RV_FSD: jit_qst(c, rf(d->rs2), rx(t, d->rs1), (int32_t)d->imm, JIT_MO_64); break;
+    case RV_FMADD_S: gen_fma(t, &h_fma_s, 0); break;
+    case RV_FMSUB_S: gen_fma(t, &h_fma_s, 2); break;
+    case RV_FNMSUB_S: gen_fma(t, &h_fma_s, 1); break;
+    case RV_FNMADD_S: gen_fma(t, &h_fma_s, 3); break;
+    case RV_FMADD_D: gen_fma(t, &h_fma_d, 0); break;
+    case RV_FMSUB_D: gen_fma(t, &h_fma_d, 2); break;
+    case RV_FNMSUB_D: gen_fma(t, &h_fma_d, 1); break;
+    case RV_FNMADD_D: gen_fma(t, &h_fma_d, 3); break;
+    case RV_FADD_S: gen_fp2(t, &h_fadd_s); break;
+    case RV_FSUB_S: gen_fp2(t, &h_fsub_s); break;
+    case RV_FMUL_S: gen_fp2(t, &h_fmul_s); break;
+    case RV_FDIV_S: gen_fp2(t, &h_fdiv_s); break;
+    case RV_FSQRT_S: gen_fp1(t, &h_fsqrt_s); break;
+    case RV_FADD_D: gen_fp2(t, &h_fadd_d); break;
+    case RV_FSUB_D: gen_fp2(t, &h_fsub_d); break;
+    case RV_FMUL_D: gen_fp2(t, &h_fmul_d); break;
+    case RV_FDIV_D: gen_fp2(t, &h_fdiv_d); break;
+    case RV_FSQRT_D: gen_fp1(t, &h_fsqrt_d); break;
+    case RV_FCVT_S_D: gen_fp1(t, &h_cvt_s_d); break;
+    case RV_FCVT_D_S: gen_fp1(t, &h_cvt_d_s); break;
+    case RV_FSGNJ_S: case RV_FSGNJN_S: case RV_FSGNJX_S: {
+        jit_temp args[3] = { rf(d->rs1), rf(d->rs2), ci(t, d->rm) };
+        jit_call(c, &h_sgnj_s, rf(d->rd), 3, args);
+        break;
+    }
+    case RV_FSGNJ_D: case RV_FSGNJN_D: case RV_FSGNJX_D: gen_sgnj_d(t, d->rm); break;
+    case RV_FMIN_S: case RV_FMAX_S:
+        call(t, &h_minmax_s, rf(d->rd), 4, jit_env(c), rf(d->rs1), rf(d->rs2), ci(t, d->rm), 0);
+        break;
+    case RV_FMIN_D: case RV_FMAX_D:
+        call(t, &h_minmax_d, rf(d->rd), 4, jit_env(c), rf(d->rs1), rf(d->rs2), ci(t, d->rm), 0);
+        break;
+    case RV_FEQ_S: case RV_FLT_S: case RV_FLE_S:
+        call(t, &h_cmp_s, wx(t, d->rd), 4, jit_env(c), rf(d->rs1), rf(d->rs2), ci(t, d->rm), 0);
+        break;
+    case RV_FEQ_D: case RV_FLT_D: case RV_FLE_D:
+        call(t, &h_cmp_d, wx(t, d->rd), 4, jit_env(c), rf(d->rs1), rf(d->rs2), ci(t, d->rm), 0);
+        break;
+    case RV_FCLASS_S: call(t, &h_class_s, wx(t, d->rd), 1, rf(d->rs1), 0, 0, 0, 0); break;
+    case RV_FCLASS_D: call(t, &h_class_d, wx(t, d->rd), 1, rf(d->rs1), 0, 0, 0, 0); break;
+    case RV_FCVT_W_S: case RV_FCVT_WU_S: case RV_FCVT_L_S: case RV_FCVT_LU_S:
+        gen_fp_imm(t, &h_cvt_x_s, wx(t, d->rd), rf(d->rs1), d->rs2, true);
+        break;
+    case RV_FCVT_W_D: case RV_FCVT_WU_D: case RV_FCVT_L_D: case RV_FCVT_LU_D:
+        gen_fp_imm(t, &h_cvt_x_d, wx(t, d->rd), rf(d->rs1), d->rs2, true);
+        break;
+    case RV_FCVT_S_W: case RV_FCVT_S_WU: case RV_FCVT_S_L: case RV_FCVT_S_LU:
+        gen_fp_imm(t, &h_cvt_s_x, rf(d->rd), rx(t, d->rs1), d->rs2, true);
+        break;
+    case RV_FCVT_D_W: case RV_FCVT_D_WU: case RV_FCVT_D_L: case RV_FCVT_D_LU:
+        gen_fp_imm(t, &h_cvt_d_x, rf(d->rd), rx(t, d->rs1), d->rs2, true);
+        break;
+    case RV_FMV_X_W: {      /* bits moved as they are, sign-extended (spec 11.7) */
+        jit_ext32s(c, wx(t, d->rd), rf(d->rs1));
+        break;
+    }
+    case RV_FMV_W_X: {
+        jit_temp v = jit_temp_new(c, JIT_I64);
+        jit_ext32u(c, v, rx(t, d->rs1));
+        jit_ori(c, rf(d->rd), v, (int64_t)BOX32);
+        break;
+    }
+    case RV_FMV_X_D: jit_mov(c, wx(t, d->rd), rf(d->rs1)); break;
+    case RV_FMV_D_X: jit_mov(c, rf(d->rd), rx(t, d->rs1)); break;
+
+    case RV_SH1ADD: gen_shadd(t, 1, false); break;
+    case RV_SH2ADD: gen_shadd(t, 2, false); break;
+    case RV_SH3ADD: gen_shadd(t, 3, false); break;
+    case RV_ADD_UW: gen_shadd(t, 0, true); break;
+    case RV_SH1ADD_UW: gen_shadd(t, 1, true); break;
+    case RV_SH2ADD_UW: gen_shadd(t, 2, true); break;
+    case RV_SH3ADD_UW: gen_shadd(t, 3, true); break;
+    case RV_SLLI_UW: {
+        jit_temp a = jit_temp_new(c, JIT_I64);
+        jit_ext32u(c, a, rx(t, d->rs1));
+        jit_shli(c, wx(t, d->rd), a, d->imm);
+        break;
+    }
+    case RV_ANDN: case RV_ORN: case RV_XNOR: {
+        jit_temp nb = jit_temp_new(c, JIT_I64);
+        jit_not(c, nb, rx(t, d->rs2));
+        jit_binop(c, d->op == RV_ANDN ? JIT_OP_AND : d->op == RV_ORN ? JIT_OP_OR : JIT_OP_XOR,
+                  wx(t, d->rd), rx(t, d->rs1), nb);
+        break;
+    }
+    case RV_CLZ: jit_clz(c, wx(t, d->rd), rx(t, d->rs1)); break;
+    case RV_CTZ: jit_ctz(c, wx(t, d->rd), rx(t, d->rs1)); break;
+    case RV_CPOP: jit_popcnt(c, wx(t, d->rd), rx(t, d->rs1)); break;
+    case RV_CLZW: gen_unop_w(t, JIT_OP_CLZ); break;
+    case RV_CTZW: gen_unop_w(t, JIT_OP_CTZ); break;
+    case RV_CPOPW: gen_unop_w(t, JIT_OP_POPCNT); break;
+    case RV_MAX: gen_minmax(t, JIT_GT); break;
+    case RV_MAXU: gen_minmax(t, JIT_GTU); break;
+    case RV_MIN: gen_minmax(t, JIT_LT); break;
+    case RV_MINU: gen_minmax(t, JIT_LTU); break;
+    case RV_SEXT_B: jit_ext8s(c, wx(t, d->rd), rx(t, d->rs1)); break;
+    case RV_SEXT_H: jit_ext16s(c, wx(t, d->rd), rx(t, d->rs1)); break;
+    case RV_ZEXT_H: jit_ext16u(c, wx(t, d->rd), rx(t, d->rs1)); break;
+    case RV_ROL: gen_binop(t, JIT_OP_ROTL); break;
+    case RV_ROR: gen_binop(t, JIT_OP_ROTR); break;
+    case RV_ROLW: gen_binop_w(t, JIT_OP_ROTL, false); break;
+    case RV_RORW: gen_binop_w(t, JIT_OP_ROTR, false); break;
+    case RV_RORI: gen_binopi(t, JIT_OP_ROTR); break;
+    case RV_RORIW: gen_binop_w(t, JIT_OP_ROTR, true); break;
+    case RV_ORC_B: call(t, &h_orc_b, wx(t, d->rd), 1, rx(t, d->rs1), 0, 0, 0, 0); break;
+    case RV_REV8: jit_bswap(c, wx(t, d->rd), rx(t, d->rs1)); break;
+    case RV_BCLR: case RV_BCLRI: {
+        jit_temp m = bit_mask(t, d->op == RV_BCLRI);
+        jit_not(c, m, m);
+        jit_and(c, wx(t, d->rd), rx(t, d->rs1), m);
+        break;
+    }
+    case RV_BEXT: case RV_BEXTI: {
+        jit_temp v = jit_temp_new(c, JIT_I64);
+        if (d->op == RV_BEXTI)
+            jit_shri(c, v, rx(t, d->rs1), d->imm);
+        else
+            jit_shr(c, v, rx(t, d->rs1), rx(t, d->rs2));
+        jit_andi(c, wx(t, d->rd), v, 1);
+        break;
+    }
+    case RV_BINV: case RV_BINVI:
+        jit_xor(c, wx(t, d->rd), rx(t, d->rs1), bit_mask(t, d->op == RV_BINVI));
+        break;
+    case RV_BSET: case RV_BSETI:
+        jit_or(c, wx(t, d->rd), rx(t, d->rs1), bit_mask(t, d->op == RV_BSETI));
+        break;
+    }
+}
+
+/* ---- the block ---- */
+
+/* Fetch the instruction at pc.  Returns 0, or the offset (1 + 0 or 2) of the half
+ * that could not be read. */
+static int fetch(jit_ctx *c, uint64_t pc, uint32_t *bits)
+{
+    uint16_t lo, hi;
+    if (jit_code_read(c, pc, &lo, 2))
+        return 1;
+    if (riscv_insn_len(lo) == 2) {
+        *bits = lo;
+        return 0;
+    }
+    if (jit_code_read(c, pc + 2, &hi, 2))
+        return 3;
+    *bits = (uint32_t)hi << 16 | lo;
+    return 0;
+}
+
+int riscv_translate(jit_ctx *c, jit_cpu *jcpu, uint64_t pc, uint32_t flags)
+{
+    tctx t = { .c = c, .cpu = (riscv_cpu *)jcpu, .pc = pc };
+    while (!t.ended) {
+        if (jit_insn_count(c) > 0 && jit_block_full(c)) {
+            end_goto(&t, 0, t.pc);
+            break;
+        }
+        uint32_t bits = 0;
+        int bad = fetch(c, t.pc, &bits);
+        if (bad) {
+            if (jit_insn_count(c) > 0) {    /* let the next block report it */
+                end_goto(&t, 0, t.pc);
+                break;
+            }
+            jit_insn_start(c, t.pc);
+            jit_exit(c, JIT_EXIT_EXCEPTION, ci(&t, t.pc),
+                     ci(&t, riscv_exit_arg(CAUSE_FETCH_FAULT, 0, (unsigned)bad - 1, 0)));
+            break;
+        }
+        jit_insn_start(c, t.pc);
+        riscv_decode(bits, &t.d);
+        translate_insn(&t);
+        t.pc += t.d.len;
+    }
+    return 0;
+}
