@@ -20,7 +20,6 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 struct user_sigaction user_sigactions[USER_NSIG + 1];
@@ -128,8 +127,7 @@ static void host_handler(int sig, siginfo_t *info, void *uc)
         if (info->si_code > 0 && cpu && (sig == SIGSEGV || sig == SIGBUS)) {
             /* A guest access made by generated code or the interpreter: does not
              * return, riscv_cpu_run() reports the fault. */
-            bool is_write = (((ucontext_t *)uc)->uc_mcontext.gregs[REG_ERR] & 2) != 0;
-            riscv_cpu_host_fault(cpu, info->si_addr, is_write, uc);
+            riscv_cpu_host_fault(cpu, info, uc);
         }
         if (info->si_code <= 0 && t) {
             /* sent by kill/tgkill: an ordinary asynchronous signal */
