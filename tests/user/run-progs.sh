@@ -29,12 +29,12 @@ for name in $names; do
             if [ $selfcheck = 0 ]; then
                 if [ -z "$qemu" ]; then echo "SKIP: $what (qemu-riscv64 not installed)"; continue; fi
                 # shellcheck disable=SC2086
-                (cd "$tmp" && timeout 600 "$qemu" -L "$sysroot" "$bin" $args >"$ref_out" 2>/dev/null); ref_rc=$?
+                (cd "$tmp" && timeout 300 "$qemu" -L "$sysroot" "$bin" $args >"$ref_out" 2>/dev/null); ref_rc=$?
             fi
             for backend in native interp; do
                 out=$tmp/vireo.out
                 # shellcheck disable=SC2086
-                (cd "$tmp" && timeout 600 "$vireo" -L "$sysroot" -accel tcg,backend=$backend "$bin" $args >"$out" 2>"$tmp/err"); rc=$?
+                (cd "$tmp" && timeout 300 "$vireo" -L "$sysroot" -accel tcg,backend=$backend "$bin" $args >"$out" 2>"$tmp/err"); rc=$?
                 if [ $selfcheck = 1 ]; then
                     if [ $rc = 0 ] && [ "$(tail -n 1 "$out")" = "$name: ok" ]; then
                         echo "PASS: $what [$backend]"
