@@ -155,8 +155,10 @@ int main(int argc, char **argv)
         die("%s", "cannot read /proc/self/exe");
     self[n] = 0;
     user_opts.self = self;
-    if (!realpath(prog, user_opts.exe_path))
-        die("%s: cannot open", prog);
+    if (!realpath(prog, user_opts.exe_path)) {
+        fprintf(stderr, "vireo-riscv64: %s: %s\n", prog, strerror(errno));
+        return 1;
+    }
     if (access(user_opts.exe_path, R_OK) < 0)
         die("%s: not readable", prog);
 

@@ -42,3 +42,6 @@ ifneq ($(wildcard cpu/riscv/module.mk),)
 $(eval $(call program,user/test-user,tests/user/test_user.c $(filter-out standalone/user/main.c,$(USER_SRCS)),testlib riscv jit,-lcunit))
 $(eval $(call test,user-unit,$(BUILD)/user/test-user $(USER_PROG_BINS),$(BUILD)/user/test-user $(BUILD)/user/progs))
 endif
+
+# The command line, compared with qemu-riscv64's where they share options.
+$(eval $(call test,user-cli,$(filter $(BUILD)/vireo-riscv64,$(ALL_PROGRAMS)) $(BUILD)/user/progs/static/args,tests/user/run-cli.sh $(BUILD)))

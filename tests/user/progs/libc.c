@@ -4,6 +4,7 @@
  * environment and uname.  Output is deterministic; results are self-checked. */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -157,6 +158,34 @@ int main(void)
     printf("time: %s\n", buf);
     struct timespec req = { 0, 1000000 };
     CHECK(nanosleep(&req, NULL) == 0);
+
+    /* /proc/self/maps as the guest sees it: the stack line holds a local's address,
+     * and the text of main is in an executable mapping */
+    FILE *mf = fopen("/proc/self/maps", "r");
+    CHECK(mf != NULL);
+    int stack_ok = 0, text_ok = 0;
+    char ml[512];
+    uintptr_t local = (uintptr_t)&n, text = (uintptr_t)&main;
+    while (mf && fgets(ml, sizeof(ml), mf)) {
+        unsigned long lo, hi;
+        char perms[8];
+        if (sscanf(ml, "%lx-%lx %7s", &lo, &hi, perms) != 3)
+            continue;
+        if (local >= lo && local < hi && strstr(ml, "[stack]"))
+            stack_ok = 1;
+        if (text >= lo && text < hi && perms[2] == 'x')
+            text_ok = 1;
+    }
+    if (mf)
+        fclose(mf);
+    CHECK(stack_ok && text_ok);
+    printf("maps: stack %d text %d\n", stack_ok, text_ok);
+    pthread_attr_t pa;
+    void *stk;
+    size_t stksz;
+    CHECK(pthread_getattr_np(pthread_self(), &pa) == 0);
+    CHECK(pthread_attr_getstack(&pa, &stk, &stksz) == 0);
+    CHECK((uintptr_t)stk < local && local < (uintptr_t)stk + stksz);
 
     struct utsname u;
     CHECK(uname(&u) == 0);
