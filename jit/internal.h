@@ -68,8 +68,9 @@ uint64_t jit_eval_ext_load(uint64_t raw, unsigned memop, jit_type t);
 bool jit_op_is_binop(jit_opc op);
 bool jit_op_is_unop(jit_opc op);
 
-/* opt.c */
+/* opt.c; tests set jit_opt_disabled to compare optimized and plain IR */
 void jit_optimize(jit_ctx *c);
+extern int jit_opt_disabled;
 
 /* Guest accesses made from C (interpreter, atomics, system hooks): recorded in
  * a thread-local so that jit_handle_fault can tell them from host bugs. */

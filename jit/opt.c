@@ -1,2 +1,322 @@
+/* The optimizer: one forward pass of constant folding, constant propagation
+ * and copy propagation over extended basic blocks (knowledge survives a
+ * conditional branch's fall-through and is dropped at every label), then one
+ * backward liveness pass that removes ops whose results nobody reads.
+ *
+ * Folding evaluates with jit/eval.c, the same code the interpreter runs, so a
+ * folded op means exactly what the unfolded op would have computed. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "jit/internal.h"
-void jit_optimize(jit_ctx *c) { (void)c; }
+
+int jit_opt_disabled;
+
+typedef struct know {
+    uint32_t *ver;          /* bumped at every definition of a temp */
+    uint8_t *is_const;
+    uint64_t *cval;
+    jit_temp *copy;         /* temp whose value this one holds, or NO_TEMP */
+    uint32_t *copy_ver;     /* version of copy[] when recorded */
+    unsigned n;
+} know;
+
+static void forget(know *k, jit_temp t)
+{
+    k->ver[t]++;
+    k->is_const[t] = 0;
+    k->copy[t] = JIT_NO_TEMP;
+}
+
+static void forget_all(know *k, jit_ctx *c, bool globals_only)
+{
+    for (unsigned t = 0; t < k->n; t++) {
+        uint8_t kind = c->temps[t].kind;
+        if (kind == TEMP_GLOBAL || (!globals_only && kind == TEMP_LOCAL))
+            forget(k, t);
+    }
+}
+
+/* the value a use of t can be replaced with */
+static jit_temp subst(know *k, jit_ctx *c, jit_temp t)
+{
+    if (t == JIT_NO_TEMP || t >= k->n)
+        return t;
+    uint8_t kind = c->temps[t].kind;
+    if (kind != TEMP_LOCAL && kind != TEMP_GLOBAL)
+        return t;
+    if (k->is_const[t])
+        return jit_const(c, (jit_type)c->temps[t].type, k->cval[t]);
+    jit_temp s = k->copy[t];
+    if (s != JIT_NO_TEMP && k->ver[s] == k->copy_ver[t])
+        return s;
+    return t;
+}
+
+static bool is_const(jit_ctx *c, jit_temp t)
+{
+    return t != JIT_NO_TEMP && c->temps[t].kind == TEMP_CONST;
+}
+
+static uint64_t cv(jit_ctx *c, jit_temp t) { return c->temps[t].val; }
+
+static void make_mov(jit_ctx *c, jit_op *op, jit_temp src)
+{
+    jit_temp d = op->a[0];
+    op->opc = JIT_OP_MOV;
+    op->type = c->temps[d].type;
+    op->a[1] = src;
+    for (unsigned i = 2; i < JIT_OP_MAX_ARGS; i++)
+        op->a[i] = JIT_NO_TEMP;
+}
+
+static void make_movi(jit_ctx *c, jit_op *op, uint64_t v)
+{
+    make_mov(c, op, jit_const(c, (jit_type)c->temps[op->a[0]].type, v));
+}
+
+/* algebraic identities with one constant operand; returns true if rewritten */
+static bool simplify(jit_ctx *c, jit_op *op)
+{
+    jit_opc opc = (jit_opc)op->opc;
+    jit_temp a = op->a[1], b = op->a[2];
+    jit_type t = (jit_type)op->type;
+    uint64_t ones = t == JIT_I32 ? 0xffffffffu : UINT64_MAX;
+    if (is_const(c, a) && !is_const(c, b) &&
+        (opc == JIT_OP_ADD || opc == JIT_OP_AND || opc == JIT_OP_OR || opc == JIT_OP_XOR ||
+         opc == JIT_OP_MUL)) {
+        op->a[1] = b;
+        op->a[2] = a;
+        a = op->a[1];
+        b = op->a[2];
+    }
+    if (a == b && !is_const(c, a)) {
+        if (opc == JIT_OP_SUB || opc == JIT_OP_XOR) {
+            make_movi(c, op, 0);
+            return true;
+        }
+        if (opc == JIT_OP_AND || opc == JIT_OP_OR) {
+            make_mov(c, op, a);
+            return true;
+        }
+    }
+    if (!is_const(c, b))
+        return false;
+    uint64_t v = cv(c, b);
+    switch (opc) {
+    case JIT_OP_ADD: case JIT_OP_SUB: case JIT_OP_OR: case JIT_OP_XOR:
+        if (v == 0) {
+            make_mov(c, op, a);
+            return true;
+        }
+        break;
+    case JIT_OP_SHL: case JIT_OP_SHR: case JIT_OP_SAR: case JIT_OP_ROTL: case JIT_OP_ROTR:
+        if ((v & (t == JIT_I32 ? 31 : 63)) == 0) {
+            make_mov(c, op, a);
+            return true;
+        }
+        break;
+    case JIT_OP_AND:
+        if (v == 0) {
+            make_movi(c, op, 0);
+            return true;
+        }
+        if (v == ones) {
+            make_mov(c, op, a);
+            return true;
+        }
+        break;
+    case JIT_OP_MUL:
+        if (v == 0) {
+            make_movi(c, op, 0);
+            return true;
+        }
+        if (v == 1) {
+            make_mov(c, op, a);
+            return true;
+        }
+        break;
+    case JIT_OP_DIV: case JIT_OP_DIVU:
+        if (v == 1) {
+            make_mov(c, op, a);
+            return true;
+        }
+        break;
+    default:
+        break;
+    }
+    return false;
+}
+
+static void fold_pass(jit_ctx *c)
+{
+    know k;
+    k.n = c->ntemps;
+    k.ver = calloc(k.n, sizeof(*k.ver));
+    k.is_const = calloc(k.n, 1);
+    k.cval = calloc(k.n, sizeof(*k.cval));
+    k.copy = malloc(k.n * sizeof(*k.copy));
+    k.copy_ver = calloc(k.n, sizeof(*k.copy_ver));
+    if (!k.ver || !k.is_const || !k.cval || !k.copy || !k.copy_ver)
+        goto out;
+    for (unsigned t = 0; t < k.n; t++)
+        k.copy[t] = JIT_NO_TEMP;
+
+    for (unsigned i = 0; i < c->nops; i++) {
+        jit_op *op = &c->ops[i];
+        jit_opc opc = (jit_opc)op->opc;
+        if (opc == JIT_OP_LABEL) {
+            forget_all(&k, c, false);
+            continue;
+        }
+        bool def = jit_op_has_def(op);
+        unsigned first, n = jit_op_nuses(op, &first);
+        for (unsigned u = 0; u < n; u++)
+            op->a[first + u] = subst(&k, c, op->a[first + u]);
+        /* jit_const may have grown the temps array: refresh */
+        op = &c->ops[i];
+
+        if (jit_op_is_binop(opc)) {
+            if (is_const(c, op->a[1]) && is_const(c, op->a[2]))
+                make_movi(c, op, jit_eval_binop(opc, (jit_type)op->type, cv(c, op->a[1]),
+                                                cv(c, op->a[2])));
+            else
+                simplify(c, op);
+        } else if (jit_op_is_unop(opc) && opc != JIT_OP_MOV) {
+            if (is_const(c, op->a[1]))
+                make_movi(c, op, jit_eval_unop(opc, (jit_type)op->type, cv(c, op->a[1])));
+        } else if (opc == JIT_OP_SETCOND) {
+            if (is_const(c, op->a[1]) && is_const(c, op->a[2]))
+                make_movi(c, op, jit_eval_cond((jit_cond)op->cond, (jit_type)op->type,
+                                               cv(c, op->a[1]), cv(c, op->a[2])));
+        } else if (opc == JIT_OP_MOVCOND) {
+            if (is_const(c, op->a[1]) && is_const(c, op->a[2])) {
+                bool r = jit_eval_cond((jit_cond)op->cond, (jit_type)op->type,
+                                       cv(c, op->a[1]), cv(c, op->a[2]));
+                make_mov(c, op, r ? op->a[3] : op->a[4]);
+            } else if (op->a[3] == op->a[4]) {
+                make_mov(c, op, op->a[3]);
+            }
+        } else if (opc == JIT_OP_BRCOND) {
+            if (is_const(c, op->a[0]) && is_const(c, op->a[1])) {
+                bool r = jit_eval_cond((jit_cond)op->cond, (jit_type)op->type,
+                                       cv(c, op->a[0]), cv(c, op->a[1]));
+                op->opc = r ? JIT_OP_BR : JIT_OP_NOP;
+                op->a[0] = op->a[1] = JIT_NO_TEMP;
+            }
+        }
+
+        if (op->opc == JIT_OP_MOV && op->a[0] == op->a[1]) {
+            op->opc = JIT_OP_NOP;
+            continue;
+        }
+        if (op->opc == JIT_OP_CALL &&
+            (op->helper->flags & (JIT_CALL_WRITES_GLOBALS | JIT_CALL_MAY_EXIT)))
+            forget_all(&k, c, true);
+        if (!def)
+            continue;
+        jit_temp d = op->a[0];
+        forget(&k, d);
+        if (op->opc == JIT_OP_MOV) {
+            jit_temp s = op->a[1];
+            if (is_const(c, s)) {
+                k.is_const[d] = 1;
+                k.cval[d] = cv(c, s);
+            } else if (s < k.n && c->temps[s].kind != TEMP_ENV) {
+                k.copy[d] = s;
+                k.copy_ver[d] = k.ver[s];
+                /* a copy of a copy: point at the original */
+                if (k.copy[s] != JIT_NO_TEMP && k.ver[k.copy[s]] == k.copy_ver[s]) {
+                    k.copy[d] = k.copy[s];
+                    k.copy_ver[d] = k.copy_ver[s];
+                }
+            }
+        }
+    }
+out:
+    free(k.ver);
+    free(k.is_const);
+    free(k.cval);
+    free(k.copy);
+    free(k.copy_ver);
+}
+
+/* ops that may be deleted when their result is dead */
+static bool removable(const jit_op *op)
+{
+    switch (op->opc) {
+    case JIT_OP_MOV: case JIT_OP_SETCOND: case JIT_OP_MOVCOND: case JIT_OP_LD:
+        return true;
+    case JIT_OP_CALL:
+        return (op->helper->flags & JIT_CALL_PURE) && op->a[0] != JIT_NO_TEMP;
+    default:
+        return jit_op_is_binop((jit_opc)op->opc) || jit_op_is_unop((jit_opc)op->opc);
+    }
+}
+
+static void dce_pass(jit_ctx *c)
+{
+    jit_check_back_branches(c);
+    if (c->has_back_branch)
+        return;         /* keep it simple: loops inside a block are rare */
+    unsigned words = (c->ntemps + 63) / 64;
+    uint64_t *live = calloc(words, 8);
+    uint64_t *at_label = calloc((size_t)words * (c->nlabels + 1), 8);
+    if (!live || !at_label)
+        goto out;
+#define BIT(set, t) ((set)[(t) / 64] & (1ull << ((t) % 64)))
+#define SET(set, t) ((set)[(t) / 64] |= (1ull << ((t) % 64)))
+#define CLR(set, t) ((set)[(t) / 64] &= ~(1ull << ((t) % 64)))
+    for (unsigned i = c->nops; i-- > 0;) {
+        jit_op *op = &c->ops[i];
+        switch (op->opc) {
+        case JIT_OP_NOP: case JIT_OP_INSN_START:
+            continue;
+        case JIT_OP_LABEL:
+            memcpy(at_label + (size_t)words * op->imm, live, words * 8);
+            continue;
+        case JIT_OP_BR:
+            memcpy(live, at_label + (size_t)words * op->imm, words * 8);
+            continue;
+        case JIT_OP_BRCOND:
+            for (unsigned w = 0; w < words; w++)
+                live[w] |= at_label[(size_t)words * op->imm + w];
+            break;
+        case JIT_OP_GOTO_TB: case JIT_OP_GOTO_PTR: case JIT_OP_EXIT:
+            memset(live, 0, words * 8);     /* locals die at block exits */
+            break;
+        default:
+            break;
+        }
+        if (jit_op_has_def(op)) {
+            jit_temp d = op->a[0];
+            bool local = c->temps[d].kind == TEMP_LOCAL;
+            if (local && !BIT(live, d) && removable(op)) {
+                op->opc = JIT_OP_NOP;
+                continue;
+            }
+            if (local)
+                CLR(live, d);
+        }
+        unsigned first, n = jit_op_nuses(op, &first);
+        for (unsigned u = 0; u < n; u++) {
+            jit_temp t = op->a[first + u];
+            if (t != JIT_NO_TEMP && c->temps[t].kind == TEMP_LOCAL)
+                SET(live, t);
+        }
+    }
+#undef BIT
+#undef SET
+#undef CLR
+out:
+    free(live);
+    free(at_label);
+}
+
+void jit_optimize(jit_ctx *c)
+{
+    if (jit_opt_disabled || c->error)
+        return;
+    fold_pass(c);
+    dce_pass(c);
+}

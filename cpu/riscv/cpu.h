@@ -183,6 +183,9 @@ typedef struct riscv_gen_options {
     bool no_fp;             /* only integer (I, M, A, C, Zba, Zbb, Zbs) */
     bool no_compressed;     /* only 32-bit encodings */
     bool no_atomics;
+    /* leave out what Debian's qemu 7.2 gets wrong: ctzw (it counts past bit 31
+     * when the low word is zero; the spec's answer is 32) */
+    bool qemu_compat;
 } riscv_gen_options;
 
 /* Fill buf with up to max_bytes of instructions (little-endian) and return the

@@ -53,7 +53,7 @@ static void fence_set(out *o, unsigned s)
     if (s & 4) put(o, "o");
     if (s & 2) put(o, "r");
     if (s & 1) put(o, "w");
-    if (!s) put(o, "0");
+    if (!s) put(o, "unknown");
 }
 
 static void rm_suffix(out *o, const riscv_insn *d)
@@ -68,6 +68,97 @@ static void hex(out *o, int64_t v)
         put(o, "-0x%llx", (unsigned long long)-(uint64_t)v);
     else
         put(o, "0x%llx", (unsigned long long)v);
+}
+
+/* objdump names compressed instructions through their own table: most print like
+ * the alias of their expansion, but the HINT forms keep a c. name (spec 16.7). */
+static bool alias_c(out *o, const riscv_insn *d)
+{
+    uint16_t c = (uint16_t)d->raw;
+    unsigned q = c & 3, f3 = c >> 13, rd = (c >> 7) & 31, rs2 = (c >> 2) & 31;
+    int imm6 = (int)(((c >> 7) & 0x20) | ((c >> 2) & 0x1f));
+    if (imm6 & 0x20)
+        imm6 -= 64;
+    if (q == 1 && f3 == 0 && rd == 0) {
+        if (imm6)
+            put(o, "c.nop %d", imm6);
+        else
+            put(o, "nop");
+        return true;
+    }
+    if (q == 1 && f3 == 0 && imm6 == 0) {
+        put(o, "add %s,%s,0", xname[rd], xname[rd]);
+        return true;
+    }
+    if (q == 1 && f3 == 2 && rd == 0) { put(o, "c.li zero,%d", imm6); return true; }
+    if (q == 1 && f3 == 3 && rd == 0) { put(o, "c.lui zero,0x%x", imm6 & 0xfffff); return true; }
+    if (q == 2 && f3 == 0 && rd == 0) {
+        if (imm6)
+            put(o, "c.slli zero,0x%x", imm6 & 63);
+        else
+            put(o, "c.slli64 zero");
+        return true;
+    }
+    if (q == 2 && f3 == 0 && imm6 == 0) { put(o, "c.slli64 %s", xname[rd]); return true; }
+    if (q == 1 && f3 == 4 && ((c >> 10) & 3) < 2 && imm6 == 0) {
+        put(o, ((c >> 10) & 3) ? "c.srai64 %s" : "c.srli64 %s", xname[8 + ((c >> 7) & 7)]);
+        return true;
+    }
+    if (q == 2 && f3 == 4 && rd == 0 && rs2 != 0) {
+        put(o, (c >> 12) & 1 ? "c.add zero,%s" : "c.mv zero,%s", xname[rs2]);
+        return true;
+    }
+    if (q == 2 && f3 == 4 && !((c >> 12) & 1) && rs2 != 0) {
+        put(o, "mv %s,%s", xname[rd], xname[rs2]);
+        return true;
+    }
+    return false;
+}
+
+/* Encodings objdump declines to name (it prints them as data): fence/fence.i
+ * with nonzero reserved fields, and the exact conversions with a rounding mode
+ * other than RNE, which binutils only knows in the form compilers emit. */
+static bool objdump_unnamed(const riscv_insn *d)
+{
+    uint32_t e = d->expanded;
+    switch (d->op) {
+    case RV_FENCE:
+        return (e & 0x000f8f80) != 0 || ((e >> 28) != 0 && e != 0x8330000f);
+    case RV_FENCE_I:
+        return e != 0x0000100f;
+    case RV_FCVT_D_S: case RV_FCVT_D_W: case RV_FCVT_D_WU:
+        return d->rm != 0;
+    default:
+        return false;
+    }
+}
+
+/* The immediate forms objdump prints under the register form's name. */
+static const char *imm_name(unsigned op)
+{
+    switch (op) {
+    case RV_ADDI: return "add";
+    case RV_ADDIW: return "addw";
+    case RV_ANDI: return "and";
+    case RV_ORI: return "or";
+    case RV_XORI: return "xor";
+    case RV_SLLI: return "sll";
+    case RV_SRLI: return "srl";
+    case RV_SRAI: return "sra";
+    case RV_SLLIW: return "sllw";
+    case RV_SRLIW: return "srlw";
+    case RV_SRAIW: return "sraw";
+    case RV_RORI: return "ror";
+    case RV_RORIW: return "rorw";
+    case RV_BSETI: return "bset";
+    case RV_BCLRI: return "bclr";
+    case RV_BINVI: return "binv";
+    case RV_BEXTI: return "bext";
+    case RV_CSRRWI: return "csrrw";
+    case RV_CSRRSI: return "csrrs";
+    case RV_CSRRCI: return "csrrc";
+    default: return NULL;
+    }
 }
 
 /* The pseudo-instructions objdump prints in place of base instructions.
@@ -111,13 +202,13 @@ static bool alias(out *o, const riscv_insn *d, uint64_t pc)
     case RV_BEQ: case RV_BNE: case RV_BLT: case RV_BGE: {
         const char *z = NULL;
         unsigned r = rs1;
-        if (rs2 == 0)
+        if (rs1 == 0 && d->op == RV_BGE)
+            z = "blez", r = rs2;
+        else if (rs2 == 0)
             z = d->op == RV_BEQ ? "beqz" : d->op == RV_BNE ? "bnez" :
                 d->op == RV_BLT ? "bltz" : "bgez";
         else if (rs1 == 0 && d->op == RV_BLT)
             z = "bgtz", r = rs2;
-        else if (rs1 == 0 && d->op == RV_BGE)
-            z = "blez", r = rs2;
         if (!z)
             return false;
         put(o, "%s %s,0x%llx", z, xname[r], (unsigned long long)target);
@@ -133,6 +224,7 @@ static bool alias(out *o, const riscv_insn *d, uint64_t pc)
         if (rd == 0) { put(o, "jr %lld(%s)", (long long)imm, xname[rs1]); return true; }
         if (rd == 1 && imm == 0) { put(o, "jalr %s", xname[rs1]); return true; }
         if (rd == 1) { put(o, "jalr %lld(%s)", (long long)imm, xname[rs1]); return true; }
+        if (imm == 0) { put(o, "jalr %s,%s", xname[rd], xname[rs1]); return true; }
         return false;
     case RV_FENCE: {
         unsigned pred = (d->expanded >> 24) & 15, succ = (d->expanded >> 20) & 15;
@@ -143,6 +235,12 @@ static bool alias(out *o, const riscv_insn *d, uint64_t pc)
         return false;
     }
     case RV_CSRRS:
+        if (rs1 != 0 && rd == 0) {
+            put(o, "csrs ");
+            csr_operand(o, d->csr);
+            put(o, ",%s", xname[rs1]);
+            return true;
+        }
         if (rs1 != 0)
             return false;
         switch (d->csr) {
@@ -189,14 +287,14 @@ static bool alias(out *o, const riscv_insn *d, uint64_t pc)
         }
         if (rd != 0)
             return false;
-        put(o, "csrwi ");
+        put(o, "csrw ");
         csr_operand(o, d->csr);
         put(o, ",%lld", (long long)imm);
         return true;
     case RV_CSRRSI: case RV_CSRRCI:
         if (rd != 0)
             return false;
-        put(o, d->op == RV_CSRRSI ? "csrsi " : "csrci ");
+        put(o, d->op == RV_CSRRSI ? "csrs " : "csrc ");
         csr_operand(o, d->csr);
         put(o, ",%lld", (long long)imm);
         return true;
@@ -220,30 +318,44 @@ void riscv_disas_ctx_init(riscv_disas_ctx *ctx)
 }
 
 /* objdump's address comments: lui/auipc define a register's value; the next
- * addi/addiw/load/store/jalr based on it prints base + offset and forgets it. */
-static void track(riscv_disas_ctx *ctx, const riscv_insn *d, uint64_t pc, out *o)
+ * addi/addiw/load/store/jalr based on it prints base + offset and forgets the
+ * value.  A base of zero or tp prints the bare offset (loads, stores and jalr;
+ * for addi only tp), and jalr prefers that form even when tp was defined.
+ * Compressed loads, stores and jumps print nothing. */
+static void track(riscv_disas_ctx *ctx, const riscv_insn *d, out *o, uint64_t pc)
 {
-    switch (riscv_ops[d->op].fmt) {
-    case FMT_U:
+    unsigned fmt = riscv_ops[d->op].fmt, b = d->rs1;
+    bool known = ctx->known >> b & 1, addi = d->op == RV_ADDI || d->op == RV_ADDIW;
+    uint64_t v;
+    if (fmt == FMT_U) {
         if (d->rd) {
             ctx->value[d->rd] = d->op == RV_AUIPC ? pc + (uint64_t)d->imm : (uint64_t)d->imm;
             ctx->known |= 1u << d->rd;
         }
         return;
-    case FMT_I: case FMT_LOAD: case FMT_S: case FMT_JALR: case FMT_FLOAD: case FMT_FSTORE:
-        if (d->op != RV_ADDI && d->op != RV_ADDIW && riscv_ops[d->op].fmt == FMT_I)
+    }
+    if (addi) {
+        if (b == 0 || (d->imm == 0 && (d->len == 4 || d->op == RV_ADDIW))) /* li, mv, sext.w */
             return;
-        if (!(ctx->known >> d->rs1 & 1))
+        if (d->len == 2 && b == 2)                     /* c.addi16sp, c.addi4spn */
             return;
-        uint64_t v = ctx->value[d->rs1] + (uint64_t)d->imm;
-        if (d->op == RV_ADDIW)
-            v = (uint64_t)(int64_t)(int32_t)v;
-        put(o, " # 0x%llx", (unsigned long long)v);
-        ctx->known &= ~(1u << d->rs1);
-        return;
-    default:
+    } else if (d->len == 2 || (fmt != FMT_LOAD && fmt != FMT_S && fmt != FMT_FLOAD &&
+                               fmt != FMT_FSTORE && fmt != FMT_JALR)) {
         return;
     }
+    if (known) {
+        v = ctx->value[b] + (uint64_t)d->imm;
+        ctx->known &= ~(1u << b);
+        if (d->op == RV_JALR && b == 4)
+            v = (uint64_t)d->imm;
+    } else if (b == 4 || (b == 0 && !addi)) {
+        v = (uint64_t)d->imm;
+    } else {
+        return;
+    }
+    if (d->op == RV_ADDIW)
+        v = (uint64_t)(int64_t)(int32_t)v;
+    put(o, " # 0x%llx", (unsigned long long)v);
 }
 
 static unsigned disas_one(riscv_disas_ctx *ctx, uint64_t pc, uint32_t insn, char *buf,
@@ -269,6 +381,14 @@ static unsigned disas_one(riscv_disas_ctx *ctx, uint64_t pc, uint32_t insn, char
     riscv_insn d;
     if (size)
         buf[0] = 0;
+    if ((insn & 0xffff) == 0) {
+        put(&o, "unimp");
+        return 2;
+    }
+    if ((insn & 0xffff) == 0x6101) {    /* c.addi16sp with 0: objdump's reading */
+        put(&o, "add sp,sp,0");
+        return 2;
+    }
     if (!riscv_decode(insn, &d)) {
         if (d.len == 2)
             put(&o, ".2byte 0x%x", insn & 0xffff);
@@ -276,10 +396,14 @@ static unsigned disas_one(riscv_disas_ctx *ctx, uint64_t pc, uint32_t insn, char
             put(&o, ".4byte 0x%x", insn);
         return d.len;
     }
-    if (!alias(&o, &d, pc))
+    if (objdump_unnamed(&d)) {
+        put(&o, ".4byte 0x%x", insn);
+        return d.len;
+    }
+    if (!(d.len == 2 && alias_c(&o, &d)) && !alias(&o, &d, pc))
         operands(&o, &d, pc);
     if (ctx)
-        track(ctx, &d, pc, &o);
+        track(ctx, &d, &o, pc);
     return d.len;
 }
 
@@ -290,7 +414,7 @@ static void operands(out *o_, const riscv_insn *dp, uint64_t pc)
     size_t size = o.size;
     char *buf = o.buf;
     const riscv_opinfo *oi = &riscv_ops[d.op];
-    put(&o, "%s", oi->name);
+    put(&o, "%s", imm_name(d.op) ? imm_name(d.op) : oi->name);
     if (oi->fmt == FMT_LR || oi->fmt == FMT_AMO) {
         if (d.aqrl == 3) put(&o, ".aqrl");
         else if (d.aqrl == 2) put(&o, ".aq");
@@ -341,7 +465,8 @@ static void operands(out *o_, const riscv_insn *dp, uint64_t pc)
         break;
     case FMT_FR1:
         put(&o, "%s,%s", fname[rd], fname[rs1]);
-        rm_suffix(&o, &d);
+        if (d.op != RV_FCVT_D_S)
+            rm_suffix(&o, &d);
         break;
     case FMT_FR4:
         put(&o, "%s,%s,%s,%s", fname[rd], fname[rs1], fname[rs2], fname[d.rs3]);
@@ -354,7 +479,8 @@ static void operands(out *o_, const riscv_insn *dp, uint64_t pc)
         break;
     case FMT_FCVT_FX:
         put(&o, "%s,%s", fname[rd], xname[rs1]);
-        rm_suffix(&o, &d);
+        if (d.op != RV_FCVT_D_W && d.op != RV_FCVT_D_WU)
+            rm_suffix(&o, &d);
         break;
     case FMT_FMV_XF: put(&o, "%s,%s", xname[rd], fname[rs1]); break;
     case FMT_FMV_FX: put(&o, "%s,%s", fname[rd], xname[rs1]); break;

@@ -117,19 +117,22 @@ static f128 round_to_odd(f128 w, bool inexact)
  * in the target) and the flags of that rounding. */
 static f128 narrow_rmm(f128 w, bool is_double, unsigned *flags)
 {
-    if (w != w || w == 0 || __builtin_isinf((double)w))
+    if (w != w || w == 0 || w > __FLT128_MAX__ || w < -__FLT128_MAX__)
         return w;
     int saved = fegetround();
     fesetround(FE_TOWARDZERO);
     feclearexcept(FE_ALL_EXCEPT);
+    /* volatile: the compiler must not move the conversions (library calls it
+     * believes have no side effects) across the mode and flag accesses */
+    volatile f128 wv = w;
     f128 z, a, zprev;
     if (is_double) {
-        volatile double dz = (double)w;
+        volatile double dz = (double)wv;
         z = dz;
         a = nextafter(dz, w > 0 ? INFINITY : -INFINITY);
         zprev = nextafter(dz, 0.0);
     } else {
-        volatile float fz = (float)w;
+        volatile float fz = (float)wv;
         z = fz;
         a = nextafterf(fz, w > 0 ? INFINITY : -INFINITY);
         zprev = nextafterf(fz, 0.0f);
@@ -171,10 +174,11 @@ static f128 wide_op(int op, f128 a, f128 b)
 static f128 rmm_compute(int op, f128 a, f128 b, f128 c, bool fma, bool is_double,
                         unsigned *flags)
 {
+    volatile f128 va = a, vb = b, vc = c;
     int saved = fegetround();
     fesetround(FE_TOWARDZERO);
     feclearexcept(FE_ALL_EXCEPT);
-    volatile f128 w = fma ? a * b + c : wide_op(op, a, b);
+    volatile f128 w = fma ? va * vb + vc : wide_op(op, va, vb);
     unsigned wf = fenv_flags();
     fesetround(saved);
     feclearexcept(FE_ALL_EXCEPT);

@@ -1,0 +1,582 @@
+/* Every IR op on both backends, with expected values worked out by hand from
+ * the definitions in jit/ir.h (not computed by the JIT's own code), in several
+ * operand shapes (registers, constants, destination = source) so that the
+ * native backend's immediate and aliasing paths are all taken.  Then register
+ * pressure, branches with live locals, atomics, and a bounded run of random
+ * blocks compared between the interpreter and the native backend. */
+#include <stdio.h>
+
+#include "tests/lib/cunit-run.h"
+#include "tests/unit/jit/irtest.h"
+#include "jit/internal.h"
+
+static uint8_t *mem, *mem2;
+static jit_engine *eng[2];
+static const char *const bname[2] = { "interp", "native" };
+
+#define M64 0xffffffffffffffffull
+#define MIN64 0x8000000000000000ull
+
+typedef struct bcase {
+    jit_opc op;
+    jit_type t;
+    uint64_t a, b, expect;
+} bcase;
+
+static const bcase bins[] = {
+    { JIT_OP_ADD, JIT_I64, M64, 1, 0 },
+    { JIT_OP_ADD, JIT_I64, 0x7fffffffffffffffull, 1, MIN64 },
+    { JIT_OP_ADD, JIT_I64, 5, 0x123456789ull, 0x12345678eull },
+    { JIT_OP_ADD, JIT_I32, 0xffffffff, 1, 0 },
+    { JIT_OP_ADD, JIT_I32, 0x7fffffff, 0x7fffffff, 0xfffffffe },
+    { JIT_OP_SUB, JIT_I64, 0, 1, M64 },
+    { JIT_OP_SUB, JIT_I64, 10, 0x123456789ull, 0xfffffffedcba9881ull },
+    { JIT_OP_SUB, JIT_I32, 0, 1, 0xffffffff },
+    { JIT_OP_MUL, JIT_I64, 0x100000000ull, 0x100000000ull, 0 },
+    { JIT_OP_MUL, JIT_I64, 3, (uint64_t)-5, (uint64_t)-15 },
+    { JIT_OP_MUL, JIT_I64, 0x123456789ull, 0x1000, 0x123456789000ull },
+    { JIT_OP_MUL, JIT_I32, 0x10000, 0x10000, 0 },
+    { JIT_OP_MUL, JIT_I32, 0xffffffff, 0xffffffff, 1 },
+    { JIT_OP_MULH, JIT_I64, M64, M64, 0 },
+    { JIT_OP_MULH, JIT_I64, MIN64, 2, M64 },
+    { JIT_OP_MULH, JIT_I64, 0x7fffffffffffffffull, 0x7fffffffffffffffull, 0x3fffffffffffffffull },
+    { JIT_OP_MULH, JIT_I32, 0x80000000, 2, 0xffffffff },
+    { JIT_OP_MULH, JIT_I32, 0x40000000, 4, 1 },
+    { JIT_OP_MULHU, JIT_I64, M64, M64, 0xfffffffffffffffeull },
+    { JIT_OP_MULHU, JIT_I64, 0x100000000ull, 0x100000000ull, 1 },
+    { JIT_OP_MULHU, JIT_I32, 0xffffffff, 0xffffffff, 0xfffffffe },
+    { JIT_OP_MULHSU, JIT_I64, M64, M64, M64 },
+    { JIT_OP_MULHSU, JIT_I64, 2, M64, 1 },
+    { JIT_OP_MULHSU, JIT_I64, MIN64, 2, M64 },
+    { JIT_OP_MULHSU, JIT_I32, 0xffffffff, 0xffffffff, 0xffffffff },
+    { JIT_OP_MULHSU, JIT_I32, 2, 0xffffffff, 1 },
+    { JIT_OP_DIV, JIT_I64, 7, 0, M64 },
+    { JIT_OP_DIV, JIT_I64, MIN64, M64, MIN64 },
+    { JIT_OP_DIV, JIT_I64, (uint64_t)-7, 2, (uint64_t)-3 },
+    { JIT_OP_DIV, JIT_I64, 7, M64, (uint64_t)-7 },
+    { JIT_OP_DIV, JIT_I32, 0x80000000, 0xffffffff, 0x80000000 },
+    { JIT_OP_DIV, JIT_I32, 5, 0, 0xffffffff },
+    { JIT_OP_DIV, JIT_I32, 0xfffffff9, 2, 0xfffffffd },
+    { JIT_OP_DIVU, JIT_I64, 7, 0, M64 },
+    { JIT_OP_DIVU, JIT_I64, M64, 2, 0x7fffffffffffffffull },
+    { JIT_OP_DIVU, JIT_I32, 5, 0, 0xffffffff },
+    { JIT_OP_DIVU, JIT_I32, 0xfffffff9, 2, 0x7ffffffc },
+    { JIT_OP_REM, JIT_I64, 7, 0, 7 },
+    { JIT_OP_REM, JIT_I64, MIN64, M64, 0 },
+    { JIT_OP_REM, JIT_I64, (uint64_t)-7, 2, M64 },
+    { JIT_OP_REM, JIT_I32, 0x80000000, 0xffffffff, 0 },
+    { JIT_OP_REM, JIT_I32, 5, 0, 5 },
+    { JIT_OP_REM, JIT_I32, 0xfffffff9, 2, 0xffffffff },
+    { JIT_OP_REMU, JIT_I64, 7, 0, 7 },
+    { JIT_OP_REMU, JIT_I64, M64, 10, 5 },
+    { JIT_OP_REMU, JIT_I32, 0xffffffff, 10, 5 },
+    { JIT_OP_REMU, JIT_I32, 0xfffffff9, 0, 0xfffffff9 },
+    { JIT_OP_AND, JIT_I64, 0xff00ff00ff00ff00ull, 0x0ff00ff00ff00ff0ull, 0x0f000f000f000f00ull },
+    { JIT_OP_AND, JIT_I32, 0xf0f0f0f0, 0xffff0000, 0xf0f00000 },
+    { JIT_OP_OR, JIT_I64, 0xff00000000000000ull, 0xff, 0xff000000000000ffull },
+    { JIT_OP_OR, JIT_I32, 0x80000000, 1, 0x80000001 },
+    { JIT_OP_XOR, JIT_I64, M64, 0x123456789abcdef0ull, 0xedcba9876543210full },
+    { JIT_OP_XOR, JIT_I32, 0xffffffff, 0x0f0f0f0f, 0xf0f0f0f0 },
+    { JIT_OP_SHL, JIT_I64, 1, 64, 1 },
+    { JIT_OP_SHL, JIT_I64, 1, 65, 2 },
+    { JIT_OP_SHL, JIT_I64, 3, 63, MIN64 },
+    { JIT_OP_SHL, JIT_I32, 1, 32, 1 },
+    { JIT_OP_SHL, JIT_I32, 1, 33, 2 },
+    { JIT_OP_SHL, JIT_I32, 3, 31, 0x80000000 },
+    { JIT_OP_SHR, JIT_I64, MIN64, 63, 1 },
+    { JIT_OP_SHR, JIT_I64, MIN64, 64, MIN64 },
+    { JIT_OP_SHR, JIT_I32, 0x80000000, 32, 0x80000000 },
+    { JIT_OP_SHR, JIT_I32, 0x80000000, 31, 1 },
+    { JIT_OP_SAR, JIT_I64, MIN64, 63, M64 },
+    { JIT_OP_SAR, JIT_I64, MIN64, 127, M64 },
+    { JIT_OP_SAR, JIT_I64, 0x4000000000000000ull, 62, 1 },
+    { JIT_OP_SAR, JIT_I32, 0x80000000, 31, 0xffffffff },
+    { JIT_OP_SAR, JIT_I32, 0x80000000, 36, 0xf8000000 },
+    { JIT_OP_ROTL, JIT_I64, 0x8000000000000001ull, 1, 3 },
+    { JIT_OP_ROTL, JIT_I64, 0x8000000000000001ull, 64, 0x8000000000000001ull },
+    { JIT_OP_ROTL, JIT_I32, 0x80000001, 1, 3 },
+    { JIT_OP_ROTL, JIT_I32, 0x80000001, 32, 0x80000001 },
+    { JIT_OP_ROTR, JIT_I64, 1, 1, MIN64 },
+    { JIT_OP_ROTR, JIT_I64, 0x12, 68, 0x2000000000000001ull },
+    { JIT_OP_ROTR, JIT_I32, 1, 1, 0x80000000 },
+    { JIT_OP_ROTR, JIT_I32, 0x12, 36, 0x20000001 },
+};
+
+/* operand shapes */
+enum { V_REGS, V_BCONST, V_ACONST, V_DEST_A, V_DEST_B, V_BOTHCONST, V_LOCALS, V_COUNT };
+
+struct bin_arg {
+    const bcase *k;
+    int v;
+};
+
+static void build_bin(jit_ctx *c, void *arg)
+{
+    struct bin_arg *ba = arg;
+    const bcase *k = ba->k;
+    bool w = k->t == JIT_I32;
+    jit_temp d = w ? W(0) : G(0), a = w ? W(1) : G(1), b = w ? W(2) : G(2);
+    jit_temp ca = jit_const(c, k->t, k->a), cb = jit_const(c, k->t, k->b);
+    switch (ba->v) {
+    case V_REGS: jit_binop(c, k->op, d, a, b); break;
+    case V_BCONST: jit_binop(c, k->op, d, a, cb); break;
+    case V_ACONST: jit_binop(c, k->op, d, ca, b); break;
+    case V_DEST_A: jit_binop(c, k->op, a, a, b); jit_mov(c, d, a); break;
+    case V_DEST_B: jit_binop(c, k->op, b, a, b); jit_mov(c, d, b); break;
+    case V_BOTHCONST: jit_binop(c, k->op, d, ca, cb); break;
+    default: {
+        jit_temp la = jit_temp_new(c, k->t), lb = jit_temp_new(c, k->t);
+        jit_temp ld = jit_temp_new(c, k->t);
+        jit_mov(c, la, a);
+        jit_mov(c, lb, b);
+        jit_binop(c, k->op, ld, la, lb);
+        jit_mov(c, d, ld);
+        break;
+    }
+    }
+    jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
+}
+
+static void test_binops(void)
+{
+    for (unsigned be = 0; be < 2; be++)
+        for (unsigned i = 0; i < sizeof(bins) / sizeof(bins[0]); i++)
+            for (int v = 0; v < V_COUNT; v++) {
+                const bcase *k = &bins[i];
+                ir_cpu in, out;
+                memset(&in, 0, sizeof(in));
+                bool w = k->t == JIT_I32;
+                if (w) {
+                    in.w[1] = (uint32_t)k->a;
+                    in.w[2] = (uint32_t)k->b;
+                } else {
+                    in.g[1] = k->a;
+                    in.g[2] = k->b;
+                }
+                struct bin_arg ba = { k, v };
+                jit_exit_reason r = ir_run(eng[be], mem, build_bin, &ba, &in, &out);
+                uint64_t got = w ? out.w[0] : out.g[0];
+                CU_ASSERT_EQUAL(r, JIT_EXIT_HALT);
+                CU_ASSERT_EQUAL(got, k->expect);
+                if (got != k->expect)
+                    printf("  %s: %s_%s(0x%llx, 0x%llx) shape %d = 0x%llx, want 0x%llx\n",
+                           bname[be], jit_op_name(k->op), w ? "i32" : "i64",
+                           (unsigned long long)k->a, (unsigned long long)k->b, v,
+                           (unsigned long long)got, (unsigned long long)k->expect);
+            }
+}
+
+typedef struct ucase {
+    jit_opc op;
+    jit_type td, ta;
+    uint64_t a, expect;
+} ucase;
+
+static const ucase uns[] = {
+    { JIT_OP_CLZ, JIT_I64, JIT_I64, 0, 64 },
+    { JIT_OP_CLZ, JIT_I64, JIT_I64, 1, 63 },
+    { JIT_OP_CLZ, JIT_I64, JIT_I64, MIN64, 0 },
+    { JIT_OP_CLZ, JIT_I32, JIT_I32, 0, 32 },
+    { JIT_OP_CLZ, JIT_I32, JIT_I32, 1, 31 },
+    { JIT_OP_CLZ, JIT_I32, JIT_I32, 0x80000000, 0 },
+    { JIT_OP_CTZ, JIT_I64, JIT_I64, 0, 64 },
+    { JIT_OP_CTZ, JIT_I64, JIT_I64, MIN64, 63 },
+    { JIT_OP_CTZ, JIT_I64, JIT_I64, 0x100000000ull, 32 },
+    { JIT_OP_CTZ, JIT_I32, JIT_I32, 0, 32 },
+    { JIT_OP_CTZ, JIT_I32, JIT_I32, 0x80000000, 31 },
+    { JIT_OP_POPCNT, JIT_I64, JIT_I64, M64, 64 },
+    { JIT_OP_POPCNT, JIT_I64, JIT_I64, 0x8000000100000001ull, 3 },
+    { JIT_OP_POPCNT, JIT_I32, JIT_I32, 0xffffffff, 32 },
+    { JIT_OP_BSWAP, JIT_I64, JIT_I64, 0x0102030405060708ull, 0x0807060504030201ull },
+    { JIT_OP_BSWAP, JIT_I32, JIT_I32, 0x01020304, 0x04030201 },
+    { JIT_OP_EXT8S, JIT_I64, JIT_I64, 0x80, 0xffffffffffffff80ull },
+    { JIT_OP_EXT8S, JIT_I64, JIT_I64, 0x17f, 0x7f },
+    { JIT_OP_EXT8S, JIT_I32, JIT_I32, 0x80, 0xffffff80 },
+    { JIT_OP_EXT8U, JIT_I64, JIT_I64, 0xffffffffffffff80ull, 0x80 },
+    { JIT_OP_EXT8U, JIT_I32, JIT_I32, 0x1ff, 0xff },
+    { JIT_OP_EXT16S, JIT_I64, JIT_I64, 0x8000, 0xffffffffffff8000ull },
+    { JIT_OP_EXT16S, JIT_I32, JIT_I32, 0x18000, 0xffff8000 },
+    { JIT_OP_EXT16U, JIT_I64, JIT_I64, 0x18000, 0x8000 },
+    { JIT_OP_EXT16U, JIT_I32, JIT_I32, 0xffffffff, 0xffff },
+    { JIT_OP_EXT32S, JIT_I64, JIT_I64, 0x80000000, 0xffffffff80000000ull },
+    { JIT_OP_EXT32S, JIT_I64, JIT_I64, 0x123456789ull, 0x23456789 },
+    { JIT_OP_EXT32S, JIT_I64, JIT_I32, 0xffffffff, M64 },
+    { JIT_OP_EXT32U, JIT_I64, JIT_I64, 0xffffffff80000000ull, 0x80000000 },
+    { JIT_OP_EXT32U, JIT_I64, JIT_I32, 0xffffffff, 0xffffffff },
+    { JIT_OP_TRUNC, JIT_I32, JIT_I64, 0x123456789ull, 0x23456789 },
+    { JIT_OP_NOT, JIT_I64, JIT_I64, 0, M64 },
+    { JIT_OP_NOT, JIT_I32, JIT_I32, 0, 0xffffffff },
+    { JIT_OP_NEG, JIT_I64, JIT_I64, MIN64, MIN64 },
+    { JIT_OP_NEG, JIT_I64, JIT_I64, 1, M64 },
+    { JIT_OP_NEG, JIT_I32, JIT_I32, 1, 0xffffffff },
+    { JIT_OP_MOV, JIT_I64, JIT_I64, 0x123456789abcdef0ull, 0x123456789abcdef0ull },
+    { JIT_OP_MOV, JIT_I32, JIT_I32, 0x89abcdef, 0x89abcdef },
+};
+
+struct un_arg {
+    const ucase *k;
+    int v;
+};
+
+static void build_un(jit_ctx *c, void *arg)
+{
+    struct un_arg *ua = arg;
+    const ucase *k = ua->k;
+    jit_temp d = k->td == JIT_I32 ? W(0) : G(0);
+    jit_temp a = k->ta == JIT_I32 ? W(1) : G(1);
+    if (ua->v == 1)
+        a = jit_const(c, k->ta, k->a);
+    if (ua->v == 2 && k->td == k->ta) {
+        jit_unop(c, k->op, a, a);
+        jit_mov(c, d, a);
+    } else {
+        jit_unop(c, k->op, d, a);
+    }
+    jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
+}
+
+static void test_unops(void)
+{
+    for (unsigned be = 0; be < 2; be++)
+        for (unsigned i = 0; i < sizeof(uns) / sizeof(uns[0]); i++)
+            for (int v = 0; v < 3; v++) {
+                const ucase *k = &uns[i];
+                ir_cpu in, out;
+                memset(&in, 0, sizeof(in));
+                in.g[1] = k->a;
+                in.w[1] = (uint32_t)k->a;
+                struct un_arg ua = { k, v };
+                CU_ASSERT_EQUAL(ir_run(eng[be], mem, build_un, &ua, &in, &out), JIT_EXIT_HALT);
+                uint64_t got = k->td == JIT_I32 ? out.w[0] : out.g[0];
+                CU_ASSERT_EQUAL(got, k->expect);
+                if (got != k->expect)
+                    printf("  %s: %s(0x%llx) shape %d = 0x%llx, want 0x%llx\n", bname[be],
+                           jit_op_name(k->op), (unsigned long long)k->a, v,
+                           (unsigned long long)got, (unsigned long long)k->expect);
+            }
+}
+
+/* conditions: results for (a, b) pairs, in jit_cond order */
+static const struct {
+    jit_type t;
+    uint64_t a, b;
+    uint8_t r[JIT_COND_COUNT];      /* eq ne lt ge le gt ltu geu leu gtu */
+} conds[] = {
+    { JIT_I64, M64, 1, { 0, 1, 1, 0, 1, 0, 0, 1, 0, 1 } },
+    { JIT_I64, 5, 5, { 1, 0, 0, 1, 1, 0, 0, 1, 1, 0 } },
+    { JIT_I64, 1, MIN64, { 0, 1, 0, 1, 0, 1, 1, 0, 1, 0 } },
+    { JIT_I64, 0x100000000ull, 1, { 0, 1, 0, 1, 0, 1, 0, 1, 0, 1 } },
+    { JIT_I32, 0xffffffff, 1, { 0, 1, 1, 0, 1, 0, 0, 1, 0, 1 } },
+    { JIT_I32, 7, 7, { 1, 0, 0, 1, 1, 0, 0, 1, 1, 0 } },
+    { JIT_I32, 0, 0x80000000, { 0, 1, 0, 1, 0, 1, 1, 0, 1, 0 } },
+};
+
+struct cond_arg {
+    unsigned i;
+    jit_cond cond;
+    int v;      /* 0 regs, 1 b const, 2 a const, 3 both const */
+    int kind;   /* 0 setcond, 1 movcond, 2 brcond */
+};
+
+static void build_cond(jit_ctx *c, void *arg)
+{
+    struct cond_arg *ca = arg;
+    jit_type t = conds[ca->i].t;
+    bool w = t == JIT_I32;
+    jit_temp a = w ? W(1) : G(1), b = w ? W(2) : G(2);
+    if (ca->v & 2)
+        a = jit_const(c, t, conds[ca->i].a);
+    if (ca->v & 1 || ca->v == 3)
+        b = jit_const(c, t, conds[ca->i].b);
+    switch (ca->kind) {
+    case 0:
+        jit_setcond(c, ca->cond, G(0), a, b);
+        break;
+    case 1:
+        jit_movcond(c, ca->cond, G(0), a, b, G(3), G(4));
+        break;
+    default: {
+        jit_label l = jit_label_new(c);
+        jit_temp t1 = jit_temp_new(c, JIT_I64);
+        jit_movi(c, t1, 0x55);          /* a local live across the branch */
+        jit_movi(c, G(0), 1);
+        jit_brcond(c, ca->cond, a, b, l);
+        jit_movi(c, G(0), 0);
+        jit_label_set(c, l);
+        jit_mov(c, G(5), t1);
+        break;
+    }
+    }
+    jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
+}
+
+static void test_conds(void)
+{
+    for (unsigned be = 0; be < 2; be++)
+        for (unsigned i = 0; i < sizeof(conds) / sizeof(conds[0]); i++)
+            for (int cond = 0; cond < JIT_COND_COUNT; cond++)
+                for (int v = 0; v < 4; v++)
+                    for (int kind = 0; kind < 3; kind++) {
+                        ir_cpu in, out;
+                        memset(&in, 0, sizeof(in));
+                        in.g[1] = conds[i].a;
+                        in.g[2] = conds[i].b;
+                        in.w[1] = (uint32_t)conds[i].a;
+                        in.w[2] = (uint32_t)conds[i].b;
+                        in.g[3] = 0x1111;
+                        in.g[4] = 0x2222;
+                        struct cond_arg ca = { i, (jit_cond)cond, v, kind };
+                        CU_ASSERT_EQUAL(ir_run(eng[be], mem, build_cond, &ca, &in, &out),
+                                        JIT_EXIT_HALT);
+                        uint64_t want = conds[i].r[cond];
+                        if (kind == 1)
+                            want = want ? 0x1111 : 0x2222;
+                        CU_ASSERT_EQUAL(out.g[0], want);
+                        if (kind == 2)
+                            CU_ASSERT_EQUAL(out.g[5], 0x55);
+                        if (out.g[0] != want)
+                            printf("  %s: %s %s case %u shape %d = %llu\n", bname[be],
+                                   kind == 0 ? "setcond" : kind == 1 ? "movcond" : "brcond",
+                                   jit_cond_name((jit_cond)cond), i, v,
+                                   (unsigned long long)out.g[0]);
+                    }
+}
+
+/* guest loads and stores of every size, signedness and byte order */
+static void build_mem(jit_ctx *c, void *arg)
+{
+    (void)arg;
+    jit_temp base = G(15);
+    jit_qld(c, G(0), base, 0, JIT_MO_8);
+    jit_qld(c, G(1), base, 0, JIT_MO_8 | JIT_MO_SIGN);
+    jit_qld(c, G(2), base, 0, JIT_MO_16 | JIT_MO_SIGN);
+    jit_qld(c, G(3), base, 0, JIT_MO_32 | JIT_MO_SIGN);
+    jit_qld(c, G(4), base, 0, JIT_MO_64);
+    jit_qld(c, G(5), base, 0, JIT_MO_16 | JIT_MO_BSWAP);
+    jit_qld(c, G(6), base, 0, JIT_MO_32 | JIT_MO_BSWAP | JIT_MO_SIGN);
+    jit_qld(c, G(7), base, 0, JIT_MO_64 | JIT_MO_BSWAP);
+    jit_qld(c, W(0), base, 1, JIT_MO_16 | JIT_MO_SIGN);
+    jit_qld(c, W(1), base, 4, JIT_MO_32);
+    jit_qst(c, G(4), base, 16, JIT_MO_64 | JIT_MO_BSWAP);
+    jit_qst(c, G(4), base, 24, JIT_MO_16);
+    jit_qst(c, G(4), base, 32, JIT_MO_8);
+    jit_qst(c, W(1), base, 40, JIT_MO_32 | JIT_MO_BSWAP);
+    jit_st(c, G(4), jit_env(c), offsetof(ir_cpu, scratch) + 8, JIT_MO_32);
+    jit_ld(c, G(8), jit_env(c), offsetof(ir_cpu, scratch) + 8, JIT_MO_16 | JIT_MO_SIGN);
+    jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
+}
+
+static void test_memory(void)
+{
+    static const uint8_t pattern[8] = { 0x81, 0x92, 0xa3, 0xb4, 0xc5, 0xd6, 0xe7, 0xf8 };
+    for (unsigned be = 0; be < 2; be++) {
+        memset(mem + IR_DATA, 0, 64);
+        memcpy(mem + IR_DATA, pattern, 8);
+        ir_cpu in, out;
+        memset(&in, 0, sizeof(in));
+        in.g[15] = IR_DATA;
+        CU_ASSERT_EQUAL(ir_run(eng[be], mem, build_mem, NULL, &in, &out), JIT_EXIT_HALT);
+        CU_ASSERT_EQUAL(out.g[0], 0x81);
+        CU_ASSERT_EQUAL(out.g[1], 0xffffffffffffff81ull);
+        CU_ASSERT_EQUAL(out.g[2], 0xffffffffffff9281ull);
+        CU_ASSERT_EQUAL(out.g[3], 0xffffffffb4a39281ull);
+        CU_ASSERT_EQUAL(out.g[4], 0xf8e7d6c5b4a39281ull);
+        CU_ASSERT_EQUAL(out.g[5], 0x8192);
+        CU_ASSERT_EQUAL(out.g[6], 0xffffffff8192a3b4ull);
+        CU_ASSERT_EQUAL(out.g[7], 0x8192a3b4c5d6e7f8ull);
+        CU_ASSERT_EQUAL(out.w[0], 0xffffa392);
+        CU_ASSERT_EQUAL(out.w[1], 0xf8e7d6c5);
+        static const uint8_t st16[8] = { 0xf8, 0xe7, 0xd6, 0xc5, 0xb4, 0xa3, 0x92, 0x81 };
+        CU_ASSERT_EQUAL(memcmp(mem + IR_DATA + 16, st16, 8), 0);
+        CU_ASSERT_EQUAL(mem[IR_DATA + 24], 0x81);
+        CU_ASSERT_EQUAL(mem[IR_DATA + 25], 0x92);
+        CU_ASSERT_EQUAL(mem[IR_DATA + 26], 0);
+        CU_ASSERT_EQUAL(mem[IR_DATA + 32], 0x81);
+        CU_ASSERT_EQUAL(mem[IR_DATA + 33], 0);
+        static const uint8_t st40[4] = { 0xf8, 0xe7, 0xd6, 0xc5 };
+        CU_ASSERT_EQUAL(memcmp(mem + IR_DATA + 40, st40, 4), 0);
+        CU_ASSERT_EQUAL(out.scratch[1], 0xb4a39281ull);
+        CU_ASSERT_EQUAL(out.g[8], 0xffffffffffff9281ull);
+    }
+}
+
+/* atomics: cmpxchg success and failure, each rmw op, 32-bit extension */
+struct amo_arg {
+    int kind;       /* -1 cmpxchg, else jit_amo */
+    unsigned mo;
+};
+
+static void build_amo(jit_ctx *c, void *arg)
+{
+    struct amo_arg *a = arg;
+    if (a->kind < 0)
+        jit_atomic_cmpxchg(c, G(0), G(15), G(1), G(2), a->mo);
+    else
+        jit_atomic_rmw(c, (jit_amo)a->kind, G(0), G(15), G(2), a->mo);
+    jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
+}
+
+static void test_atomics(void)
+{
+    /* memory holds 0x80000005 (as i32: negative), operand 3 */
+    static const struct { int kind; unsigned mo; uint64_t cmp, v, old, mem_after; } cases[] = {
+        { -1, JIT_MO_64, 0x80000005, 3, 0x80000005, 3 },
+        { -1, JIT_MO_64, 0x80000004, 3, 0x80000005, 0x80000005 },
+        { -1, JIT_MO_32 | JIT_MO_SIGN, 0xffffffff80000005ull, 3, 0xffffffff80000005ull, 3 },
+        { -1, JIT_MO_32 | JIT_MO_SIGN, 0x80000005, 3, 0xffffffff80000005ull, 0x80000005 },
+        { -1, JIT_MO_32, 0x80000005, 3, 0x80000005, 3 },
+        { JIT_AMO_XCHG, JIT_MO_64, 0, 3, 0x80000005, 3 },
+        { JIT_AMO_ADD, JIT_MO_64, 0, 3, 0x80000005, 0x80000008 },
+        { JIT_AMO_AND, JIT_MO_64, 0, 3, 0x80000005, 1 },
+        { JIT_AMO_OR, JIT_MO_64, 0, 3, 0x80000005, 0x80000007 },
+        { JIT_AMO_XOR, JIT_MO_64, 0, 3, 0x80000005, 0x80000006 },
+        { JIT_AMO_SMIN, JIT_MO_64, 0, 3, 0x80000005, 3 },
+        { JIT_AMO_SMIN, JIT_MO_32 | JIT_MO_SIGN, 0, 3, 0xffffffff80000005ull, 0x80000005 },
+        { JIT_AMO_SMAX, JIT_MO_32 | JIT_MO_SIGN, 0, 3, 0xffffffff80000005ull, 3 },
+        { JIT_AMO_UMIN, JIT_MO_32, 0, 3, 0x80000005, 3 },
+        { JIT_AMO_UMAX, JIT_MO_32, 0, 3, 0x80000005, 0x80000005 },
+        { JIT_AMO_ADD, JIT_MO_32 | JIT_MO_SIGN, 0, 0x7ffffffb, 0xffffffff80000005ull, 0 },
+    };
+    for (unsigned be = 0; be < 2; be++)
+        for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            uint64_t init = 0x80000005;
+            memcpy(mem + IR_DATA, &init, 8);
+            ir_cpu in, out;
+            memset(&in, 0, sizeof(in));
+            in.g[15] = IR_DATA;
+            in.g[1] = cases[i].cmp;
+            in.g[2] = cases[i].v;
+            struct amo_arg a = { cases[i].kind, cases[i].mo };
+            CU_ASSERT_EQUAL(ir_run(eng[be], mem, build_amo, &a, &in, &out), JIT_EXIT_HALT);
+            uint64_t after = 0;
+            memcpy(&after, mem + IR_DATA, 8);
+            CU_ASSERT_EQUAL(out.g[0], cases[i].old);
+            CU_ASSERT_EQUAL(after, cases[i].mem_after);
+            if (out.g[0] != cases[i].old || after != cases[i].mem_after)
+                printf("  %s: atomic case %u: old 0x%llx mem 0x%llx\n", bname[be], i,
+                       (unsigned long long)out.g[0], (unsigned long long)after);
+        }
+    /* misaligned: a fault with kind MISALIGNED, state untouched */
+    for (unsigned be = 0; be < 2; be++) {
+        ir_cpu in, out;
+        memset(&in, 0, sizeof(in));
+        in.g[15] = IR_DATA + 4;
+        in.g[2] = 1;
+        struct amo_arg a = { JIT_AMO_ADD, JIT_MO_64 };
+        CU_ASSERT_EQUAL(ir_run(eng[be], mem, build_amo, &a, &in, &out), JIT_EXIT_FAULT);
+        CU_ASSERT_EQUAL(out.h.fault_kind, JIT_FAULT_MISALIGNED);
+        CU_ASSERT_EQUAL(out.h.fault_addr, IR_DATA + 4);
+        CU_ASSERT_EQUAL(out.g[0], 0);
+    }
+}
+
+/* more live values than host registers, across a call and a branch */
+#define NLIVE 40
+
+static uint64_t mix(uint64_t a, uint64_t b) { return a * 31 + b; }
+static const jit_helper mix_h = { (void *)mix, "mix", JIT_CALL_PURE };
+
+static void build_pressure(jit_ctx *c, void *arg)
+{
+    (void)arg;
+    jit_temp t[NLIVE];
+    for (int i = 0; i < NLIVE; i++) {
+        t[i] = jit_temp_new(c, JIT_I64);
+        jit_muli(c, t[i], G(i % 8), i + 1);
+        jit_add(c, t[i], t[i], G(8 + i % 7));
+    }
+    jit_temp r = jit_temp_new(c, JIT_I64);
+    jit_temp args[2] = { t[0], t[1] };
+    jit_call(c, &mix_h, r, 2, args);
+    jit_label l = jit_label_new(c);
+    jit_brcond(c, JIT_EQ, G(0), G(0), l);
+    jit_movi(c, r, 0);      /* skipped */
+    jit_label_set(c, l);
+    for (int i = NLIVE - 1; i >= 0; i--) {
+        jit_xor(c, r, r, t[i]);
+        jit_rotli(c, r, r, 7);
+    }
+    jit_mov(c, G(0), r);
+    jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
+}
+
+static void test_pressure(void)
+{
+    ir_cpu in;
+    memset(&in, 0, sizeof(in));
+    for (int i = 0; i < 16; i++)
+        in.g[i] = 0x1234567 * (uint64_t)(i + 3);
+    uint64_t t[NLIVE];
+    for (int i = 0; i < NLIVE; i++)
+        t[i] = in.g[i % 8] * (uint64_t)(i + 1) + in.g[8 + i % 7];
+    uint64_t r = t[0] * 31 + t[1];
+    for (int i = NLIVE - 1; i >= 0; i--) {
+        r ^= t[i];
+        r = (r << 7) | (r >> 57);
+    }
+    for (unsigned be = 0; be < 2; be++) {
+        ir_cpu out;
+        CU_ASSERT_EQUAL(ir_run(eng[be], mem, build_pressure, NULL, &in, &out), JIT_EXIT_HALT);
+        CU_ASSERT_EQUAL(out.g[0], r);
+        for (int i = 1; i < 16; i++)
+            CU_ASSERT_EQUAL(out.g[i], in.g[i]);
+    }
+}
+
+/* random blocks: the interpreter (the reference) and the native backend agree,
+ * and the interpreter agrees with itself without the optimizer */
+static void test_random_differential(void)
+{
+    unsigned mismatches = 0;
+    for (unsigned seed = 1; seed <= 3000; seed++) {
+        ir_rng r0 = { .state = seed * 0x9E3779B97F4A7C15ull };
+        ir_cpu in, out[3];
+        ir_random_state(&r0, &in, mem);
+        memcpy(mem2 + IR_DATA, mem + IR_DATA, IR_DATA_SIZE);
+        uint8_t *m[3] = { mem, mem2, NULL };
+        uint8_t *mem3 = malloc(IR_MEM);
+        memcpy(mem3 + IR_DATA, mem + IR_DATA, IR_DATA_SIZE);
+        m[2] = mem3;
+        for (int k = 0; k < 3; k++) {
+            ir_rng r = { .state = seed * 0x2545F4914F6CDD1Dull };
+            ir_gen g = { &r, 8 + seed % 64 };
+            jit_opt_disabled = k == 2;
+            ir_run(eng[k == 1 ? 1 : 0], m[k], ir_random_block, &g, &in, &out[k]);
+        }
+        jit_opt_disabled = 0;
+        int d1 = ir_compare(&out[0], &out[1], m[0], m[1]);
+        int d2 = ir_compare(&out[0], &out[2], m[0], m[2]);
+        if (d1 >= 0 || d2 >= 0) {
+            if (mismatches++ < 5)
+                printf("  seed %u: native differs at %d, unoptimized at %d (g0 %llx %llx %llx)\n", seed, d1, d2, (unsigned long long)out[0].g[0], (unsigned long long)out[1].g[0], (unsigned long long)out[2].g[0]);
+        }
+        free(mem3);
+    }
+    CU_ASSERT_EQUAL(mismatches, 0);
+}
+
+int main(void)
+{
+    mem = mmap(NULL, IR_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    mem2 = mmap(NULL, IR_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    jit_options oi = { .backend = JIT_BACKEND_INTERP };
+    jit_options on = { .backend = JIT_BACKEND_NATIVE };
+    if (mem == MAP_FAILED || mem2 == MAP_FAILED ||
+        jit_engine_new(&ir_frontend, &oi, &eng[0]) ||
+        jit_engine_new(&ir_frontend, &on, &eng[1]))
+        return 1;
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite s = CU_add_suite("jit_ops", NULL, NULL);
+    CU_add_test(s, "binary_ops_edges", test_binops);
+    CU_add_test(s, "unary_ops_edges", test_unops);
+    CU_add_test(s, "conditions", test_conds);
+    CU_add_test(s, "guest_and_host_memory", test_memory);
+    CU_add_test(s, "atomics", test_atomics);
+    CU_add_test(s, "register_pressure", test_pressure);
+    CU_add_test(s, "random_differential", test_random_differential);
+    int r = cunit_run_all();
+    jit_engine_free(eng[0]);
+    jit_engine_free(eng[1]);
+    return r;
+}
