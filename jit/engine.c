@@ -249,8 +249,7 @@ static void flush_locked(jit_engine *e)
     e->ntbs = 0;
     memset(e->hash, 0, sizeof(e->hash));
     for (jit_cpu_priv *p = e->cpus; p; p = p->next)
-        for (unsigned i = 0; i < JIT_JC_SIZE; i++)
-            p->jc[i].pc = UINT64_MAX;
+        madvise(p->jc, JIT_JC_SIZE * sizeof(*p->jc), MADV_DONTNEED);   /* back to zeros */
     free(e->page_key);
     free(e->page_count);
     e->page_key = NULL;
@@ -287,13 +286,14 @@ int jit_cpu_init(jit_engine *e, jit_cpu *cpu)
     jit_cpu_priv *p = calloc(1, sizeof(*p));
     if (!p)
         return -ENOMEM;
-    p->jc = malloc(JIT_JC_SIZE * sizeof(*p->jc));
-    if (!p->jc) {
+    /* mmap, not malloc: half a megabyte per thread that costs nothing until
+     * used (an all-zero entry is empty: see jit_jc_entry) */
+    p->jc = mmap(NULL, JIT_JC_SIZE * sizeof(*p->jc), PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p->jc == MAP_FAILED) {
         free(p);
         return -ENOMEM;
     }
-    for (unsigned i = 0; i < JIT_JC_SIZE; i++)
-        p->jc[i].pc = UINT64_MAX;
     p->cpu = cpu;
     cpu->engine = e;
     cpu->priv = p;
@@ -316,8 +316,9 @@ void jit_cpu_destroy(jit_cpu *cpu)
             *pp = p->next;
             break;
         }
+    e->dispatches_gone += p->dispatches;
     pthread_mutex_unlock(&e->lock);
-    free(p->jc);
+    munmap(p->jc, JIT_JC_SIZE * sizeof(*p->jc));
     free(p->ivals);
     free(p);
     cpu->priv = NULL;
@@ -332,6 +333,9 @@ void jit_get_stats(jit_engine *e, jit_stats *st)
 {
     pthread_mutex_lock(&e->lock);
     *st = e->stats;
+    st->dispatches = e->dispatches_gone;
+    for (jit_cpu_priv *p = e->cpus; p; p = p->next)
+        st->dispatches += p->dispatches;
     st->code_bytes_used = e->code_buf ? e->code_used : e->bytes_used;
     pthread_mutex_unlock(&e->lock);
 }
@@ -355,7 +359,7 @@ static jit_tb *hash_find(jit_engine *e, uint64_t pc, uint32_t flags)
 jit_tb *jit_lookup_fast(jit_engine *e, jit_cpu *cpu, uint64_t pc)
 {
     jit_jc_entry *j = &cpu->priv->jc[jit_jc_hash(pc)];
-    if (__atomic_load_n(&j->pc, __ATOMIC_ACQUIRE) == pc && j->flags == cpu->flags)
+    if (__atomic_load_n(&j->key, __ATOMIC_ACQUIRE) == JIT_JC_KEY(cpu->flags) && j->pc == pc)
         return j->tb;
     return NULL;
 }
@@ -363,11 +367,11 @@ jit_tb *jit_lookup_fast(jit_engine *e, jit_cpu *cpu, uint64_t pc)
 static void jc_fill(jit_cpu *cpu, jit_tb *tb)
 {
     jit_jc_entry *j = &cpu->priv->jc[jit_jc_hash(tb->pc)];
-    __atomic_store_n(&j->pc, UINT64_MAX, __ATOMIC_RELEASE);
-    j->flags = tb->flags;
+    __atomic_store_n(&j->key, 0, __ATOMIC_RELEASE);
+    j->pc = tb->pc;
     j->code = tb->code;
     j->tb = tb;
-    __atomic_store_n(&j->pc, tb->pc, __ATOMIC_RELEASE);
+    __atomic_store_n(&j->key, JIT_JC_KEY(tb->flags), __ATOMIC_RELEASE);
 }
 
 /* ---- translation ---- */
@@ -631,7 +635,7 @@ static void tb_invalidate(jit_engine *e, jit_tb *tb)
     for (jit_cpu_priv *p = e->cpus; p; p = p->next) {
         jit_jc_entry *j = &p->jc[jit_jc_hash(tb->pc)];
         if (j->tb == tb)
-            __atomic_store_n(&j->pc, UINT64_MAX, __ATOMIC_RELEASE);
+            __atomic_store_n(&j->key, 0, __ATOMIC_RELEASE);
     }
     /* blocks jumping to us go back through the engine */
     while (tb->jmp_in) {
@@ -762,6 +766,7 @@ static jit_exit_reason exec_loop(jit_engine *e, jit_cpu *cpu)
             }
             r = jit_interp_run(e, cpu, tb);
         }
+        priv->dispatches++;
         if (r >= 4096) {
             last = (jit_tb *)(r & ~(uintptr_t)15);
             last_slot = (unsigned)(r & 1);

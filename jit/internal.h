@@ -132,9 +132,13 @@ struct jit_tb {
     size_t bytes;                   /* accounted against code_size */
 } __attribute__((aligned(16)));
 
+/* Per-CPU jump cache, probed by generated code for indirect jumps.  An entry
+ * matches when pc and key = flags | bit 32 are equal; all-zero is empty. */
+#define JIT_JC_KEY(flags) ((uint64_t)(flags) | (1ull << 32))
+
 typedef struct jit_jc_entry {
     uint64_t pc;
-    uint64_t flags;
+    uint64_t key;
     void *code;                     /* native code entry (generated code jumps here) */
     jit_tb *tb;
 } jit_jc_entry;
@@ -151,6 +155,7 @@ struct jit_cpu_priv {
     uint64_t *ivals;                /* interpreter temporaries */
     unsigned ivals_cap;
     bool in_exec;
+    uint64_t dispatches;
 };
 
 static inline unsigned jit_jc_hash(uint64_t pc)
@@ -182,6 +187,7 @@ struct jit_engine {
     jit_stats stats;
     unsigned flush_gen;             /* counts flushes: cached block pointers die */
     unsigned max_temps;             /* interpreter: largest block's temps */
+    uint64_t dispatches_gone;       /* of destroyed CPUs */
 };
 
 /* Values returned by generated code (native) / the interpreter's block run. */

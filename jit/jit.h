@@ -209,6 +209,9 @@ typedef struct jit_stats {
     uint64_t code_bytes_total;
     uint64_t translate_ns;      /* time spent translating (front-end + passes +
                                    backend) */
+    uint64_t dispatches;        /* returns from generated code to the engine's
+                                   loop (exits, unchained jumps, jump-cache
+                                   misses), summed over CPUs */
 } jit_stats;
 void jit_get_stats(jit_engine *e, jit_stats *st);
 

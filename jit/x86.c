@@ -1176,6 +1176,11 @@ static void gen_goto_ptr(gen *g, const jit_op *op)
     op_rm(g, true, 0x3B, rp, RAX, 0);                /* cmp rp, [rax] */
     uint8_t *miss1 = jcc8(g, 0x5);
     op_rm(g, false, 0x8B, RCX, RBP, offsetof(jit_cpu, flags));
+    rex(g, true, 0, 0, RCX, false);
+    b1(g, 0x0F);
+    b1(g, 0xBA);
+    modrm_rr(g, 5, RCX);
+    b1(g, 32);                                       /* bts rcx, 32: JIT_JC_KEY */
     op_rm(g, true, 0x3B, RCX, RAX, 8);               /* cmp rcx, [rax+8] */
     uint8_t *miss2 = jcc8(g, 0x5);
     b1(g, 0xFF);

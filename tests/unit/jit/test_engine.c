@@ -160,6 +160,10 @@ static void test_indirect(void)
         jit_stats st;
         jit_get_stats(e, &st);
         CU_ASSERT(st.blocks_translated <= 6);
+        /* 200 indirect jumps, nearly all resolved without leaving the code */
+        CU_ASSERT(st.dispatches < 20);
+        if (st.dispatches >= 20)
+            printf("  %s: %llu dispatches\n", backend_names[k], (unsigned long long)st.dispatches);
         jit_cpu_destroy(&cpu.h);
         jit_engine_free(e);
     }
