@@ -24,7 +24,7 @@ int main(int argc, char **argv)
     if (!buf)
         return 1;
     for (long i = 0; i < count; i++) {
-        riscv_gen_options o = { .seed = seed + (uint64_t)i, .scratch_size = 256 };
+        riscv_gen_options o = { .seed = seed + (uint64_t)i, .scratch_size = 256, .qemu_compat = true };
         uint32_t len = (uint32_t)riscv_gen_block(&o, buf, max);
         if (fwrite(&len, 4, 1, stdout) != 1 || fwrite(buf, 1, len, stdout) != len)
             return 1;
