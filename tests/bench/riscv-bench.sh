@@ -5,7 +5,7 @@
 # median of RUNS runs each.  Prints a markdown table (kept in docs/performance.md).
 #   tests/bench/riscv-bench.sh BUILD_DIR [RUNS]
 set -u
-build=$1; runs=${2:-3}
+build=$(cd "$1" && pwd); runs=${2:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 vireo=$build/vireo-riscv64
 qemu=$(command -v qemu-riscv64-static || command -v qemu-riscv64 || true)

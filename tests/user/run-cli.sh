@@ -3,7 +3,7 @@
 # -strace, -version, -h; bad input gives one message and exit status 1.
 #   tests/user/run-cli.sh BUILD_DIR
 set -u
-build=$1
+build=$(cd "$1" && pwd)
 vireo=$build/vireo-riscv64 prog=$build/user/progs/static/args
 qemu=$(command -v qemu-riscv64-static || command -v qemu-riscv64 || true)
 if [ ! -x "$vireo" ]; then echo "SKIP: user-cli (no $vireo)"; exit 0; fi

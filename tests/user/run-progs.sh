@@ -6,7 +6,7 @@
 # A program whose source says "vireo-test: selfcheck" is judged by its own checks
 # (exit 0 and a last line "NAME: ok"); "vireo-test-run: ARGS" lines give the runs.
 set -u
-build=$1; shift
+build=$(cd "$1" && pwd); shift
 vireo=$build/vireo-riscv64
 progs=$build/user/progs
 qemu=$(command -v qemu-riscv64-static || command -v qemu-riscv64 || true)

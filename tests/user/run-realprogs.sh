@@ -4,7 +4,7 @@
 # backends) must equal the native build's.
 #   tests/user/run-realprogs.sh BUILD_DIR [SCALE]
 set -u
-build=$1; scale=${2:-1}
+build=$(cd "$1" && pwd); scale=${2:-1}
 vireo=$build/vireo-riscv64
 here=$(cd "$(dirname "$0")" && pwd)
 if [ ! -x "$vireo" ]; then echo "SKIP: user-realprogs (no $vireo: cpu/riscv or jit not built)"; exit 0; fi

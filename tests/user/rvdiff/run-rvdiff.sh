@@ -4,7 +4,7 @@
 # backends); every register, fcsr and the scratch memory must agree.
 #   tests/user/rvdiff/run-rvdiff.sh BUILD_DIR SEED COUNT
 set -u
-build=$1 seed=$2 count=$3
+build=$(cd "$1" && pwd) seed=$2 count=$3
 vireo=$build/vireo-riscv64 gen=$build/user/rvgen harness=$build/user/rvdiff-harness
 qemu=$(command -v qemu-riscv64-static || command -v qemu-riscv64 || true)
 if [ ! -x "$vireo" ] || [ ! -x "$gen" ]; then echo "SKIP: rvdiff (cpu/riscv or jit not built)"; exit 0; fi
