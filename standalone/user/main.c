@@ -15,6 +15,10 @@
 
 struct user_options user_opts;
 riscv_engine *user_engine;
+/* Global so that they stay reachable while the guest runs and exits from deep
+ * inside the run loop (LeakSanitizer would otherwise report them). */
+char **user_guest_argv;
+struct user_thread *user_main_thread;
 
 static void usage(FILE *f)
 {
@@ -197,7 +201,7 @@ int main(int argc, char **argv)
     user_signal_init();
 
     int gargc = argc - i;
-    char **gargv = calloc(gargc + 1, sizeof(char *));
+    char **gargv = user_guest_argv = calloc(gargc + 1, sizeof(char *));
     gargv[0] = guest_argv0;
     for (int k = 1; k < gargc; k++)
         gargv[k] = argv[i + k];
@@ -205,7 +209,7 @@ int main(int argc, char **argv)
     if (!sp)
         die("%s", "cannot set up the guest stack");
 
-    struct user_thread *t = calloc(1, sizeof(*t));
+    struct user_thread *t = user_main_thread = calloc(1, sizeof(*t));
     t->cpu = riscv_cpu_new(user_engine);
     if (!t->cpu)
         die("%s", "cannot create the CPU");

@@ -26,8 +26,11 @@ int main(int argc, char **argv)
     for (long i = 0; i < count; i++) {
         riscv_gen_options o = { .seed = seed + (uint64_t)i, .scratch_size = 256, .qemu_compat = true };
         uint32_t len = (uint32_t)riscv_gen_block(&o, buf, max);
-        if (fwrite(&len, 4, 1, stdout) != 1 || fwrite(buf, 1, len, stdout) != len)
+        if (fwrite(&len, 4, 1, stdout) != 1 || fwrite(buf, 1, len, stdout) != len) {
+            free(buf);
             return 1;
+        }
     }
+    free(buf);
     return 0;
 }
