@@ -17,7 +17,7 @@ struct user_options user_opts;
 riscv_engine *user_engine;
 /* Global so that they stay reachable while the guest runs and exits from deep
  * inside the run loop (LeakSanitizer would otherwise report them). */
-char **user_guest_argv;
+char **user_guest_argv, **user_guest_envp;
 struct user_thread *user_main_thread;
 
 static void usage(FILE *f)
@@ -106,9 +106,15 @@ int main(int argc, char **argv)
         } else if (!strcmp(o, "-E") && has_arg) {
             if (!strchr(argv[++i], '='))
                 die("-E needs VAR=VALUE, not '%s'", argv[i]);
-            envp = env_edit(envp, argv[i], NULL);
+            char **ne = env_edit(envp, argv[i], NULL);
+            if (envp != environ)
+                free(envp);
+            envp = user_guest_envp = ne;
         } else if (!strcmp(o, "-U") && has_arg) {
-            envp = env_edit(envp, NULL, argv[++i]);
+            char **ne = env_edit(envp, NULL, argv[++i]);
+            if (envp != environ)
+                free(envp);
+            envp = user_guest_envp = ne;
         } else if (!strcmp(o, "-0") && has_arg) {
             argv0 = argv[++i];
         } else if (!strcmp(o, "-strace")) {
