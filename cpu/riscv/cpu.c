@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(offsetof(riscv_cpu, jit) == 0, "the jit_cpu header must come first");
+
 /* ---- front-end descriptor ---- */
 
 #define GX(n, name) { name, JIT_I64, offsetof(riscv_cpu, x) + 8 * (n) }
@@ -65,6 +67,13 @@ int riscv_backend_parse(const char *name, enum riscv_backend *out)
     return 0;
 }
 
+/* jit_options.code_read: the CPU state begins with its jit_cpu header */
+static int code_read_hook(jit_cpu *jc, uint64_t addr, void *buf, size_t len)
+{
+    riscv_cpu *cpu = (riscv_cpu *)jc;
+    return cpu->engine->opts.code_read(cpu, addr, buf, len);
+}
+
 riscv_engine *riscv_engine_new(const riscv_engine_options *opts, int *err)
 {
     int dummy;
@@ -84,6 +93,8 @@ riscv_engine *riscv_engine_new(const riscv_engine_options *opts, int *err)
     default: jo.backend = jit_default_backend(); break;
     }
     jo.mem_mode = JIT_MEM_USER;
+    if (e->opts.code_read)
+        jo.code_read = code_read_hook;
     jo.code_size = e->opts.code_cache_size;
     jo.log_file = e->opts.log_file;
     if (e->opts.log_items && *e->opts.log_items) {
@@ -150,7 +161,7 @@ riscv_cpu *riscv_cpu_clone(const riscv_cpu *src)
     memcpy(cpu->x, src->x, sizeof(cpu->x));
     memcpy(cpu->f, src->f, sizeof(cpu->f));
     cpu->fflags = src->fflags;
-    cpu->frm = src->frm;
+    riscv_set_frm(cpu, src->frm);
     cpu->priv = src->priv;
     cpu->jit.pc = src->jit.pc;
     cpu->jit.flags = src->jit.flags;
@@ -208,7 +219,7 @@ uint32_t riscv_cpu_get_fcsr(const riscv_cpu *cpu)
 void riscv_cpu_set_fcsr(riscv_cpu *cpu, uint32_t fcsr)
 {
     cpu->fflags = fcsr & 31;
-    cpu->frm = (fcsr >> 5) & 7;
+    riscv_set_frm(cpu, fcsr >> 5);
 }
 
 void riscv_cpu_clear_reservation(riscv_cpu *cpu)
@@ -245,8 +256,10 @@ int riscv_cpu_run(riscv_cpu *cpu, riscv_exit *ex)
     memset(ex, 0, sizeof(*ex));
     riscv_cpu *saved = current_cpu;
     current_cpu = cpu;
+    riscv_fp_enter();
     for (;;) {
         jit_exit_reason r = jit_exec(&cpu->jit);
+        riscv_fp_sync(cpu);
         uint64_t arg = cpu->jit.exit_arg;
         ex->pc = cpu->jit.pc;
         switch (r) {
@@ -281,6 +294,9 @@ int riscv_cpu_run(riscv_cpu *cpu, riscv_exit *ex)
             case CAUSE_FENCE_I:
                 ex->reason = RISCV_EXIT_FENCE_I;
                 fill_from_arg(ex, arg);
+                /* Zifencei: later fetches of this hart see its earlier stores */
+                if (!cpu->engine->opts.smc_detected_by_caller)
+                    jit_flush(cpu->engine->jit);
                 break;
             default:
                 ex->reason = RISCV_EXIT_ILLEGAL;

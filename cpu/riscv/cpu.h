@@ -47,6 +47,16 @@ typedef struct riscv_engine_options {
     const char *log_items;
     FILE *log_file;
     size_t code_cache_size;     /* bytes for translated code, 0 = default */
+    /* Fetch guest code for translation: copy len bytes at guest address addr to
+     * buf and return 0, or return -EFAULT if they are not mapped executable (the
+     * CPU then exits with RISCV_EXIT_FAULT, access EXEC, at that address).  May be
+     * called from any thread running a CPU.  NULL: copy from guest_base + addr
+     * without a check (only for callers that know every fetch is mapped). */
+    int (*code_read)(riscv_cpu *cpu, uint64_t addr, void *buf, size_t len);
+    /* fence.i drops every translation (the guest may have written code by plain
+     * stores) unless the caller catches writes to translated code itself (write
+     * protection + riscv_engine_invalidate) and sets this. */
+    bool smc_detected_by_caller;
 } riscv_engine_options;
 
 /* Parse a backend name ("native", "interp", "default"); -EINVAL if unknown. */
@@ -101,8 +111,8 @@ enum riscv_exit_reason {
     RISCV_EXIT_EBREAK,      /* pc = the ebreak (or c.ebreak); len says which */
     RISCV_EXIT_ILLEGAL,     /* pc, insn, len: an illegal/unsupported instruction */
     RISCV_EXIT_FAULT,       /* pc, addr, access: a guest memory access failed */
-    RISCV_EXIT_FENCE_I,     /* fence.i executed; pc = the next instruction.  The
-                             * engine already dropped stale translations. */
+    RISCV_EXIT_FENCE_I,     /* fence.i executed; pc = the next instruction.  Stale
+                             * translations are gone (see smc_detected_by_caller) */
     RISCV_EXIT_INTERRUPT,   /* riscv_cpu_interrupt() was called; pc = the next
                              * instruction to run */
 };

@@ -21,11 +21,11 @@ static uint64_t rd_fflags(riscv_cpu *cpu) { return cpu->fflags & 31; }
 static uint64_t rd_frm(riscv_cpu *cpu) { return cpu->frm & 7; }
 static uint64_t rd_fcsr(riscv_cpu *cpu) { return (cpu->frm & 7) << 5 | (cpu->fflags & 31); }
 static void wr_fflags(riscv_cpu *cpu, uint64_t v) { cpu->fflags = v & 31; }
-static void wr_frm(riscv_cpu *cpu, uint64_t v) { cpu->frm = v & 7; }
+static void wr_frm(riscv_cpu *cpu, uint64_t v) { riscv_set_frm(cpu, (uint32_t)v); }
 static void wr_fcsr(riscv_cpu *cpu, uint64_t v)
 {
     cpu->fflags = v & 31;
-    cpu->frm = (v >> 5) & 7;
+    riscv_set_frm(cpu, (uint32_t)(v >> 5));
 }
 
 /* User counters.  Linux/riscv reports a 10 MHz timebase on the common boards, so
@@ -144,6 +144,8 @@ uint64_t riscv_helper_csr(riscv_cpu *cpu, uint64_t ctl, uint64_t src, uint64_t i
     const riscv_csr *c = riscv_csr_find(num);
     if (!c || !c->allowed(cpu, num, do_write) || (do_write && !c->write))
         jit_cpu_exit(&cpu->jit, JIT_EXIT_EXCEPTION, insn);
+    if (num <= 3)
+        riscv_fp_sync(cpu);     /* fflags/frm/fcsr: bring the host flags in */
     /* csrrw with rd = x0 must not read, but the old value is still needed for
      * set/clear; reading is side-effect free for every CSR here. */
     uint64_t old = (do_read || op != 1) ? c->read(cpu) : 0;

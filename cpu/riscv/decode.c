@@ -97,7 +97,8 @@ bool riscv_decode(uint32_t bits, riscv_insn *d)
             continue;
         extract(oi, e, d);
         /* Rounding modes 5 and 6 are reserved (spec 11.2): illegal at decode.
-         * Dynamic (7) is checked against frm when the instruction runs. */
+         * Dynamic (7) is checked against frm at translation (frm is in the
+         * block key). */
         if ((oi->flags & IF_RM) && (d->rm == 5 || d->rm == 6))
             return false;
         d->op = *p;

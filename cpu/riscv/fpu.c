@@ -44,46 +44,96 @@ static uint64_t res_d(double d) { return isnan(d) ? CNAN_D : b64(d); }
 /* Keep the compiler from moving FP arithmetic across the mode/flag accesses. */
 #define PIN(v) __asm__ volatile("" : "+x"(v))
 
-/* ---- host rounding mode and flags ---- */
+/* ---- host rounding mode and flags ----
+ *
+ * Exception flags are sticky on both sides, so the host's flags stand for the
+ * guest's between synchronisation points: riscv_fp_enter() clears them when a CPU
+ * starts running, riscv_fp_sync() moves them into cpu->fflags before the guest
+ * reads or writes fflags/fcsr and when the run ends.  Helpers therefore touch
+ * MXCSR only to change the rounding mode away from RNE (the host's and the usual
+ * guest's mode).  Every host FP operation a helper performs while guest code runs
+ * must raise exactly the guest's flags: NaN tests use quiet comparisons, ordered
+ * comparisons come after them. */
 
 #if defined(__x86_64__)
+#define MXCSR_FLAGS 0x3du       /* IE ZE OE UE PE (DE is not an IEEE flag) */
+#define MXCSR_RC (3u << 13)
+
+static inline uint32_t mxcsr_get(void)
+{
+    uint32_t m;
+    __asm__ volatile("stmxcsr %0" : "=m"(m));
+    return m;
+}
+
+static inline void mxcsr_set(uint32_t m)
+{
+    __asm__ volatile("ldmxcsr %0" : : "m"(m));
+}
+
+void riscv_fp_enter(void)
+{
+    mxcsr_set(mxcsr_get() & ~(MXCSR_FLAGS | 2u | MXCSR_RC));
+}
+
+void riscv_fp_sync(riscv_cpu *cpu)
+{
+    uint32_t m = mxcsr_get();
+    if (!(m & MXCSR_FLAGS))
+        return;
+    cpu->fflags |= ((m & 1) ? FF_NV : 0) | ((m & 4) ? FF_DZ : 0) | ((m & 8) ? FF_OF : 0) |
+                   ((m & 16) ? FF_UF : 0) | ((m & 32) ? FF_NX : 0);
+    mxcsr_set(m & ~(MXCSR_FLAGS | 2u));
+}
+
+/* Switch to rm for one operation; returns what host_end needs (0 = no change). */
 static inline uint32_t host_begin(unsigned rm)
 {
     /* MXCSR RC (bits 14:13): 0 nearest, 1 down, 2 up, 3 toward zero */
     static const uint32_t rc[4] = { 0u << 13, 3u << 13, 1u << 13, 2u << 13 };
-    uint32_t saved, m;
-    __asm__ volatile("stmxcsr %0" : "=m"(saved));
-    m = (saved & ~(0x3fu | 3u << 13)) | rc[rm & 3];
-    __asm__ volatile("ldmxcsr %0" : : "m"(m));
-    return saved;
+    if (rm == RM_RNE)
+        return 0;
+    uint32_t m = mxcsr_get();
+    mxcsr_set((m & ~MXCSR_RC) | rc[rm & 3]);
+    return 1;
 }
 
-static inline unsigned host_end(uint32_t saved)
+static inline void host_end(uint32_t changed)
 {
-    uint32_t m;
-    __asm__ volatile("stmxcsr %0" : "=m"(m));
-    __asm__ volatile("ldmxcsr %0" : : "m"(saved));
-    return ((m & 1) ? FF_NV : 0) | ((m & 4) ? FF_DZ : 0) | ((m & 8) ? FF_OF : 0) |
-           ((m & 16) ? FF_UF : 0) | ((m & 32) ? FF_NX : 0);
+    if (changed)
+        mxcsr_set(mxcsr_get() & ~MXCSR_RC);
 }
 #else
+void riscv_fp_enter(void)
+{
+    fesetround(FE_TONEAREST);
+    feclearexcept(FE_ALL_EXCEPT);
+}
+
+void riscv_fp_sync(riscv_cpu *cpu)
+{
+    int e = fetestexcept(FE_ALL_EXCEPT);
+    if (!e)
+        return;
+    cpu->fflags |= ((e & FE_INVALID) ? FF_NV : 0) | ((e & FE_DIVBYZERO) ? FF_DZ : 0) |
+                   ((e & FE_OVERFLOW) ? FF_OF : 0) | ((e & FE_UNDERFLOW) ? FF_UF : 0) |
+                   ((e & FE_INEXACT) ? FF_NX : 0);
+    feclearexcept(FE_ALL_EXCEPT);
+}
+
 static inline uint32_t host_begin(unsigned rm)
 {
     static const int modes[4] = { FE_TONEAREST, FE_TOWARDZERO, FE_DOWNWARD, FE_UPWARD };
-    uint32_t saved = (uint32_t)fegetround();
+    if (rm == RM_RNE)
+        return 0;
     fesetround(modes[rm & 3]);
-    feclearexcept(FE_ALL_EXCEPT);
-    return saved;
+    return 1;
 }
 
-static inline unsigned host_end(uint32_t saved)
+static inline void host_end(uint32_t changed)
 {
-    int e = fetestexcept(FE_ALL_EXCEPT);
-    fesetround((int)saved);
-    feclearexcept(FE_ALL_EXCEPT);
-    return ((e & FE_INVALID) ? FF_NV : 0) | ((e & FE_DIVBYZERO) ? FF_DZ : 0) |
-           ((e & FE_OVERFLOW) ? FF_OF : 0) | ((e & FE_UNDERFLOW) ? FF_UF : 0) |
-           ((e & FE_INEXACT) ? FF_NX : 0);
+    if (changed)
+        fesetround(FE_TONEAREST);
 }
 #endif
 
@@ -193,6 +243,7 @@ static uint64_t arith_s(riscv_cpu *cpu, int op, uint64_t ra, uint64_t rb, unsign
     float a = fs(ra), b = fs(rb), r;
     unsigned fl = 0;
     if (rm == RM_RMM) {
+        riscv_fp_sync(cpu);
         fl |= (is_snan_s(b32(a)) || is_snan_s(b32(b))) ? FF_NV : 0;
         r = (float)rmm_compute(op, a, b, 0, false, false, &fl);
         if (isnan(a) || isnan(b))
@@ -210,7 +261,7 @@ static uint64_t arith_s(riscv_cpu *cpu, int op, uint64_t ra, uint64_t rb, unsign
     default: r = a / b; break;
     }
     PIN(r);
-    cpu->fflags |= host_end(saved);
+    host_end(saved);
     return box_s(r);
 }
 
@@ -218,6 +269,7 @@ static uint64_t arith_d(riscv_cpu *cpu, int op, uint64_t ra, uint64_t rb, unsign
 {
     double a = f64(ra), b = f64(rb), r;
     if (rm == RM_RMM) {
+        riscv_fp_sync(cpu);
         unsigned fl = (is_snan_d(ra) || is_snan_d(rb)) ? FF_NV : 0;
         r = (double)rmm_compute(op, a, b, 0, false, true, &fl);
         if (isnan(a) || isnan(b))
@@ -235,7 +287,7 @@ static uint64_t arith_d(riscv_cpu *cpu, int op, uint64_t ra, uint64_t rb, unsign
     default: r = a / b; break;
     }
     PIN(r);
-    cpu->fflags |= host_end(saved);
+    host_end(saved);
     return res_d(r);
 }
 
@@ -258,7 +310,7 @@ uint64_t riscv_fp_sqrt_s(riscv_cpu *cpu, uint64_t ra, uint64_t rm)
     PIN(a);
     r = __builtin_sqrtf(a);
     PIN(r);
-    cpu->fflags |= host_end(saved);
+    host_end(saved);
     return box_s(r);
 }
 
@@ -269,7 +321,7 @@ uint64_t riscv_fp_sqrt_d(riscv_cpu *cpu, uint64_t ra, uint64_t rm)
     PIN(a);
     r = __builtin_sqrt(a);
     PIN(r);
-    cpu->fflags |= host_end(saved);
+    host_end(saved);
     return res_d(r);
 }
 
@@ -288,6 +340,7 @@ uint64_t riscv_fp_fma_s(riscv_cpu *cpu, uint64_t ra, uint64_t rb, uint64_t rc, u
     if (rm_neg & 0x200)
         c = -c;
     if (rm == RM_RMM) {
+        riscv_fp_sync(cpu);
         if (is_snan_s(unbox(ra)) || is_snan_s(unbox(rb)) || is_snan_s(unbox(rc)))
             fl |= FF_NV;
         r = (float)rmm_compute(0, a, b, c, true, false, &fl);
@@ -300,7 +353,7 @@ uint64_t riscv_fp_fma_s(riscv_cpu *cpu, uint64_t ra, uint64_t rb, uint64_t rc, u
         PIN(c);
         r = __builtin_fmaf(a, b, c);
         PIN(r);
-        fl |= host_end(saved);
+        host_end(saved);
     }
     cpu->fflags |= fl;
     return box_s(r);
@@ -318,6 +371,7 @@ uint64_t riscv_fp_fma_d(riscv_cpu *cpu, uint64_t ra, uint64_t rb, uint64_t rc, u
     if (rm_neg & 0x200)
         c = -c;
     if (rm == RM_RMM) {
+        riscv_fp_sync(cpu);
         if (is_snan_d(ra) || is_snan_d(rb) || is_snan_d(rc))
             fl |= FF_NV;
         r = (double)rmm_compute(0, a, b, c, true, true, &fl);
@@ -330,7 +384,7 @@ uint64_t riscv_fp_fma_d(riscv_cpu *cpu, uint64_t ra, uint64_t rb, uint64_t rc, u
         PIN(c);
         r = __builtin_fma(a, b, c);
         PIN(r);
-        fl |= host_end(saved);
+        host_end(saved);
     }
     cpu->fflags |= fl;
     return res_d(r);
@@ -509,6 +563,7 @@ uint64_t riscv_fp_cvt_s_x(riscv_cpu *cpu, uint64_t a, uint64_t kind, uint64_t rm
     float r;
     if (rm == RM_RMM) {
         unsigned fl = 0;
+        riscv_fp_sync(cpu);
         r = (float)narrow_rmm(int_wide(a, (unsigned)kind), false, &fl);
         cpu->fflags |= fl;
         return box_s(r);
@@ -522,7 +577,7 @@ uint64_t riscv_fp_cvt_s_x(riscv_cpu *cpu, uint64_t a, uint64_t kind, uint64_t rm
     default: r = (float)a; break;
     }
     PIN(r);
-    cpu->fflags |= host_end(saved);
+    host_end(saved);
     return box_s(r);
 }
 
@@ -531,6 +586,7 @@ uint64_t riscv_fp_cvt_d_x(riscv_cpu *cpu, uint64_t a, uint64_t kind, uint64_t rm
     double r;
     if (rm == RM_RMM) {
         unsigned fl = 0;
+        riscv_fp_sync(cpu);
         r = (double)narrow_rmm(int_wide(a, (unsigned)kind), true, &fl);
         cpu->fflags |= fl;
         return res_d(r);
@@ -544,7 +600,7 @@ uint64_t riscv_fp_cvt_d_x(riscv_cpu *cpu, uint64_t a, uint64_t kind, uint64_t rm
     default: r = (double)a; break;
     }
     PIN(r);
-    cpu->fflags |= host_end(saved);
+    host_end(saved);
     return res_d(r);
 }
 
@@ -554,6 +610,7 @@ uint64_t riscv_fp_cvt_s_d(riscv_cpu *cpu, uint64_t ra, uint64_t rm)
     float r;
     if (rm == RM_RMM && !isnan(a)) {
         unsigned fl = 0;
+        riscv_fp_sync(cpu);
         r = (float)narrow_rmm(a, false, &fl);
         cpu->fflags |= fl;
         return box_s(r);
@@ -562,7 +619,7 @@ uint64_t riscv_fp_cvt_s_d(riscv_cpu *cpu, uint64_t ra, uint64_t rm)
     PIN(a);
     r = (float)a;
     PIN(r);
-    cpu->fflags |= host_end(saved);
+    host_end(saved);
     return box_s(r);
 }
 
@@ -574,6 +631,6 @@ uint64_t riscv_fp_cvt_d_s(riscv_cpu *cpu, uint64_t ra, uint64_t rm)
     PIN(a);
     r = (double)a;
     PIN(r);
-    cpu->fflags |= host_end(saved);
+    host_end(saved);
     return res_d(r);
 }

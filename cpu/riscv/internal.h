@@ -42,6 +42,16 @@ struct riscv_cpu {
 
 #define RES_NONE (~(uint64_t)0)
 
+/* jit_cpu.flags, the part of the block key the front-end defines: frm, so that
+ * instructions with the dynamic rounding mode translate to a constant mode. */
+#define RISCV_FLAGS_FRM 7u
+
+static inline void riscv_set_frm(riscv_cpu *cpu, uint32_t frm)
+{
+    cpu->frm = frm & 7;
+    cpu->jit.flags = (cpu->jit.flags & ~RISCV_FLAGS_FRM) | cpu->frm;
+}
+
 struct riscv_engine {
     jit_engine *jit;
     riscv_engine_options opts;
@@ -79,7 +89,12 @@ uint64_t riscv_helper_csr(riscv_cpu *cpu, uint64_t ctl, uint64_t src, uint64_t i
 
 /* ---- floating point (fpu.c) ---- */
 
-/* Each returns the result register bits and ORs its exceptions into cpu->fflags.
+/* Host FP exception flags stand for the guest's while it runs: clear them when a
+ * run starts, fold them into cpu->fflags (and clear) before fflags is accessed. */
+void riscv_fp_enter(void);
+void riscv_fp_sync(riscv_cpu *cpu);
+
+/* Each returns the result register bits; its exceptions end up in cpu->fflags.
  * rm is a valid static rounding mode (0..4); singles are NaN-boxed in and out. */
 uint64_t riscv_fp_add_s(riscv_cpu *cpu, uint64_t a, uint64_t b, uint64_t rm);
 uint64_t riscv_fp_sub_s(riscv_cpu *cpu, uint64_t a, uint64_t b, uint64_t rm);

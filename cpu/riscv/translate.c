@@ -13,6 +13,7 @@ typedef struct tctx {
     riscv_cpu *cpu;
     uint64_t pc;            /* of the current instruction */
     riscv_insn d;
+    unsigned frm;           /* the dynamic rounding mode this block assumes */
     bool ended;             /* the block has been closed */
 } tctx;
 
@@ -238,27 +239,24 @@ static void gen_csr(tctx *t)
     jit_temp r = jit_temp_new(t->c, JIT_I64);
     jit_call(t->c, &h_csr, r, 4, args);
     jit_mov(t->c, wx(t, t->d.rd), r);
+    /* a new frm selects other translations: continue through the lookup, which
+     * uses the updated block key */
+    if (do_write && (t->d.csr == 0x002 || t->d.csr == 0x003)) {
+        jit_goto_ptr(t->c, ci(t, t->pc + t->d.len));
+        t->ended = true;
+    }
 }
 
 /* ---- F/D ---- */
 
 #define BOX32 0xffffffff00000000ull
 
-/* The rounding mode operand: static modes are constants; the dynamic one is read
- * from frm and must be valid when the instruction executes (spec 11.2). */
+/* The rounding mode operand.  frm is part of the block key (jit_cpu.flags bits
+ * 2:0, see RISCV_FLAGS_FRM), so the dynamic mode is a constant here too; a reserved
+ * frm makes the instruction illegal (spec 11.2), decided before this is called. */
 static jit_temp rounding_mode(tctx *t)
 {
-    if (t->d.rm != RM_DYN)
-        return ci(t, t->d.rm);
-    jit_ctx *c = t->c;
-    jit_temp m = jit_temp_new(c, JIT_I64);
-    jit_label ok = jit_label_new(c);
-    jit_ld(c, m, jit_env(c), offsetof(riscv_cpu, frm), JIT_MO_32);
-    jit_brcond(c, JIT_LEU, m, ci(t, RM_RMM), ok);
-    jit_exit(c, JIT_EXIT_EXCEPTION, ci(t, t->pc),
-             ci(t, riscv_exit_arg(CAUSE_ILLEGAL, t->d.len, 0, t->d.raw)));
-    jit_label_set(c, ok);
-    return m;
+    return ci(t, t->d.rm == RM_DYN ? t->frm : t->d.rm);
 }
 
 static void call(tctx *t, const jit_helper *h, jit_temp dst, unsigned n, jit_temp a0,
@@ -329,6 +327,10 @@ static void translate_insn(tctx *t)
     riscv_insn *d = &t->d;
     uint64_t next = t->pc + d->len;
 
+    if ((riscv_ops[d->op].flags & IF_RM) && d->rm == RM_DYN && t->frm > RM_RMM) {
+        exit_exception(t, CAUSE_ILLEGAL);
+        return;
+    }
     switch ((enum riscv_op)d->op) {
     case RV_INVALID: case RV_NUM_OPS:
         exit_exception(t, CAUSE_ILLEGAL);
@@ -617,7 +619,7 @@ static int fetch(jit_ctx *c, uint64_t pc, uint32_t *bits)
 
 int riscv_translate(jit_ctx *c, jit_cpu *jcpu, uint64_t pc, uint32_t flags)
 {
-    tctx t = { .c = c, .cpu = (riscv_cpu *)jcpu, .pc = pc };
+    tctx t = { .c = c, .cpu = (riscv_cpu *)jcpu, .pc = pc, .frm = flags & RISCV_FLAGS_FRM };
     while (!t.ended) {
         if (jit_insn_count(c) > 0 && jit_block_full(c)) {
             end_goto(&t, 0, t.pc);

@@ -2,6 +2,7 @@
  * backends (the interpreter and native x86-64 code). */
 #include "tests/unit/riscv/harness.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,15 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
     raise(sig);
 }
 
+/* Instruction fetch: only guest addresses below EXEC_LIMIT are executable. */
+static int code_read(riscv_cpu *cpu, uint64_t addr, void *buf, size_t len)
+{
+    if (addr >= EXEC_LIMIT || len > EXEC_LIMIT - addr)
+        return -EFAULT;
+    memcpy(buf, guest_mem + addr, len);
+    return 0;
+}
+
 void run_both(void (*body)(tenv *t))
 {
     static const struct { enum riscv_backend b; const char *name; } backends[] = {
@@ -29,7 +39,7 @@ void run_both(void (*body)(tenv *t))
         tenv t = { .backend = backends[i].b, .backend_name = backends[i].name };
         riscv_engine_options o = {
             .guest_base = guest_mem, .guest_size = MEM_SIZE, .backend = t.backend,
-            .code_cache_size = 1 << 20,
+            .code_cache_size = 1 << 20, .code_read = code_read,
         };
         int err;
         t.eng = riscv_engine_new(&o, &err);

@@ -13,6 +13,7 @@
 #define GUARD_ADDR  MEM_SIZE        /* a PROT_NONE page right after it */
 #define CODE        0x1000u
 #define DATA        0x100000u
+#define EXEC_LIMIT  (MEM_SIZE - 0x10000u) /* code above this is not executable */
 
 typedef struct tenv {
     enum riscv_backend backend;

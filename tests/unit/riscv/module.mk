@@ -10,3 +10,5 @@ $(eval $(call test,riscv-disas,$(BUILD)/tests/riscv-disas,$(BUILD)/tests/riscv-d
 $(eval $(call program,tests/riscv-qemu-diff,tests/unit/riscv/qemu_diff.c,riscv jit))
 $(eval $(call test,riscv-qemu-diff,$(BUILD)/tests/riscv-qemu-diff,$(BUILD)/tests/riscv-qemu-diff 40))
 $(eval $(call long_test,riscv-qemu-diff-long,$(BUILD)/tests/riscv-qemu-diff,$(BUILD)/tests/riscv-qemu-diff 2000 1000))
+# Decoder/disassembler fuzz target: 3000 inputs in `make check`.
+$(eval $(call fuzzer,riscv-decode,tests/unit/riscv/fuzz_decode.c,riscv jit,,3000))

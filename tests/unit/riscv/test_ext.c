@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define EQ(t, reg, val) do { \
         uint64_t got_ = X(t, reg), want_ = (uint64_t)(val); \
@@ -275,6 +276,28 @@ static void body_threads(tenv *t)
     CU_ASSERT_EQUAL(rd64(DATA + 64), (uint64_t)THREADS * ITERS);
 }
 
+/* Another thread stops a CPU spinning in a chained self-loop. */
+static void *kick_later(void *p)
+{
+    struct timespec ts = { 0, 20 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+    riscv_cpu_interrupt(p);
+    return NULL;
+}
+
+static void body_interrupt(tenv *t)
+{
+    e32(t, ADDI(A0, A0, 1));
+    e32(t, JAL(ZERO, -4));              /* forever */
+    pthread_t th;
+    pthread_create(&th, NULL, kick_later, t->cpu);
+    riscv_exit *ex = run_raw(t);
+    pthread_join(th, NULL);
+    CU_ASSERT_EQUAL(ex->reason, RISCV_EXIT_INTERRUPT);
+    CU_ASSERT(ex->pc == CODE);          /* between two whole iterations */
+    CU_ASSERT(X(t, A0) > 0);
+}
+
 /* ---- Zba / Zbb / Zbs (bit-manipulation spec 1.0.0, chapter 2) ---- */
 
 static void body_zba(tenv *t)
@@ -451,7 +474,7 @@ static void test_gen(void)
 }
 
 #define T(name) static void test_##name(void) { run_both(body_##name); }
-T(rvc) T(rvc_illegal) T(lrsc) T(amo) T(amo_misaligned) T(threads) T(zba) T(zbb) T(zbs)
+T(rvc) T(rvc_illegal) T(interrupt) T(lrsc) T(amo) T(amo_misaligned) T(threads) T(zba) T(zbb) T(zbs)
 #undef T
 
 void register_ext_tests(void)
@@ -466,6 +489,7 @@ void register_ext_tests(void)
     CU_add_test(s, "amo", test_amo);
     CU_add_test(s, "amo-misaligned", test_amo_misaligned);
     CU_add_test(s, "atomics-threads", test_threads);
+    CU_add_test(s, "interrupt-from-thread", test_interrupt);
     CU_add_test(s, "zba", test_zba);
     CU_add_test(s, "zbb", test_zbb);
     CU_add_test(s, "zbs", test_zbs);

@@ -211,6 +211,13 @@ static const fcase cases[] = {
     { "fcvt.w.d -2.5 rmm", FCVT_X_D(0, RMM), D_M2_5, 0, 0, true, (uint64_t)-3, NX },
     { "fcvt.w.d -2.5 rdn", FCVT_X_D(0, RDN), D_M2_5, 0, 0, true, (uint64_t)-3, NX },
     { "fcvt.w.d -2.5 rtz", FCVT_X_D(0, RTZ), D_M2_5, 0, 0, true, (uint64_t)-2, NX },
+    /* out of range after rounding: NV alone, no NX (table 11.4) */
+    { "fcvt.w.d 1e10+0.5", FCVT_X_D(0, RNE), 0x4202a05f20040000ull, 0, 0, true, 0x7fffffff, NV },
+    { "fcvt.l.d -1e10-0.5 rtz", FCVT_X_D(2, RTZ), 0xc202a05f20040000ull, 0, 0, true,
+      0xfffffffdabf41c00ull, NX },
+    /* 2.5e9 + 0.5: a tie, RNE picks the even 2500000000 = 0x9502f900 */
+    { "fcvt.wu.d 2.5e9+0.5", FCVT_X_D(1, RNE), 0x41e2a05f20100000ull, 0, 0, true,
+      0xffffffff9502f900ull, NX },
     { "fcvt.wu.d -1", FCVT_X_D(1, RTZ), D_M1, 0, 0, true, 0, NV },
     { "fcvt.wu.d -0.5 rtz", FCVT_X_D(1, RTZ), D_MHALF, 0, 0, true, 0, NX },
     { "fcvt.wu.d 4e9", FCVT_X_D(1, RTZ), D_4E9, 0, 0, true, 0xffffffffee6b2800ull, 0 },

@@ -318,6 +318,29 @@ static void body_exits(tenv *t)
     CU_ASSERT_EQUAL(t->ex.reason, RISCV_EXIT_EBREAK);
     EQ(t, A0, 5);
 
+    /* fetching from a non-executable address: a fault on the fetch */
+    t->pc = CODE;
+    e32(t, LUI(A0, EXEC_LIMIT >> 12));
+    e32(t, JALR(RA, A0, 0));
+    ex = run_raw(t);
+    CU_ASSERT_EQUAL(ex->reason, RISCV_EXIT_FAULT);
+    CU_ASSERT_EQUAL(ex->pc, EXEC_LIMIT);
+    CU_ASSERT_EQUAL(ex->addr, EXEC_LIMIT);
+    CU_ASSERT_EQUAL(ex->access, RISCV_ACCESS_EXEC);
+    EQ(t, RA, CODE + 8);
+
+    /* a 32-bit instruction whose second half is not executable */
+    t->pc = CODE;
+    e32(t, LUI(A0, EXEC_LIMIT >> 12));
+    e32(t, JALR(ZERO, A0, -2));
+    t->pc = EXEC_LIMIT - 2;
+    e16(t, 0x0513);                     /* low half of addi a0,... */
+    ex = run_raw(t);
+    CU_ASSERT_EQUAL(ex->reason, RISCV_EXIT_FAULT);
+    CU_ASSERT_EQUAL(ex->pc, EXEC_LIMIT - 2);
+    CU_ASSERT_EQUAL(ex->addr, EXEC_LIMIT);
+    CU_ASSERT_EQUAL(ex->access, RISCV_ACCESS_EXEC);
+
     /* an interrupt request made before running stops at once */
     riscv_cpu_interrupt(t->cpu);
     riscv_cpu_set_pc(t->cpu, CODE + 4);
@@ -325,9 +348,34 @@ static void body_exits(tenv *t)
     CU_ASSERT_EQUAL(t->ex.reason, RISCV_EXIT_INTERRUPT);
 }
 
-/* Code written after it ran is retranslated once the engine is told. */
+/* Code written after it ran is retranslated once the engine is told, or after
+ * the guest's own fence.i (Zifencei). */
 static void body_smc(tenv *t)
 {
+    /* the guest rewrites its own instruction, then fence.i */
+    uint32_t target = CODE + 0x100;
+    uint32_t new_insn = ADDI(A0, ZERO, 7);
+    SETX(t, A1, target);
+    SETX(t, A2, new_insn);
+    e32(t, JAL(RA, (int32_t)(target - t->pc)));     /* run the old code once */
+    e32(t, SW(A2, A1, 0));                          /* overwrite it */
+    e32(t, FENCE_I);
+    e32(t, JAL(RA, (int32_t)(target - t->pc)));     /* and run it again */
+    e32(t, EBREAK);
+    uint32_t end = t->pc;
+    t->pc = target;
+    e32(t, ADDI(A0, ZERO, 3));
+    e32(t, ADD(A3, A3, A0));                        /* a3 sums what ran */
+    e32(t, JALR(ZERO, RA, 0));
+    t->pc = end;
+    SETX(t, A3, 0);
+    riscv_exit *ex = run_raw(t);
+    CU_ASSERT_EQUAL(ex->reason, RISCV_EXIT_FENCE_I);
+    CU_ASSERT_EQUAL(riscv_cpu_run(t->cpu, &t->ex), 0);
+    CU_ASSERT_EQUAL(t->ex.reason, RISCV_EXIT_EBREAK);
+    EQ(t, A3, 3 + 7);
+
+    t->pc = CODE;
     e32(t, ADDI(A0, ZERO, 1));
     run_to_ecall(t);
     EQ(t, A0, 1);
