@@ -189,6 +189,7 @@ int main(int argc, char **argv)
         .backend = (enum riscv_backend)user_opts.backend,
         .log_items = user_opts.jit_debug,
         .log_file = logf,
+        .code_read = user_code_read,
     };
     int err = 0;
     user_engine = riscv_engine_new(&eo, &err);

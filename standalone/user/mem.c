@@ -99,15 +99,6 @@ static void drop_code(uint64_t addr, uint64_t len)
     }
 }
 
-/* Guest pages that are writable and executable but not write-protected on the host
- * (written since the last fence.i); user_mem_protect_code re-arms them. */
-static uint64_t wx_unprotected;
-
-static int wx_flags(int f)
-{
-    return (f & (UPF_W | UPF_X)) == (UPF_W | UPF_X) ? f | UPF_CODE : f;
-}
-
 static void set_flags(uint64_t addr, uint64_t len, int flags)
 {
     memset(pages + pg(addr), flags, pg(len));
@@ -180,7 +171,7 @@ int64_t user_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, int6
         }
     }
     drop_code(addr, len);
-    int gflags = wx_flags(guest_flags(prot));
+    int gflags = guest_flags(prot);
     int hflags = (flags & ~(MAP_FIXED_NOREPLACE | MAP_GROWSDOWN | MAP_32BIT | MAP_HUGETLB)) | MAP_FIXED;
     void *p = mmap(g2h(addr), len, host_prot(gflags), hflags, fd, off);
     if (p == MAP_FAILED) {
@@ -227,7 +218,7 @@ int64_t user_mprotect(uint64_t addr, uint64_t len, int prot)
     }
     /* Page by page so that pages holding translated code stay read-only. */
     drop_code(addr, len);
-    int gflags = wx_flags(guest_flags(prot));
+    int gflags = guest_flags(prot);
     for (uint64_t p = pg(addr); p < pg(addr + len); p++) {
         int f = gflags;
         if (mprotect(g2h(p * USER_PAGE), USER_PAGE, host_prot(f)) < 0) {
@@ -359,24 +350,27 @@ int user_page_prot(uint64_t addr)
     return guest_range_ok(addr, 1) ? pages[pg(addr)] : 0;
 }
 
-void user_mem_protect_code(void)
+/* The JIT reads guest code to translate it (riscv_engine_options.code_read).  Only
+ * pages the guest mapped executable may be fetched; a writable one is
+ * write-protected from now on, so that a store to code that has been translated
+ * faults into user_mem_code_fault first.  Lock-free: this runs inside the JIT's
+ * translation (under its lock), and the holders of mem_lock call into the JIT
+ * (invalidation), so taking mem_lock here could deadlock. */
+int user_code_read(riscv_cpu *cpu, uint64_t addr, void *buf, size_t len)
 {
-    if (!__atomic_load_n(&wx_unprotected, __ATOMIC_RELAXED))
-        return;
-    pthread_mutex_lock(&mem_lock);
-    for (uint64_t p = 0; p < NPAGES && wx_unprotected; p++) {
-        if (!(p & 7) && p + 8 <= NPAGES && *(uint64_t *)(pages + p) == 0) {
-            p += 7;
-            continue;
-        }
-        if ((pages[p] & (UPF_W | UPF_X | UPF_CODE)) == (UPF_W | UPF_X)) {
-            pages[p] |= UPF_CODE;
-            mprotect(g2h(p * USER_PAGE), USER_PAGE, host_prot(pages[p]));
-            wx_unprotected--;
+    if (len == 0 || !guest_range_ok(addr, len))
+        return -EFAULT;
+    for (uint64_t p = pg(addr); p <= pg(addr + len - 1); p++) {
+        uint8_t f = __atomic_load_n(&pages[p], __ATOMIC_ACQUIRE);
+        if (!(f & UPF_USED) || !(f & UPF_X))
+            return -EFAULT;
+        if ((f & UPF_W) && !(f & UPF_CODE)) {
+            __atomic_fetch_or(&pages[p], UPF_CODE, __ATOMIC_ACQ_REL);
+            mprotect(g2h(p * USER_PAGE), USER_PAGE, PROT_READ);
         }
     }
-    wx_unprotected = 0;
-    pthread_mutex_unlock(&mem_lock);
+    memcpy(buf, g2h(addr), len);
+    return 0;
 }
 
 bool user_mem_code_fault(uint64_t addr)
@@ -390,12 +384,13 @@ bool user_mem_code_fault(uint64_t addr)
     uint8_t *f = &pages[pg(addr)];
     bool code = (*f & UPF_CODE) && (*f & UPF_W);
     if (code) {
-        *f &= ~UPF_CODE;
+        __atomic_fetch_and(f, (uint8_t)~UPF_CODE, __ATOMIC_ACQ_REL);
         user_cpu_invalidate(addr & USER_PAGE_MASK, USER_PAGE);
         mprotect(g2h(addr & USER_PAGE_MASK), USER_PAGE, host_prot(*f));
-        wx_unprotected++;
     } else if (!(*f & UPF_CODE) && (*f & UPF_W) && (*f & UPF_USED)) {
-        /* Another thread unprotected it between the fault and now. */
+        /* Another thread unprotected it between the fault and now, or a race with
+         * user_code_read left the host page read-only: make it what the flags say. */
+        mprotect(g2h(addr & USER_PAGE_MASK), USER_PAGE, host_prot(*f));
         code = true;
     }
     pthread_mutex_unlock(&mem_lock);

@@ -53,8 +53,7 @@ void user_cpu_loop(struct user_thread *t)
             break;
         }
         case RISCV_EXIT_FENCE_I:
-            /* The engine dropped stale translations; watch writable code again. */
-            user_mem_protect_code();
+            /* The engine already dropped stale translations. */
             break;
         case RISCV_EXIT_INTERRUPT:
             break;

@@ -23,8 +23,8 @@
 #define USER_STACK_SIZE (8ULL << 20)
 
 /* Per guest page: what the guest asked for, and UPF_CODE when the page is writable
- * and executable and its host page is kept read-only, so that writes to code the
- * JIT may have translated fault into user_mem_code_fault first. */
+ * and executable, the JIT translated code from it, and its host page is kept
+ * read-only, so that writes to that code fault into user_mem_code_fault first. */
 enum {
     UPF_USED = 1,
     UPF_R = 2,
@@ -62,10 +62,8 @@ void user_brk_init(uint64_t start);
 uint64_t user_find_free(uint64_t len, uint64_t hint);
 bool user_page_mapped(uint64_t addr);
 int user_page_prot(uint64_t addr);
-/* Write-protect the host pages of guest pages that are both writable and
- * executable, so that a write to code the JIT may have translated faults first
- * (done at start and after each fence.i, when the engine has dropped stale code). */
-void user_mem_protect_code(void);
+/* riscv_engine_options.code_read: fetch guest code for the JIT. */
+int user_code_read(riscv_cpu *cpu, uint64_t addr, void *buf, size_t len);
 void user_mem_prepare_write(uint64_t addr, uint64_t len);
 /* A host write fault at guest address addr: true if it was a code page (now
  * invalidated and writable again) and the write should simply be retried. */

@@ -99,6 +99,21 @@ int main(void)
     CHECK(got_segv == 2 && fault_addr == (void *)0xdead000);
     printf("segv read at %p\n", (void *)fault_addr);
 
+    /* executing an unmapped address, and a readable but not executable page */
+    if (sigsetjmp(jb, 1) == 0) {
+        ((void (*)(void))0x3000)();
+        CHECK(0);
+    }
+    CHECK(got_segv == 3 && fault_addr == (void *)0x3000);
+    printf("segv exec at %p\n", (void *)fault_addr);
+    static uint32_t data_code[4] = { 0x00008067 };   /* ret, in a data page */
+    if (sigsetjmp(jb, 1) == 0) {
+        ((void (*)(void))data_code)();
+        CHECK(0);
+    }
+    CHECK(got_segv == 4 && fault_addr == (void *)data_code);
+    printf("segv exec of data: %d\n", fault_addr == (void *)data_code);
+
     /* SIGSEGV handled by changing the saved pc */
     sa.sa_sigaction = on_segv_skip;
     sa.sa_flags = SA_SIGINFO;
@@ -106,7 +121,7 @@ int main(void)
     long r;
     __asm__ volatile("li a0, 5\n mv t0, %1\n .option push\n .option norvc\n lw a0, 0(t0)\n .option pop\n mv %0, a0"
                      : "=r"(r) : "r"(0x2000) : "a0", "t0", "memory");
-    CHECK(r == 77 && got_segv == 3 && fault_addr == (void *)0x2000);
+    CHECK(r == 77 && got_segv == 5 && fault_addr == (void *)0x2000);
     printf("segv skip: %ld\n", r);
 
     /* SIGILL */
