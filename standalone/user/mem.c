@@ -340,6 +340,19 @@ int64_t user_brk(uint64_t want)
     return (int64_t)r;
 }
 
+bool user_access_ok(uint64_t addr, uint64_t len, bool write)
+{
+    if (len == 0)
+        return guest_range_ok(addr, 0);
+    if (!guest_range_ok(addr, len))
+        return false;
+    int need = UPF_USED | (write ? UPF_W : UPF_R);
+    for (uint64_t p = pg(addr); p <= pg(addr + len - 1); p++)
+        if ((pages[p] & need) != need)
+            return false;
+    return true;
+}
+
 bool user_page_mapped(uint64_t addr)
 {
     return guest_range_ok(addr, 1) && (pages[pg(addr)] & UPF_USED);

@@ -195,9 +195,7 @@ int64_t user_sys_rt_sigaction(int sig, uint64_t act, uint64_t oact, uint64_t siz
         return -EINVAL;
     if (act && (sig == SIGKILL || sig == SIGSTOP))
         return -EINVAL;
-    if ((act && !guest_range_ok(act, 24)) || (oact && !guest_range_ok(oact, 24)))
-        return -EFAULT;
-    if ((act && !user_page_mapped(act)) || (oact && !(user_page_prot(oact) & UPF_W)))
+    if ((act && !user_access_ok(act, 24, false)) || (oact && !user_access_ok(oact, 24, true)))
         return -EFAULT;
     pthread_mutex_lock(&sig_lock);
     struct user_sigaction old = user_sigactions[sig];
@@ -218,9 +216,7 @@ int64_t user_sys_rt_sigprocmask(int how, uint64_t set, uint64_t oset, uint64_t s
     struct user_thread *t = user_self;
     if (size != 8)
         return -EINVAL;
-    if ((set && !guest_range_ok(set, 8)) || (oset && !guest_range_ok(oset, 8)))
-        return -EFAULT;
-    if ((set && !user_page_mapped(set)) || (oset && !(user_page_prot(oset) & UPF_W)))
+    if ((set && !user_access_ok(set, 8, false)) || (oset && !user_access_ok(oset, 8, true)))
         return -EFAULT;
     uint64_t old = t->sigmask;
     if (set) {
@@ -275,7 +271,7 @@ int64_t user_sigsuspend(struct user_thread *t, uint64_t mask)
 int64_t user_sys_sigaltstack(uint64_t ss, uint64_t oss)
 {
     struct user_thread *t = user_self;
-    if ((ss && !guest_range_ok(ss, 24)) || (oss && !guest_range_ok(oss, 24)))
+    if ((ss && !user_access_ok(ss, 24, false)) || (oss && !user_access_ok(oss, 24, true)))
         return -EFAULT;
     uint64_t sp = user_cpu_x(t->cpu, RV_SP);
     bool on = t->altstack_size && sp - t->altstack_sp < t->altstack_size;
@@ -341,9 +337,7 @@ static bool setup_frame(struct user_thread *t, int sig, const siginfo_t *info,
     if ((act->flags & RV_SA_ONSTACK) && t->altstack_size && !on_alt)
         sp = t->altstack_sp + t->altstack_size;
     uint64_t frame = (sp - sizeof(struct rv_sigframe)) & ~15ULL;
-    if (!guest_range_ok(frame, sizeof(struct rv_sigframe))
-        || !(user_page_prot(frame) & UPF_W)
-        || !(user_page_prot(frame + sizeof(struct rv_sigframe) - 1) & UPF_W))
+    if (!user_access_ok(frame, sizeof(struct rv_sigframe), true))
         return false;
     struct rv_sigframe f;
     memset(&f, 0, sizeof(f));
@@ -451,8 +445,7 @@ int64_t user_sys_rt_sigreturn(struct user_thread *t)
 {
     riscv_cpu *cpu = t->cpu;
     uint64_t frame = user_cpu_x(cpu, RV_SP);
-    if (!guest_range_ok(frame, sizeof(struct rv_sigframe)) || !user_page_mapped(frame)
-        || !user_page_mapped(frame + sizeof(struct rv_sigframe) - 1))
+    if (!user_access_ok(frame, sizeof(struct rv_sigframe), false))
         user_die_by_signal(SIGSEGV);
     struct rv_sigframe f;
     memcpy(&f, g2h(frame), sizeof(f));

@@ -79,6 +79,22 @@ static void *gbuf(uint64_t addr, uint64_t len)
     return guest_range_ok(addr, len) ? g2h(addr) : BAD_PTR;
 }
 
+/* Guest memory the emulator itself reads or writes (not the kernel): every page
+ * must be mapped with that permission, else BAD_PTR (the caller returns EFAULT). */
+static void *gread(uint64_t addr, uint64_t len)
+{
+    if (addr == 0)
+        return NULL;
+    return user_access_ok(addr, len, false) ? g2h(addr) : BAD_PTR;
+}
+
+static void *gwrite(uint64_t addr, uint64_t len)
+{
+    if (addr == 0)
+        return NULL;
+    return user_access_ok(addr, len, true) ? g2h(addr) : BAD_PTR;
+}
+
 /* A guest string: the last guest page is never mapped (see user_mmap), so the kernel
  * stops at a fault before it could read past the reservation. */
 static void *gstr(uint64_t addr)
@@ -126,12 +142,12 @@ static const char *host_path(uint64_t g, char *buf, size_t buflen)
     /* Copy it so that another guest thread cannot change it between our look and the
      * kernel's. */
     size_t i = 0;
-    for (; i < buflen - 1 && guest_range_ok(g + i, 1) && user_page_mapped(g + i); i++) {
+    for (; i < buflen - 1 && user_access_ok(g + i, 1, false); i++) {
         buf[i] = p[i];
         if (!p[i])
             break;
     }
-    if (i == buflen - 1 || !guest_range_ok(g + i, 1) || !user_page_mapped(g + i))
+    if (i == buflen - 1 || !user_access_ok(g + i, 1, false))
         return BAD_PTR;
     const char *exe = proc_self_exe(buf);
     if (exe)
@@ -212,7 +228,7 @@ _Static_assert(sizeof(struct rv_stat) == 128, "riscv64 struct stat is 128 bytes"
 
 static int64_t put_stat(uint64_t g, const struct stat *st)
 {
-    void *dst = gbuf(g, sizeof(struct rv_stat));
+    void *dst = gwrite(g, sizeof(struct rv_stat));
     if (dst == NULL || dst == BAD_PTR)
         return -EFAULT;
     struct rv_stat rs = {
@@ -224,9 +240,6 @@ static int64_t put_stat(uint64_t g, const struct stat *st)
         .st_mtime_ = st->st_mtim.tv_sec, .st_mtime_nsec = st->st_mtim.tv_nsec,
         .st_ctime_ = st->st_ctim.tv_sec, .st_ctime_nsec = st->st_ctim.tv_nsec,
     };
-    if (!user_page_mapped(g) || !(user_page_prot(g) & UPF_W)
-        || !user_page_mapped(g + sizeof(rs) - 1) || !(user_page_prot(g + sizeof(rs) - 1) & UPF_W))
-        return -EFAULT;
     memcpy(dst, &rs, sizeof(rs));
     return 0;
 }
@@ -243,7 +256,7 @@ static struct iovec *get_iov(uint64_t g, uint64_t cnt, bool for_write_to_guest)
 {
     if (cnt > IOV_MAX)
         return NULL;
-    const uint64_t *src = gbuf(g, cnt * 16);
+    const uint64_t *src = gread(g, cnt * 16);
     if (src == BAD_PTR || (src == NULL && cnt))
         return NULL;
     struct iovec *iov = calloc(cnt ? cnt : 1, sizeof(*iov));
@@ -264,7 +277,7 @@ static struct iovec *get_iov(uint64_t g, uint64_t cnt, bool for_write_to_guest)
 /* struct msghdr: same layout on both ABIs but it carries guest pointers. */
 static int64_t do_msg(int fd, uint64_t gmsg, int flags, bool send)
 {
-    uint64_t *m = gbuf(gmsg, 56);
+    uint64_t *m = gwrite(gmsg, 56);
     if (m == NULL || m == BAD_PTR)
         return -EFAULT;
     struct msghdr h = {
@@ -301,8 +314,8 @@ static char **get_strv(uint64_t g)
     if (!v)
         return NULL;
     for (;; n++) {
-        uint64_t *slot = gbuf(g + n * 8, 8);
-        if (slot == NULL || slot == BAD_PTR || n > 100000 || !user_page_mapped(g + n * 8)) {
+        uint64_t *slot = gread(g + n * 8, 8);
+        if (slot == NULL || slot == BAD_PTR || n > 100000) {
             free(v);
             return NULL;
         }
@@ -317,8 +330,8 @@ static char **get_strv(uint64_t g)
             }
             v = nv;
         }
-        v[n] = gstr(*slot);
-        if (v[n] == NULL || v[n] == BAD_PTR || !user_page_mapped(*slot)) {
+        v[n] = gread(*slot, 1);
+        if (v[n] == NULL || v[n] == BAD_PTR) {
             free(v);
             return NULL;
         }
@@ -620,7 +633,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
             size_t n = strlen(p1);
             if (n > a3)
                 n = a3;
-            void *dst = gbuf(a2, n);
+            void *dst = gwrite(a2, n);
             if (dst == NULL || dst == BAD_PTR)
                 return -EFAULT;
             memcpy(dst, p1, n);
@@ -722,7 +735,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         break;
     case RV_pselect6: {
         /* the sixth argument is { const sigset_t *ss; size_t ss_len; } in guest memory */
-        uint64_t *sm = gbuf(a5, 16);
+        uint64_t *sm = gread(a5, 16);
         uint64_t hsm[2];
         void *smp = NULL;
         if (sm == BAD_PTR)
@@ -742,7 +755,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         HOST(SYS_epoll_create1, a0);
         break;
     case RV_epoll_ctl: {
-        struct rv_epoll_event *ge = gbuf(a3, sizeof(*ge));
+        struct rv_epoll_event *ge = gread(a3, sizeof(*ge));
         if (ge == BAD_PTR)
             return -EFAULT;
         struct epoll_event he = { 0 };
@@ -757,7 +770,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         int maxev = (int)a2;
         if (maxev <= 0 || maxev > 65536)
             return -EINVAL;
-        struct rv_epoll_event *ge = gbuf(a1, (uint64_t)maxev * sizeof(*ge));
+        struct rv_epoll_event *ge = gwrite(a1, (uint64_t)maxev * sizeof(*ge));
         if (ge == NULL || ge == BAD_PTR)
             return -EFAULT;
         struct epoll_event *he = calloc(maxev, sizeof(*he));
@@ -812,7 +825,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         HOST(SYS_setsockopt, a0, a1, a2, gbuf(a3, a4), a4);
         break;
     case RV_getsockopt: {
-        uint32_t *lenp = gbuf(a4, 4);
+        uint32_t *lenp = gwrite(a4, 4);
         if (lenp == NULL || lenp == BAD_PTR)
             return -EFAULT;
         HOST(SYS_getsockopt, a0, a1, a2, gbuf(a3, *lenp), lenp);
@@ -947,7 +960,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         HOST(SYS_setpriority, a0, a1, a2);
         break;
     case RV_uname: {
-        struct utsname *u = gbuf(a0, sizeof(struct utsname));
+        struct utsname *u = gwrite(a0, sizeof(struct utsname));
         if (u == NULL || u == BAD_PTR)
             return -EFAULT;
         HOST(SYS_uname, u);
@@ -1059,7 +1072,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
     case RV_sigaltstack:
         return user_sys_sigaltstack(a0, a1);
     case RV_rt_sigpending: {
-        uint64_t *dst = gbuf(a0, 8);
+        uint64_t *dst = gwrite(a0, 8);
         if (dst == NULL || dst == BAD_PTR)
             return -EFAULT;
         sigset_t hs;
@@ -1072,7 +1085,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         return 0;
     }
     case RV_rt_sigsuspend: {
-        uint64_t *set = gbuf(a0, 8);
+        uint64_t *set = gread(a0, 8);
         if (set == NULL || set == BAD_PTR)
             return -EFAULT;
         extern int64_t user_sigsuspend(struct user_thread *t, uint64_t mask);

@@ -61,6 +61,9 @@ int64_t user_brk(uint64_t want);
 void user_brk_init(uint64_t start);
 uint64_t user_find_free(uint64_t len, uint64_t hint);
 bool user_page_mapped(uint64_t addr);
+/* Whether the emulator itself may read (or write) guest [addr, addr+len): every
+ * page mapped with that permission. */
+bool user_access_ok(uint64_t addr, uint64_t len, bool write);
 int user_page_prot(uint64_t addr);
 /* riscv_engine_options.code_read: fetch guest code for the JIT. */
 int user_code_read(riscv_cpu *cpu, uint64_t addr, void *buf, size_t len);
