@@ -43,6 +43,24 @@ int main(void)
         CVT("fcvt.w.s", int32_t, xf, "f");
         CVT("fcvt.lu.s", int64_t, xf, "f");
     }
+    /* conversions whose result is out of range only after rounding, with each
+     * static rounding mode (flags must be NV alone, or NX alone when in range) */
+    double near[] = { -0.5, -0.9, -1.0, 0.4, 4294967295.4, 4294967295.6, -2147483648.4, -2147483648.6,
+                      2147483647.4, 2147483647.6, 18446744073709549568.0, -9223372036854775808.0 };
+    for (unsigned i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
+        volatile double v = near[i];
+        long r[5][4];
+        unsigned fl[5][4];
+#define RM(k, rm)                                                                                   \
+        clear(); __asm__ volatile("fcvt.wu.d %0, %1, " rm : "=r"(r[k][0]) : "f"(v)); fl[k][0] = flags(); \
+        clear(); __asm__ volatile("fcvt.w.d %0, %1, " rm : "=r"(r[k][1]) : "f"(v)); fl[k][1] = flags();  \
+        clear(); __asm__ volatile("fcvt.lu.d %0, %1, " rm : "=r"(r[k][2]) : "f"(v)); fl[k][2] = flags(); \
+        clear(); __asm__ volatile("fcvt.l.d %0, %1, " rm : "=r"(r[k][3]) : "f"(v)); fl[k][3] = flags();
+        RM(0, "rne") RM(1, "rtz") RM(2, "rdn") RM(3, "rup") RM(4, "rmm")
+        for (int k = 0; k < 5; k++)
+            printf("cvt %.17g rm%d: wu %ld/%02x w %ld/%02x lu %ld/%02x l %ld/%02x\n", v, k, r[k][0], fl[k][0],
+                   r[k][1], fl[k][1], r[k][2], fl[k][2], r[k][3], fl[k][3]);
+    }
     /* rounding modes, dynamic through fesetround and static in the instruction */
     int modes[] = { FE_TONEAREST, FE_TOWARDZERO, FE_DOWNWARD, FE_UPWARD };
     const char *names[] = { "rne", "rtz", "rdn", "rup" };
