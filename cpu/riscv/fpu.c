@@ -390,6 +390,46 @@ uint64_t riscv_fp_fma_d(riscv_cpu *cpu, uint64_t ra, uint64_t rb, uint64_t rc, u
     return res_d(r);
 }
 
+/* ---- the common case: round to nearest even ----
+ * The host is in RNE while guest code runs and the flags collect in MXCSR, so
+ * these need neither the CPU state nor a mode switch: one host operation and the
+ * canonical-NaN rule.  The translator negates fused-op operands itself. */
+
+uint64_t riscv_fp_add_d_rne(uint64_t a, uint64_t b) { return res_d(f64(a) + f64(b)); }
+uint64_t riscv_fp_sub_d_rne(uint64_t a, uint64_t b) { return res_d(f64(a) - f64(b)); }
+uint64_t riscv_fp_mul_d_rne(uint64_t a, uint64_t b) { return res_d(f64(a) * f64(b)); }
+uint64_t riscv_fp_div_d_rne(uint64_t a, uint64_t b) { return res_d(f64(a) / f64(b)); }
+uint64_t riscv_fp_sqrt_d_rne(uint64_t a) { return res_d(__builtin_sqrt(f64(a))); }
+uint64_t riscv_fp_add_s_rne(uint64_t a, uint64_t b) { return box_s(fs(a) + fs(b)); }
+uint64_t riscv_fp_sub_s_rne(uint64_t a, uint64_t b) { return box_s(fs(a) - fs(b)); }
+uint64_t riscv_fp_mul_s_rne(uint64_t a, uint64_t b) { return box_s(fs(a) * fs(b)); }
+uint64_t riscv_fp_div_s_rne(uint64_t a, uint64_t b) { return box_s(fs(a) / fs(b)); }
+uint64_t riscv_fp_sqrt_s_rne(uint64_t a) { return box_s(__builtin_sqrtf(fs(a))); }
+
+/* inf * 0 + c is invalid even for a quiet NaN c (11.6): raise NV on the host */
+static void raise_invalid(void)
+{
+    volatile double zero = 0.0, inf = INFINITY;
+    volatile double r = zero * inf;
+    (void)r;
+}
+
+uint64_t riscv_fp_fma_d_rne(uint64_t ra, uint64_t rb, uint64_t rc)
+{
+    double a = f64(ra), b = f64(rb);
+    if (__builtin_expect((isinf(a) && b == 0) || (a == 0 && isinf(b)), 0))
+        raise_invalid();
+    return res_d(__builtin_fma(a, b, f64(rc)));
+}
+
+uint64_t riscv_fp_fma_s_rne(uint64_t ra, uint64_t rb, uint64_t rc)
+{
+    float a = fs(ra), b = fs(rb);
+    if (__builtin_expect((isinf(a) && b == 0) || (a == 0 && isinf(b)), 0))
+        raise_invalid();
+    return box_s(__builtin_fmaf(a, b, fs(rc)));
+}
+
 /* ---- min/max, compare, classify, sign injection ---- */
 
 /* fmin/fmax (spec 11.6, IEEE 754-2019 minimumNumber/maximumNumber): a NaN operand
@@ -506,8 +546,28 @@ static double round_int(double x, unsigned rm)
 
 /* Float -> integer (spec 11.7, table 11.4): round per rm; out of range or NaN
  * sets NV and gives the nearest bound (NaN and +inf the maximum, -inf the
- * minimum); in range but inexact sets NX.  32-bit results are sign-extended. */
+ * minimum); in range but inexact sets NX.  32-bit results are sign-extended.
+ * The flags are computed here, so whatever the host's floor/trunc/... raise is
+ * discarded (they may raise inexact, which is wrong when the value then turns
+ * out of range). */
+static uint64_t cvt_to_int_flags(riscv_cpu *cpu, double x, unsigned kind, unsigned rm);
+
 static uint64_t cvt_to_int(riscv_cpu *cpu, double x, unsigned kind, unsigned rm)
+{
+#if defined(__x86_64__)
+    uint32_t saved = mxcsr_get();
+    uint64_t r = cvt_to_int_flags(cpu, x, kind, rm);
+    mxcsr_set(saved);
+#else
+    fexcept_t saved;
+    fegetexceptflag(&saved, FE_ALL_EXCEPT);
+    uint64_t r = cvt_to_int_flags(cpu, x, kind, rm);
+    fesetexceptflag(&saved, FE_ALL_EXCEPT);
+#endif
+    return r;
+}
+
+static uint64_t cvt_to_int_flags(riscv_cpu *cpu, double x, unsigned kind, unsigned rm)
 {
     static const double lo[4] = { -0x1p31, 0, -0x1p63, 0 };
     static const double hi[4] = { 0x1p31, 0x1p32, 0x1p63, 0x1p64 };  /* exclusive */

@@ -109,6 +109,20 @@ uint64_t riscv_fp_sqrt_d(riscv_cpu *cpu, uint64_t a, uint64_t rm);
 /* fused: neg bit 0 negates the product, bit 1 negates the addend */
 uint64_t riscv_fp_fma_s(riscv_cpu *cpu, uint64_t a, uint64_t b, uint64_t c, uint64_t rm_neg);
 uint64_t riscv_fp_fma_d(riscv_cpu *cpu, uint64_t a, uint64_t b, uint64_t c, uint64_t rm_neg);
+/* Round-to-nearest-even versions without the CPU argument (flags collect in the
+ * host's status register, see riscv_fp_sync). */
+uint64_t riscv_fp_add_d_rne(uint64_t a, uint64_t b);
+uint64_t riscv_fp_sub_d_rne(uint64_t a, uint64_t b);
+uint64_t riscv_fp_mul_d_rne(uint64_t a, uint64_t b);
+uint64_t riscv_fp_div_d_rne(uint64_t a, uint64_t b);
+uint64_t riscv_fp_sqrt_d_rne(uint64_t a);
+uint64_t riscv_fp_add_s_rne(uint64_t a, uint64_t b);
+uint64_t riscv_fp_sub_s_rne(uint64_t a, uint64_t b);
+uint64_t riscv_fp_mul_s_rne(uint64_t a, uint64_t b);
+uint64_t riscv_fp_div_s_rne(uint64_t a, uint64_t b);
+uint64_t riscv_fp_sqrt_s_rne(uint64_t a);
+uint64_t riscv_fp_fma_d_rne(uint64_t a, uint64_t b, uint64_t c);
+uint64_t riscv_fp_fma_s_rne(uint64_t a, uint64_t b, uint64_t c);
 uint64_t riscv_fp_minmax_s(riscv_cpu *cpu, uint64_t a, uint64_t b, uint64_t is_max);
 uint64_t riscv_fp_minmax_d(riscv_cpu *cpu, uint64_t a, uint64_t b, uint64_t is_max);
 /* cmp: 0 = le, 1 = lt, 2 = eq (the funct3 values) */

@@ -36,6 +36,19 @@ static const jit_helper h_fmul_d = HELPER(riscv_fp_mul_d, 0);
 static const jit_helper h_fdiv_d = HELPER(riscv_fp_div_d, 0);
 static const jit_helper h_fsqrt_d = HELPER(riscv_fp_sqrt_d, 0);
 static const jit_helper h_fma_s = HELPER(riscv_fp_fma_s, 0);
+/* RNE fast paths: no CPU argument; still not PURE, since they raise host flags */
+static const jit_helper h_fadd_s_rne = HELPER(riscv_fp_add_s_rne, 0);
+static const jit_helper h_fsub_s_rne = HELPER(riscv_fp_sub_s_rne, 0);
+static const jit_helper h_fmul_s_rne = HELPER(riscv_fp_mul_s_rne, 0);
+static const jit_helper h_fdiv_s_rne = HELPER(riscv_fp_div_s_rne, 0);
+static const jit_helper h_fsqrt_s_rne = HELPER(riscv_fp_sqrt_s_rne, 0);
+static const jit_helper h_fadd_d_rne = HELPER(riscv_fp_add_d_rne, 0);
+static const jit_helper h_fsub_d_rne = HELPER(riscv_fp_sub_d_rne, 0);
+static const jit_helper h_fmul_d_rne = HELPER(riscv_fp_mul_d_rne, 0);
+static const jit_helper h_fdiv_d_rne = HELPER(riscv_fp_div_d_rne, 0);
+static const jit_helper h_fsqrt_d_rne = HELPER(riscv_fp_sqrt_d_rne, 0);
+static const jit_helper h_fma_s_rne = HELPER(riscv_fp_fma_s_rne, 0);
+static const jit_helper h_fma_d_rne = HELPER(riscv_fp_fma_d_rne, 0);
 static const jit_helper h_fma_d = HELPER(riscv_fp_fma_d, 0);
 static const jit_helper h_minmax_s = HELPER(riscv_fp_minmax_s, 0);
 static const jit_helper h_minmax_d = HELPER(riscv_fp_minmax_d, 0);
@@ -268,21 +281,50 @@ static void call(tctx *t, const jit_helper *h, jit_temp dst, unsigned n, jit_tem
     jit_mov(t->c, dst, r);
 }
 
-static void gen_fp2(tctx *t, const jit_helper *h)
+static bool is_rne(tctx *t)
 {
+    return (t->d.rm == RM_DYN ? t->frm : t->d.rm) == RM_RNE;
+}
+
+static void gen_fp2(tctx *t, const jit_helper *h, const jit_helper *h_rne)
+{
+    if (h_rne && is_rne(t)) {
+        call(t, h_rne, rf(t->d.rd), 2, rf(t->d.rs1), rf(t->d.rs2), 0, 0, 0);
+        return;
+    }
     jit_temp rm = rounding_mode(t);
     call(t, h, rf(t->d.rd), 4, jit_env(t->c), rf(t->d.rs1), rf(t->d.rs2), rm, 0);
 }
 
-static void gen_fp1(tctx *t, const jit_helper *h)
+static void gen_fp1(tctx *t, const jit_helper *h, const jit_helper *h_rne)
 {
+    if (h_rne && is_rne(t)) {
+        call(t, h_rne, rf(t->d.rd), 1, rf(t->d.rs1), 0, 0, 0, 0);
+        return;
+    }
     jit_temp rm = rounding_mode(t);
     call(t, h, rf(t->d.rd), 3, jit_env(t->c), rf(t->d.rs1), rm, 0, 0);
 }
 
-static void gen_fma(tctx *t, const jit_helper *h, unsigned neg)
+/* neg bit 0 negates the product (through rs1), bit 1 the addend.  Flipping the
+ * sign bit of a NaN-boxed single keeps it boxed. */
+static void gen_fma(tctx *t, const jit_helper *h, const jit_helper *h_rne, unsigned neg,
+                    uint64_t sign)
 {
     jit_ctx *c = t->c;
+    if (is_rne(t)) {
+        jit_temp a = rf(t->d.rs1), cc = rf(t->d.rs3);
+        if (neg & 1) {
+            a = jit_temp_new(c, JIT_I64);
+            jit_xori(c, a, rf(t->d.rs1), (int64_t)sign);
+        }
+        if (neg & 2) {
+            cc = jit_temp_new(c, JIT_I64);
+            jit_xori(c, cc, rf(t->d.rs3), (int64_t)sign);
+        }
+        call(t, h_rne, rf(t->d.rd), 3, a, rf(t->d.rs2), cc, 0, 0);
+        return;
+    }
     jit_temp rm = rounding_mode(t), rmneg = jit_temp_new(c, JIT_I64);
     jit_ori(c, rmneg, rm, neg << 8);
     call(t, h, rf(t->d.rd), 5, jit_env(c), rf(t->d.rs1), rf(t->d.rs2), rf(t->d.rs3), rmneg);
@@ -468,26 +510,28 @@ static void translate_insn(tctx *t)
     case RV_FLD: jit_qld(c, rf(d->rd), rx(t, d->rs1), (int32_t)d->imm, JIT_MO_64); break;
     case RV_FSW: jit_qst(c, rf(d->rs2), rx(t, d->rs1), (int32_t)d->imm, JIT_MO_32); break;
     case RV_FSD: jit_qst(c, rf(d->rs2), rx(t, d->rs1), (int32_t)d->imm, JIT_MO_64); break;
-    case RV_FMADD_S: gen_fma(t, &h_fma_s, 0); break;
-    case RV_FMSUB_S: gen_fma(t, &h_fma_s, 2); break;
-    case RV_FNMSUB_S: gen_fma(t, &h_fma_s, 1); break;
-    case RV_FNMADD_S: gen_fma(t, &h_fma_s, 3); break;
-    case RV_FMADD_D: gen_fma(t, &h_fma_d, 0); break;
-    case RV_FMSUB_D: gen_fma(t, &h_fma_d, 2); break;
-    case RV_FNMSUB_D: gen_fma(t, &h_fma_d, 1); break;
-    case RV_FNMADD_D: gen_fma(t, &h_fma_d, 3); break;
-    case RV_FADD_S: gen_fp2(t, &h_fadd_s); break;
-    case RV_FSUB_S: gen_fp2(t, &h_fsub_s); break;
-    case RV_FMUL_S: gen_fp2(t, &h_fmul_s); break;
-    case RV_FDIV_S: gen_fp2(t, &h_fdiv_s); break;
-    case RV_FSQRT_S: gen_fp1(t, &h_fsqrt_s); break;
-    case RV_FADD_D: gen_fp2(t, &h_fadd_d); break;
-    case RV_FSUB_D: gen_fp2(t, &h_fsub_d); break;
-    case RV_FMUL_D: gen_fp2(t, &h_fmul_d); break;
-    case RV_FDIV_D: gen_fp2(t, &h_fdiv_d); break;
-    case RV_FSQRT_D: gen_fp1(t, &h_fsqrt_d); break;
-    case RV_FCVT_S_D: gen_fp1(t, &h_cvt_s_d); break;
-    case RV_FCVT_D_S: gen_fp1(t, &h_cvt_d_s); break;
+#define S_SIGN 0x80000000ull
+#define D_SIGN 0x8000000000000000ull
+    case RV_FMADD_S: gen_fma(t, &h_fma_s, &h_fma_s_rne, 0, S_SIGN); break;
+    case RV_FMSUB_S: gen_fma(t, &h_fma_s, &h_fma_s_rne, 2, S_SIGN); break;
+    case RV_FNMSUB_S: gen_fma(t, &h_fma_s, &h_fma_s_rne, 1, S_SIGN); break;
+    case RV_FNMADD_S: gen_fma(t, &h_fma_s, &h_fma_s_rne, 3, S_SIGN); break;
+    case RV_FMADD_D: gen_fma(t, &h_fma_d, &h_fma_d_rne, 0, D_SIGN); break;
+    case RV_FMSUB_D: gen_fma(t, &h_fma_d, &h_fma_d_rne, 2, D_SIGN); break;
+    case RV_FNMSUB_D: gen_fma(t, &h_fma_d, &h_fma_d_rne, 1, D_SIGN); break;
+    case RV_FNMADD_D: gen_fma(t, &h_fma_d, &h_fma_d_rne, 3, D_SIGN); break;
+    case RV_FADD_S: gen_fp2(t, &h_fadd_s, &h_fadd_s_rne); break;
+    case RV_FSUB_S: gen_fp2(t, &h_fsub_s, &h_fsub_s_rne); break;
+    case RV_FMUL_S: gen_fp2(t, &h_fmul_s, &h_fmul_s_rne); break;
+    case RV_FDIV_S: gen_fp2(t, &h_fdiv_s, &h_fdiv_s_rne); break;
+    case RV_FSQRT_S: gen_fp1(t, &h_fsqrt_s, &h_fsqrt_s_rne); break;
+    case RV_FADD_D: gen_fp2(t, &h_fadd_d, &h_fadd_d_rne); break;
+    case RV_FSUB_D: gen_fp2(t, &h_fsub_d, &h_fsub_d_rne); break;
+    case RV_FMUL_D: gen_fp2(t, &h_fmul_d, &h_fmul_d_rne); break;
+    case RV_FDIV_D: gen_fp2(t, &h_fdiv_d, &h_fdiv_d_rne); break;
+    case RV_FSQRT_D: gen_fp1(t, &h_fsqrt_d, &h_fsqrt_d_rne); break;
+    case RV_FCVT_S_D: gen_fp1(t, &h_cvt_s_d, NULL); break;
+    case RV_FCVT_D_S: gen_fp1(t, &h_cvt_d_s, NULL); break;
     case RV_FSGNJ_S: case RV_FSGNJN_S: case RV_FSGNJX_S: {
         jit_temp args[3] = { rf(d->rs1), rf(d->rs2), ci(t, d->rm) };
         jit_call(c, &h_sgnj_s, rf(d->rd), 3, args);

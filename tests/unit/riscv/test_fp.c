@@ -218,6 +218,9 @@ static const fcase cases[] = {
     /* 2.5e9 + 0.5: a tie, RNE picks the even 2500000000 = 0x9502f900 */
     { "fcvt.wu.d 2.5e9+0.5", FCVT_X_D(1, RNE), 0x41e2a05f20100000ull, 0, 0, true,
       0xffffffff9502f900ull, NX },
+    { "fcvt.lu.d -1.5 rtz", FCVT_X_D(3, RTZ), 0xbff8000000000000ull, 0, 0, true, 0, NV },
+    { "fcvt.lu.d -0.5 rdn", FCVT_X_D(3, RDN), D_MHALF, 0, 0, true, 0, NV },
+    { "fcvt.wu.d -1.5 rup", FCVT_X_D(1, RUP), 0xbff8000000000000ull, 0, 0, true, 0, NV },
     { "fcvt.wu.d -1", FCVT_X_D(1, RTZ), D_M1, 0, 0, true, 0, NV },
     { "fcvt.wu.d -0.5 rtz", FCVT_X_D(1, RTZ), D_MHALF, 0, 0, true, 0, NX },
     { "fcvt.wu.d 4e9", FCVT_X_D(1, RTZ), D_4E9, 0, 0, true, 0xffffffffee6b2800ull, 0 },
