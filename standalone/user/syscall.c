@@ -461,6 +461,9 @@ static int64_t do_ioctl(int fd, uint64_t cmd, uint64_t arg)
     case 0x5414: /* TIOCSWINSZ */
         sz = 8;
         break;
+    case 0x80045430: /* TIOCGPTN */
+    case 0x40045431: /* TIOCSPTLCK */
+    case 0x80045432: /* TIOCGDEV */
     case 0x540F: /* TIOCGPGRP */
     case 0x5410: /* TIOCSPGRP */
     case 0x541B: /* FIONREAD */
@@ -475,6 +478,7 @@ static int64_t do_ioctl(int fd, uint64_t cmd, uint64_t arg)
     case 0x5450: /* FIONCLEX */
     case 0x5451: /* FIOCLEX */
     case 0x540E: /* TIOCSCTTY */
+    case 0x5441: /* TIOCGPTPEER: arg is open flags */
         {
             long r = syscall(SYS_ioctl, fd, cmd, arg);
             return r < 0 ? -errno : r;
