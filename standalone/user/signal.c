@@ -132,14 +132,17 @@ static void host_handler(int sig, siginfo_t *info, void *uc)
         if (info->si_code <= 0 && t) {
             /* sent by kill/tgkill: an ordinary asynchronous signal */
             record(t, sig, info);
+            user_safe_syscall_adjust(uc);
             errno = saved_errno;
             return;
         }
         user_log("vireo-riscv64: host signal %d at %p in the emulator itself\n", sig, info->si_addr);
         user_die_by_signal(sig);
     }
-    if (t)
+    if (t) {
         record(t, sig, info);
+        user_safe_syscall_adjust(uc);
+    }
     errno = saved_errno;
 }
 

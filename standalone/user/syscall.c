@@ -292,11 +292,10 @@ static int64_t do_msg(int fd, uint64_t gmsg, int flags, bool send)
     if (!iov)
         return -EFAULT;
     h.msg_iov = iov;
-    long r = send ? sendmsg(fd, &h, flags) : recvmsg(fd, &h, flags);
-    int e = errno;
+    long r = user_safe_syscall(user_self, send ? SYS_sendmsg : SYS_recvmsg, fd, (long)&h, flags, 0, 0, 0);
     free(iov);
     if (r < 0)
-        return -e;
+        return r;
     if (!send) {
         ((uint32_t *)&m[1])[0] = h.msg_namelen;
         m[5] = h.msg_controllen;
@@ -523,6 +522,10 @@ static int64_t enosys(uint64_t nr)
         ret = r_ < 0 ? -errno : r_;                 \
     } while (0)
 
+/* A blocking call: interruptible by guest signals without a race (safe_syscall.c). */
+#define SAFE(nr, a, b, c, d, e, f)                                                     \
+    (ret = user_safe_syscall(t, nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f)))
+
 static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
                         uint64_t a3, uint64_t a4, uint64_t a5)
 {
@@ -538,17 +541,17 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         break;
     case RV_read:
         user_mem_prepare_write(a1, a2);
-        HOST(SYS_read, a0, gbuf(a1, a2), a2);
+        SAFE(SYS_read, a0, gbuf(a1, a2), a2, 0, 0, 0);
         break;
     case RV_write:
-        HOST(SYS_write, a0, gbuf(a1, a2), a2);
+        SAFE(SYS_write, a0, gbuf(a1, a2), a2, 0, 0, 0);
         break;
     case RV_pread64:
         user_mem_prepare_write(a1, a2);
-        HOST(SYS_pread64, a0, gbuf(a1, a2), a2, a3);
+        SAFE(SYS_pread64, a0, gbuf(a1, a2), a2, a3, 0, 0);
         break;
     case RV_pwrite64:
-        HOST(SYS_pwrite64, a0, gbuf(a1, a2), a2, a3);
+        SAFE(SYS_pwrite64, a0, gbuf(a1, a2), a2, a3, 0, 0);
         break;
     case RV_readv:
     case RV_writev:
@@ -560,7 +563,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
             return a2 > IOV_MAX ? -EINVAL : -EFAULT;
         long sysno = nr == RV_readv ? SYS_readv : nr == RV_writev ? SYS_writev
                    : nr == RV_preadv ? SYS_preadv : SYS_pwritev;
-        HOST(sysno, a0, iov, a2, a3, a4);
+        SAFE(sysno, a0, iov, a2, a3, a4, 0);
         free(iov);
         break;
     }
@@ -583,7 +586,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         switch ((int)a1) {
         case F_GETLK: case F_SETLK: case F_SETLKW:
         case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW:
-            HOST(SYS_fcntl, a0, a1, gbuf(a2, 32));
+            SAFE(SYS_fcntl, a0, a1, gbuf(a2, 32), 0, 0, 0);
             break;
         default:
             HOST(SYS_fcntl, a0, a1, a2);
@@ -592,7 +595,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
     case RV_ioctl:
         return do_ioctl((int)a0, a1, a2);
     case RV_flock:
-        HOST(SYS_flock, a0, a1);
+        SAFE(SYS_flock, a0, a1, 0, 0, 0, 0);
         break;
     case RV_pipe2:
         HOST(SYS_pipe2, gbuf(a0, 8), a1);
@@ -749,11 +752,11 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
             hsm[1] = sm[1];
             smp = hsm;
         }
-        HOST(SYS_pselect6, a0, gbuf(a1, 128), gbuf(a2, 128), gbuf(a3, 128), gbuf(a4, 16), smp);
+        SAFE(SYS_pselect6, a0, gbuf(a1, 128), gbuf(a2, 128), gbuf(a3, 128), gbuf(a4, 16), smp);
         break;
     }
     case RV_ppoll:
-        HOST(SYS_ppoll, gbuf(a0, a1 * 8), a1, gbuf(a2, 16), gbuf(a3, 8), a4);
+        SAFE(SYS_ppoll, gbuf(a0, a1 * 8), a1, gbuf(a2, 16), gbuf(a3, 8), a4, 0);
         break;
     case RV_epoll_create1:
         HOST(SYS_epoll_create1, a0);
@@ -780,7 +783,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         struct epoll_event *he = calloc(maxev, sizeof(*he));
         if (!he)
             return -ENOMEM;
-        HOST(SYS_epoll_pwait, a0, he, maxev, a3, gbuf(a4, 8), a5);
+        SAFE(SYS_epoll_pwait, a0, he, maxev, a3, gbuf(a4, 8), a5);
         for (int64_t i = 0; i < ret; i++) {
             ge[i].events = he[i].events;
             ge[i].pad = 0;
@@ -801,16 +804,16 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         HOST(SYS_bind, a0, gbuf(a1, a2), a2);
         break;
     case RV_connect:
-        HOST(SYS_connect, a0, gbuf(a1, a2), a2);
+        SAFE(SYS_connect, a0, gbuf(a1, a2), a2, 0, 0, 0);
         break;
     case RV_listen:
         HOST(SYS_listen, a0, a1);
         break;
     case RV_accept:
-        HOST(SYS_accept, a0, gbuf(a1, 128), gbuf(a2, 4));
+        SAFE(SYS_accept, a0, gbuf(a1, 128), gbuf(a2, 4), 0, 0, 0);
         break;
     case RV_accept4:
-        HOST(SYS_accept4, a0, gbuf(a1, 128), gbuf(a2, 4), a3);
+        SAFE(SYS_accept4, a0, gbuf(a1, 128), gbuf(a2, 4), a3, 0, 0);
         break;
     case RV_getsockname:
         HOST(SYS_getsockname, a0, gbuf(a1, 128), gbuf(a2, 4));
@@ -819,11 +822,11 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         HOST(SYS_getpeername, a0, gbuf(a1, 128), gbuf(a2, 4));
         break;
     case RV_sendto:
-        HOST(SYS_sendto, a0, gbuf(a1, a2), a2, a3, gbuf(a4, a5), a5);
+        SAFE(SYS_sendto, a0, gbuf(a1, a2), a2, a3, gbuf(a4, a5), a5);
         break;
     case RV_recvfrom:
         user_mem_prepare_write(a1, a2);
-        HOST(SYS_recvfrom, a0, gbuf(a1, a2), a2, a3, gbuf(a4, 128), gbuf(a5, 4));
+        SAFE(SYS_recvfrom, a0, gbuf(a1, a2), a2, a3, gbuf(a4, 128), gbuf(a5, 4));
         break;
     case RV_setsockopt:
         HOST(SYS_setsockopt, a0, a1, a2, gbuf(a3, a4), a4);
@@ -882,10 +885,10 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         HOST(SYS_clock_getres, a0, gbuf(a1, 16));
         break;
     case RV_clock_nanosleep:
-        HOST(SYS_clock_nanosleep, a0, a1, gbuf(a2, 16), gbuf(a3, 16));
+        SAFE(SYS_clock_nanosleep, a0, a1, gbuf(a2, 16), gbuf(a3, 16), 0, 0);
         break;
     case RV_nanosleep:
-        HOST(SYS_nanosleep, gbuf(a0, 16), gbuf(a1, 16));
+        SAFE(SYS_nanosleep, gbuf(a0, 16), gbuf(a1, 16), 0, 0, 0, 0);
         break;
     case RV_gettimeofday:
         HOST(SYS_gettimeofday, gbuf(a0, 16), gbuf(a1, 8));
@@ -1016,10 +1019,10 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         HOST(SYS_getcpu, gbuf(a0, 4), gbuf(a1, 4), NULL);
         break;
     case RV_wait4:
-        HOST(SYS_wait4, a0, gbuf(a1, 4), a2, gbuf(a3, 144));
+        SAFE(SYS_wait4, a0, gbuf(a1, 4), a2, gbuf(a3, 144), 0, 0);
         break;
     case RV_waitid:
-        HOST(SYS_waitid, a0, a1, gbuf(a2, 128), a3, gbuf(a4, 144));
+        SAFE(SYS_waitid, a0, a1, gbuf(a2, 128), a3, gbuf(a4, 144), 0);
         break;
     case RV_kill:
         HOST(SYS_kill, a0, a1);
@@ -1042,8 +1045,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         void *uaddr = gbuf(a0, 4);
         if (uaddr == NULL)
             uaddr = BAD_PTR;
-        HOST(SYS_futex, uaddr, a1, a2, timeout ? gbuf(a3, 16) : (void *)(uintptr_t)a3,
-             gbuf(a4, 4), a5);
+        SAFE(SYS_futex, uaddr, a1, a2, timeout ? gbuf(a3, 16) : (void *)(uintptr_t)a3, gbuf(a4, 4), a5);
         break;
     }
     case RV_set_robust_list:
@@ -1096,7 +1098,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         return user_sigsuspend(t, *set);
     }
     case RV_rt_sigtimedwait:
-        HOST(SYS_rt_sigtimedwait, gbuf(a0, 8), gbuf(a1, 128), gbuf(a2, 16), a3);
+        SAFE(SYS_rt_sigtimedwait, gbuf(a0, 8), gbuf(a1, 128), gbuf(a2, 16), a3, 0, 0);
         break;
     default:
         return enosys(nr);
@@ -1143,6 +1145,12 @@ void user_syscall(struct user_thread *t)
         strace_line(t, nr, a, ret, false);
     if (nr == RV_rt_sigreturn)
         return;
+    /* A signal came before the host call started: run the guest's handler, then
+     * this ecall again, as Linux delivers a signal before the next instruction. */
+    if (ret == USER_ERESTART) {
+        user_cpu_set_pc(cpu, pc);
+        return;
+    }
     /* An interrupted call restarts if the handler about to run asked for it. */
     if (ret == -EINTR && t->pending_any) {
         extern bool user_signal_wants_restart(struct user_thread *t);

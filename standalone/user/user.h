@@ -152,6 +152,13 @@ extern const char *const user_syscall_names[USER_NR_MAX];
 /* Run the system call in a7 with a0..a5, put the result in a0.  Returns false when the
  * thread must not continue at pc+4 (rt_sigreturn, execve success never returns). */
 void user_syscall(struct user_thread *t);
+/* A host call a guest signal can interrupt (safe_syscall.c): returns the result or
+ * -errno, or USER_ERESTART if a signal came before the call started. */
+#define USER_ERESTART (-512)
+long user_safe_syscall(struct user_thread *t, long nr, long a0, long a1, long a2, long a3, long a4, long a5);
+/* From the host signal handler: a thread between the pending check and the
+ * syscall instruction is sent to the USER_ERESTART return. */
+void user_safe_syscall_adjust(void *ucontext);
 int64_t user_sys_clone(struct user_thread *t, uint64_t flags, uint64_t newsp, uint64_t ptid,
                        uint64_t tls, uint64_t ctid);
 void user_thread_exit(struct user_thread *t, int status) __attribute__((noreturn));
