@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static int fails;
@@ -118,6 +119,25 @@ int main(void)
     CHECK(r == -1 && e == EINTR && handled > before);
     printf("plain read: %zd %s\n", r, strerror(e));
     pthread_join(w, NULL);
+    /* a fast interval timer against reads of an empty pipe: every read must end
+     * in EINTR (SIGALRM without SA_RESTART) */
+    struct sigaction sal;
+    memset(&sal, 0, sizeof(sal));
+    sal.sa_handler = on_usr;
+    sigaction(SIGALRM, &sal, NULL);
+    struct itimerval it = { { 0, 500 }, { 0, 500 } };
+    setitimer(ITIMER_REAL, &it, NULL);
+    int eintr = 0, empty[2];
+    CHECK(pipe(empty) == 0);
+    for (int i = 0; i < 300; i++) {
+        char z;
+        if (read(empty[0], &z, 1) < 0 && errno == EINTR)
+            eintr++;
+    }
+    struct itimerval off = { { 0, 0 }, { 0, 0 } };
+    setitimer(ITIMER_REAL, &off, NULL);
+    CHECK(eintr == 300);
+    printf("timer reads: %d EINTR\n", eintr);
     printf("thrsig: %s\n", fails ? "FAILED" : "ok");
     return fails != 0;
 }
