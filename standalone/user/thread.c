@@ -86,6 +86,7 @@ void user_thread_exit(struct user_thread *t, int status)
 struct clone_start {
     struct user_thread *t;
     uint64_t flags, ptid, ctid;
+    int tid;        /* the child's, for the parent: nt may be gone by then */
     sem_t ready;
 };
 
@@ -100,6 +101,7 @@ static void *thread_main(void *arg)
     if ((cs->flags & CLONE_PARENT_SETTID) && guest_range_ok(cs->ptid, 4) && (user_page_prot(cs->ptid) & UPF_W))
         __atomic_store_n((uint32_t *)g2h(cs->ptid), (uint32_t)t->tid, __ATOMIC_SEQ_CST);
     user_signal_set_host_mask(t->sigmask);
+    cs->tid = t->tid;
     sem_post(&cs->ready);   /* cs belongs to the parent from here on */
     user_cpu_loop(t);
 }
@@ -158,7 +160,7 @@ int64_t user_sys_clone(struct user_thread *t, uint64_t flags, uint64_t newsp, ui
         while (sem_wait(&cs.ready) < 0 && errno == EINTR)
             ;
         sem_destroy(&cs.ready);
-        return nt->tid;
+        return cs.tid;
     }
     /* A new process (fork, or vfork done as fork: the parent simply does not wait,
      * which is allowed since the child gets its own copy of memory). */
