@@ -186,6 +186,9 @@ int jit_engine_new(const jit_frontend *fe, const jit_options *opt, jit_engine **
         e->opt.max_block_insns = DEFAULT_MAX_INSNS;
     if (!e->opt.page_bits)
         e->opt.page_bits = 12;
+    if (!e->opt.pin_after)
+        e->opt.pin_after = JIT_PIN_AFTER;
+    memset(e->pin_reg, -1, sizeof(e->pin_reg));
     if (e->opt.mem_mode == JIT_MEM_SYSTEM && (!e->opt.mem_load || !e->opt.mem_store)) {
         free(e);
         return -EINVAL;
@@ -359,7 +362,8 @@ static jit_tb *hash_find(jit_engine *e, uint64_t pc, uint32_t flags)
 jit_tb *jit_lookup_fast(jit_engine *e, jit_cpu *cpu, uint64_t pc)
 {
     jit_jc_entry *j = &cpu->priv->jc[jit_jc_hash(pc)];
-    if (__atomic_load_n(&j->key, __ATOMIC_ACQUIRE) == JIT_JC_KEY(cpu->flags) && j->pc == pc)
+    if (__atomic_load_n(&j->key, __ATOMIC_ACQUIRE) == JIT_JC_KEY(cpu->flags, e->pin_gen) &&
+        j->pc == pc)
         return j->tb;
     return NULL;
 }
@@ -369,9 +373,9 @@ static void jc_fill(jit_cpu *cpu, jit_tb *tb)
     jit_jc_entry *j = &cpu->priv->jc[jit_jc_hash(tb->pc)];
     __atomic_store_n(&j->key, 0, __ATOMIC_RELEASE);
     j->pc = tb->pc;
-    j->code = tb->code;
+    j->code = tb->chain_entry;
     j->tb = tb;
-    __atomic_store_n(&j->key, JIT_JC_KEY(tb->flags), __ATOMIC_RELEASE);
+    __atomic_store_n(&j->key, JIT_JC_KEY(tb->flags, tb->gen), __ATOMIC_RELEASE);
 }
 
 /* ---- translation ---- */
@@ -501,9 +505,37 @@ static void log_out_asm(jit_engine *e, jit_tb *tb)
 
 /* Translate the block at (pc, flags).  Caller holds e->lock.  Returns the new
  * block, or NULL with *err set (-ENOSPC: flush and retry). */
+static void tb_invalidate(jit_engine *e, jit_tb *tb);
+
+/* Count how often each global appears in optimized IR: the pinning choice. */
+static void count_globals(jit_engine *e, jit_ctx *c)
+{
+    for (unsigned i = 0; i < c->nops; i++) {
+        jit_op *op = &c->ops[i];
+        for (unsigned k = 0; k < JIT_OP_MAX_ARGS; k++)
+            if (op->opc != JIT_OP_NOP && op->a[k] < e->fe->nglobals)
+                e->gcount[op->a[k]]++;
+    }
+}
+
+/* Switch to pinned globals: later blocks are compiled for generation 1, and
+ * every generation-0 block is dropped (its code stays until a flush, like any
+ * invalidated block, so threads inside it finish safely). */
+static void start_pinning(jit_engine *e)
+{
+    jit_x86_choose_pins(e);
+    e->pin_gen = 1;
+    for (unsigned i = 0; i < e->ntbs; i++)
+        if (!e->tbs[i]->invalid)
+            tb_invalidate(e, e->tbs[i]);
+}
+
 static jit_tb *translate(jit_engine *e, jit_cpu *cpu, uint64_t pc, uint32_t flags, int *err)
 {
     uint64_t t0 = now_ns();
+    if (e->opt.backend == JIT_BACKEND_NATIVE && e->pin_gen == 0 &&
+        e->opt.pin_after != UINT32_MAX && e->stats.blocks_translated + 1 >= e->opt.pin_after)
+        start_pinning(e);
     unsigned max_insns = e->opt.max_block_insns;
     jit_tb *tb = NULL;
     for (;;) {
@@ -527,6 +559,8 @@ static jit_tb *translate(jit_engine *e, jit_cpu *cpu, uint64_t pc, uint32_t flag
             fputc('\n', e->log);
         }
         jit_optimize(&c);
+        if (e->pin_gen == 0)
+            count_globals(e, &c);
         if (e->opt.log & JIT_LOG_OP_OPT) {
             fprintf(e->log, "OP after optimization:\n");
             jit_dump_ops(&c, e->log);
@@ -541,6 +575,7 @@ static jit_tb *translate(jit_engine *e, jit_cpu *cpu, uint64_t pc, uint32_t flag
         memset(tb, 0, sizeof(*tb));
         tb->pc = pc;
         tb->flags = flags;
+        tb->gen = e->pin_gen;
         tb->ninsns = c.ninsns;
         tb->code_lo = c.code_lo;
         tb->code_hi = c.code_hi;
@@ -588,7 +623,8 @@ static jit_tb *translate(jit_engine *e, jit_cpu *cpu, uint64_t pc, uint32_t flag
 
 static void link_tb(jit_engine *e, jit_tb *from, unsigned slot, jit_tb *to)
 {
-    if (from->invalid || to->invalid || from->jmp_dest[slot] || from->flags != to->flags)
+    if (from->invalid || to->invalid || from->jmp_dest[slot] || from->flags != to->flags ||
+        from->gen != to->gen)
         return;
     if (e->opt.backend == JIT_BACKEND_NATIVE && !from->jmp_patch[slot])
         return;
@@ -598,7 +634,7 @@ static void link_tb(jit_engine *e, jit_tb *from, unsigned slot, jit_tb *to)
     from->jmp_next[slot] = to->jmp_in;
     to->jmp_in = (uintptr_t)from | slot;
     if (e->opt.backend == JIT_BACKEND_NATIVE)
-        jit_x86_patch(from, slot, to->code);
+        jit_x86_patch(from, slot, to->chain_entry);
     atomic_store_explicit(&from->jmp_dest[slot], to, memory_order_release);
     e->stats.chains_linked++;
 }

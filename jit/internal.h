@@ -118,8 +118,10 @@ struct jit_tb {
     uintptr_t jmp_in;
     uintptr_t jmp_next[2];
     /* native */
-    uint8_t *code;
+    uint8_t *code;                  /* entry from the engine (loads pinned globals) */
+    uint8_t *chain_entry;           /* entry for chained jumps and the jump cache */
     uint32_t code_size;
+    unsigned gen;                   /* pinning generation it was compiled for */
     uint32_t jmp_patch[2];          /* offset of the rel32 of goto_tb slot, or 0 */
     jit_fault_rec *faults;
     unsigned nfaults;
@@ -134,7 +136,7 @@ struct jit_tb {
 
 /* Per-CPU jump cache, probed by generated code for indirect jumps.  An entry
  * matches when pc and key = flags | bit 32 are equal; all-zero is empty. */
-#define JIT_JC_KEY(flags) ((uint64_t)(flags) | (1ull << 32))
+#define JIT_JC_KEY(flags, gen) ((uint64_t)(flags) | (1ull << 32) | ((uint64_t)(gen) << 33))
 
 typedef struct jit_jc_entry {
     uint64_t pc;
@@ -188,6 +190,12 @@ struct jit_engine {
     unsigned flush_gen;             /* counts flushes: cached block pointers die */
     unsigned max_temps;             /* interpreter: largest block's temps */
     uint64_t dispatches_gone;       /* of destroyed CPUs */
+    /* Pinning (native): after JIT_PIN_AFTER blocks, the globals used most in
+     * translated code get fixed host registers across blocks; generation 1
+     * code is compiled for that and generation 0 blocks are dropped. */
+    unsigned pin_gen;
+    int8_t pin_reg[JIT_MAX_GLOBALS];
+    uint64_t gcount[JIT_MAX_GLOBALS];
 };
 
 /* Values returned by generated code (native) / the interpreter's block run. */
@@ -195,7 +203,10 @@ struct jit_engine {
 #define JIT_RET_REQUEST  33u   /* exit_request seen at a block entry */
 #define JIT_RET_CHAIN    8u    /* (tb | 8 | slot): goto_tb not linked yet */
 
+#define JIT_PIN_AFTER 400
+
 /* x86.c */
+void jit_x86_choose_pins(jit_engine *e);
 int jit_x86_init(jit_engine *e);
 int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb);
 void jit_x86_patch(jit_tb *tb, unsigned slot, const void *target);

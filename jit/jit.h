@@ -140,6 +140,11 @@ typedef struct jit_options {
      * jit_cpu_fault() and does not return. */
     uint64_t (*mem_load)(jit_cpu *cpu, uint64_t addr, unsigned memop);
     void (*mem_store)(jit_cpu *cpu, uint64_t addr, uint64_t value, unsigned memop);
+
+    /* Native backend: from the pin_after-th block on, the globals used most
+     * so far get fixed host registers across blocks (docs/jit.md, "Pinned
+     * globals").  0 = default (400); 1 = from the start; UINT32_MAX = never. */
+    uint32_t pin_after;
 } jit_options;
 
 /* Create an engine for a front-end.  opt may be NULL (native backend where

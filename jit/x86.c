@@ -67,6 +67,7 @@ typedef struct gen {
     unsigned nreq;
     bool use_popcnt;
     unsigned slots_seen;
+    uint16_t pinned;                /* host registers holding pinned globals */
 } gen;
 
 /* ---- byte emission ---- */
@@ -300,7 +301,7 @@ static void writeback(gen *g, unsigned r)
 static void unassign(gen *g, unsigned r)
 {
     jit_temp t = g->reg_temp[r];
-    if (t != JIT_NO_TEMP) {
+    if (t != JIT_NO_TEMP && !(g->pinned & (1 << r))) {
         g->treg[t] = -1;
         g->reg_temp[r] = JIT_NO_TEMP;
     }
@@ -316,21 +317,21 @@ static unsigned alloc_reg(gen *g)
 {
     for (unsigned i = 0; i < NALLOC; i++) {
         unsigned r = alloc_order[i];
-        if (g->reg_temp[r] == JIT_NO_TEMP && !(g->locked & (1 << r)))
+        if (g->reg_temp[r] == JIT_NO_TEMP && !((g->locked | g->pinned) & (1 << r)))
             return r;
     }
     /* evict: a clean register first, else round robin */
     for (unsigned i = 0; i < NALLOC; i++) {
         unsigned r = alloc_order[i];
         jit_temp t = g->reg_temp[r];
-        if (!(g->locked & (1 << r)) && !g->tdirty[t]) {
+        if (!((g->locked | g->pinned) & (1 << r)) && !g->tdirty[t]) {
             unassign(g, r);
             return r;
         }
     }
     for (unsigned k = 0; k < NALLOC; k++) {
         unsigned r = alloc_order[(g->rr++) % NALLOC];
-        if (!(g->locked & (1 << r))) {
+        if (!((g->locked | g->pinned) & (1 << r))) {
             spill(g, r);
             return r;
         }
@@ -398,17 +399,37 @@ static unsigned def(gen *g, jit_temp t)
     return r;
 }
 
-/* Store dirty globals (and live dirty locals if locals_too). */
+/* Store dirty globals (and live dirty locals if locals_too).  Pinned globals
+ * stay in their registers: sync_pinned stores them where memory must be
+ * current. */
 static void sync_regs(gen *g, bool locals_too)
 {
     for (unsigned r = 0; r < 16; r++) {
         jit_temp t = g->reg_temp[r];
-        if (t == JIT_NO_TEMP || !g->tdirty[t])
+        if (t == JIT_NO_TEMP || !g->tdirty[t] || (g->pinned & (1 << r)))
             continue;
         if (ti(g, t)->kind == TEMP_GLOBAL || locals_too)
             writeback(g, r);
     }
 }
+
+static void pinned_move(gen *g, bool store)
+{
+    for (unsigned r = 0; r < 16; r++) {
+        if (!(g->pinned & (1 << r)))
+            continue;
+        jit_temp t = g->reg_temp[r];
+        bool w = ti(g, t)->type != JIT_I32;
+        int32_t off = (int32_t)g->e->fe->globals[t].offset;
+        if (store)
+            store_mem(g, w, r, RBP, off);
+        else
+            load_mem(g, w, r, RBP, off);
+    }
+}
+
+static void sync_pinned(gen *g) { pinned_move(g, true); }
+static void reload_pinned(gen *g) { pinned_move(g, false); }
 
 static void forget_all(gen *g)
 {
@@ -1063,8 +1084,10 @@ static void gen_call_common(gen *g, const void *fn, unsigned flags, unsigned nar
     bool may_exit = flags & JIT_CALL_MAY_EXIT;
     bool reads = may_exit || (flags & JIT_CALL_READS_GLOBALS);
     bool writes = may_exit || (flags & JIT_CALL_WRITES_GLOBALS);
-    if (reads || writes)
+    if (reads || writes) {
         sync_regs(g, false);
+        sync_pinned(g);
+    }
     for (unsigned r = 0; r < 16; r++)
         if (caller_saved & (1 << r))
             spill(g, r);
@@ -1083,8 +1106,10 @@ static void gen_call_common(gen *g, const void *fn, unsigned flags, unsigned nar
         }
     }
     call_abs(g, fn);
-    if (writes)
+    if (writes) {
         forget_globals(g);
+        reload_pinned(g);
+    }
     if (ret != JIT_NO_TEMP) {
         unsigned rd = def(g, ret);
         mov_rr(g, w64(ret_type), rd, RAX);
@@ -1139,6 +1164,7 @@ static void gen_goto_tb(gen *g, const jit_op *op, jit_tb *tb)
     tb->jmp_patch[slot] = g->slots_seen & (1u << slot) ? 0 : pos(g);
     g->slots_seen |= 1u << slot;
     b4(g, 0);
+    sync_pinned(g);
     store_pc_imm(g, (uint64_t)op->imm);
     /* rax = tb | 8 | slot: the tb address is patched after allocation */
     mov_ri(g, RAX, (uint64_t)(uintptr_t)tb | JIT_RET_CHAIN | slot);
@@ -1151,6 +1177,7 @@ static void gen_goto_ptr(gen *g, const jit_op *op)
     sync_regs(g, false);
     store_mem(g, true, rp, RBP, offsetof(jit_cpu, pc));
     if (g->e->opt.log & JIT_LOG_EXEC) {
+        sync_pinned(g);
         exit_with(g, JIT_RET_LOOKUP);
         return;
     }
@@ -1181,12 +1208,20 @@ static void gen_goto_ptr(gen *g, const jit_op *op)
     b1(g, 0xBA);
     modrm_rr(g, 5, RCX);
     b1(g, 32);                                       /* bts rcx, 32: JIT_JC_KEY */
+    if (g->pinned) {
+        rex(g, true, 0, 0, RCX, false);
+        b1(g, 0x0F);
+        b1(g, 0xBA);
+        modrm_rr(g, 5, RCX);
+        b1(g, 33);                                   /* generation 1 */
+    }
     op_rm(g, true, 0x3B, RCX, RAX, 8);               /* cmp rcx, [rax+8] */
     uint8_t *miss2 = jcc8(g, 0x5);
     b1(g, 0xFF);
     modrm_mem(g, 4, RAX, 16);                        /* jmp [rax+16] */
     land8(g, miss1);
     land8(g, miss2);
+    sync_pinned(g);
     exit_with(g, JIT_RET_LOOKUP);
 }
 
@@ -1197,6 +1232,7 @@ static void gen_exit(gen *g, const jit_op *op)
     sync_regs(g, false);
     store_mem(g, true, rpc, RBP, offsetof(jit_cpu, pc));
     store_mem(g, true, rarg, RBP, offsetof(jit_cpu, exit_arg));
+    sync_pinned(g);
     exit_with(g, op->memop);
 }
 
@@ -1252,7 +1288,19 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
     compute_last_use(&g);
     g.insn_pc = c->pc;
 
-    /* entry: leave if another thread or a signal asked us to */
+    /* entry from the engine: pinned globals into their registers */
+    if (tb->gen) {
+        for (unsigned t = 0; t < g.nglobals; t++)
+            if (e->pin_reg[t] >= 0) {
+                assign(&g, (unsigned)e->pin_reg[t], t);
+                g.tdirty[t] = 1;
+                g.pinned |= (uint16_t)(1 << e->pin_reg[t]);
+            }
+        reload_pinned(&g);
+    }
+    uint32_t chain_off = pos(&g);
+
+    /* chained entry: leave if another thread or a signal asked us to */
     op_rm(&g, false, 0x83, 7, RBP, offsetof(jit_cpu, exit_request));
     b1(&g, 0);                                   /* cmp dword [rbp+req], 0 */
     b1(&g, 0x0F);
@@ -1372,6 +1420,8 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
     if (!g.overflow) {
         int32_t rel = (int32_t)(pos(&g) - (req_fix + 4));
         memcpy(g.buf + req_fix, &rel, 4);
+        g.cur = 0;
+        sync_pinned(&g);
         store_pc_imm(&g, c->pc);
         exit_with(&g, JIT_RET_REQUEST);
     }
@@ -1379,6 +1429,7 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
         err = g.nslots >= NSLOTS ? -E2BIG : ((size_t)(g.end - g.p) < 1024 ? -ENOSPC : -E2BIG);
     if (!err) {
         tb->code = g.buf;
+        tb->chain_entry = g.buf + chain_off;
         tb->code_size = pos(&g);
         tb->faults = g.faults;
         tb->nfaults = g.nfaults;
@@ -1404,6 +1455,27 @@ void jit_x86_patch(jit_tb *tb, unsigned slot, const void *target)
     uint8_t *at = tb->code + tb->jmp_patch[slot];
     int32_t rel = target ? (int32_t)((const uint8_t *)target - (at + 4)) : 0;
     __atomic_store_n((int32_t *)at, rel, __ATOMIC_RELEASE);
+}
+
+/* The four callee-saved registers outside the fixed ones hold the most used
+ * globals; they survive helper calls, so only exits and helpers that look at
+ * globals cost a store. */
+void jit_x86_choose_pins(jit_engine *e)
+{
+    static const uint8_t regs[] = { RBX, R12, R13, R14 };
+    bool taken[JIT_MAX_GLOBALS] = { false };
+    for (unsigned i = 0; i < sizeof(regs); i++) {
+        int best = -1;
+        for (unsigned t = 0; t < e->fe->nglobals; t++)
+            if (!taken[t] && e->gcount[t] && (best < 0 || e->gcount[t] > e->gcount[best]))
+                best = (int)t;
+        if (best < 0 && i < e->fe->nglobals && e->fe->globals[i].type != JIT_PTR)
+            best = (int)i;      /* nothing counted yet (pinning from the start) */
+        if (best < 0 || taken[best])
+            break;
+        taken[best] = true;
+        e->pin_reg[best] = (int8_t)regs[i];
+    }
 }
 
 typedef uintptr_t (*entry_fn)(jit_cpu *cpu, const void *code);

@@ -137,6 +137,17 @@ static inline void host_end(uint32_t changed)
 }
 #endif
 
+/* The RMM path computes its flags itself (after a riscv_fp_sync); whatever its
+ * binary128 arithmetic and conversions raised on the host is dropped at its end
+ * (libgcc's soft-fp raises underflow for exact tiny results, for instance). */
+static void discard_host_flags(void)
+{
+#if defined(__x86_64__)
+    mxcsr_set(mxcsr_get() & ~(MXCSR_FLAGS | 2u));
+#endif
+    feclearexcept(FE_ALL_EXCEPT);
+}
+
 /* The binary128 path (RMM) goes through libgcc's soft-fp, which follows the fenv
  * rounding mode and raises fenv flags. */
 static unsigned fenv_flags(void)
@@ -176,19 +187,24 @@ static f128 narrow_rmm(f128 w, bool is_double, unsigned *flags)
      * believes have no side effects) across the mode and flag accesses */
     volatile f128 wv = w;
     f128 z, a, zprev;
+    volatile double dz = 0;
+    volatile float fz = 0;
+    if (is_double)
+        dz = (double)wv;
+    else
+        fz = (float)wv;
+    /* read before nextafter, which raises flags of its own near subnormals */
+    bool inexact = fetestexcept(FE_INEXACT);
+    fesetround(saved);
     if (is_double) {
-        volatile double dz = (double)wv;
         z = dz;
         a = nextafter(dz, w > 0 ? INFINITY : -INFINITY);
         zprev = nextafter(dz, 0.0);
     } else {
-        volatile float fz = (float)wv;
         z = fz;
         a = nextafterf(fz, w > 0 ? INFINITY : -INFINITY);
         zprev = nextafterf(fz, 0.0f);
     }
-    bool inexact = fetestexcept(FE_INEXACT);
-    fesetround(saved);
     feclearexcept(FE_ALL_EXCEPT);
     if (!inexact)
         return z;
@@ -248,6 +264,7 @@ static uint64_t arith_s(riscv_cpu *cpu, int op, uint64_t ra, uint64_t rb, unsign
         r = (float)rmm_compute(op, a, b, 0, false, false, &fl);
         if (isnan(a) || isnan(b))
             r = NAN;
+        discard_host_flags();
         cpu->fflags |= fl;
         return box_s(r);
     }
@@ -274,6 +291,7 @@ static uint64_t arith_d(riscv_cpu *cpu, int op, uint64_t ra, uint64_t rb, unsign
         r = (double)rmm_compute(op, a, b, 0, false, true, &fl);
         if (isnan(a) || isnan(b))
             r = NAN;
+        discard_host_flags();
         cpu->fflags |= fl;
         return res_d(r);
     }
@@ -346,6 +364,7 @@ uint64_t riscv_fp_fma_s(riscv_cpu *cpu, uint64_t ra, uint64_t rb, uint64_t rc, u
         r = (float)rmm_compute(0, a, b, c, true, false, &fl);
         if (isnan(a) || isnan(b) || isnan(c))
             r = NAN;
+        discard_host_flags();
     } else {
         uint32_t saved = host_begin(rm);
         PIN(a);
@@ -377,6 +396,7 @@ uint64_t riscv_fp_fma_d(riscv_cpu *cpu, uint64_t ra, uint64_t rb, uint64_t rc, u
         r = (double)rmm_compute(0, a, b, c, true, true, &fl);
         if (isnan(a) || isnan(b) || isnan(c))
             r = NAN;
+        discard_host_flags();
     } else {
         uint32_t saved = host_begin(rm);
         PIN(a);
@@ -625,6 +645,7 @@ uint64_t riscv_fp_cvt_s_x(riscv_cpu *cpu, uint64_t a, uint64_t kind, uint64_t rm
         unsigned fl = 0;
         riscv_fp_sync(cpu);
         r = (float)narrow_rmm(int_wide(a, (unsigned)kind), false, &fl);
+        discard_host_flags();
         cpu->fflags |= fl;
         return box_s(r);
     }
@@ -648,6 +669,7 @@ uint64_t riscv_fp_cvt_d_x(riscv_cpu *cpu, uint64_t a, uint64_t kind, uint64_t rm
         unsigned fl = 0;
         riscv_fp_sync(cpu);
         r = (double)narrow_rmm(int_wide(a, (unsigned)kind), true, &fl);
+        discard_host_flags();
         cpu->fflags |= fl;
         return res_d(r);
     }
@@ -672,6 +694,7 @@ uint64_t riscv_fp_cvt_s_d(riscv_cpu *cpu, uint64_t ra, uint64_t rm)
         unsigned fl = 0;
         riscv_fp_sync(cpu);
         r = (float)narrow_rmm(a, false, &fl);
+        discard_host_flags();
         cpu->fflags |= fl;
         return box_s(r);
     }

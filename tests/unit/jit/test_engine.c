@@ -18,8 +18,14 @@
 #define GUARD 0x80000u          /* one PROT_NONE page */
 
 static uint8_t *mem;
-static const jit_backend backends[] = { JIT_BACKEND_INTERP, JIT_BACKEND_NATIVE };
-static const char *const backend_names[] = { "interp", "native" };
+/* the native backend three times: without pinned globals, pinning from the
+ * first block on, and switching to pinning at the third block (while blocks
+ * compiled without it are running and chained) */
+static const jit_backend backends[] = { JIT_BACKEND_INTERP, JIT_BACKEND_NATIVE,
+                                        JIT_BACKEND_NATIVE, JIT_BACKEND_NATIVE };
+static const uint32_t pin_after[] = { 0, UINT32_MAX, 1, 3 };
+static const char *const backend_names[] = { "interp", "native", "native-pinned",
+                                             "native-pin-later" };
 #define NB (sizeof(backends) / sizeof(backends[0]))
 
 static __thread toy_cpu *cur_cpu;
@@ -32,9 +38,9 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
     raise(sig);
 }
 
-static jit_engine *new_engine(jit_backend b, size_t code_size)
+static jit_engine *new_engine(unsigned k, size_t code_size)
 {
-    jit_options o = { .backend = b, .code_size = code_size };
+    jit_options o = { .backend = backends[k], .code_size = code_size, .pin_after = pin_after[k] };
     jit_engine *e = NULL;
     int err = jit_engine_new(&toy_frontend, &o, &e);
     CU_ASSERT_EQUAL_FATAL(err, 0);
@@ -73,7 +79,7 @@ static void test_loop(void)
         p = toy_emit(p, T_ADDI, 2, 2, 0, -1);
         p = toy_emit(p, T_BNE, 0, 2, 0, (int32_t)(loop - p));
         p = toy_emit(p, T_HALT, 1, 0, 0, 0);
-        jit_engine *e = new_engine(backends[k], 0);
+        jit_engine *e = new_engine(k, 0);
         toy_cpu cpu;
         cpu_init(e, &cpu);
         CU_ASSERT_EQUAL(run(&cpu, CODE), JIT_EXIT_HALT);
@@ -113,7 +119,7 @@ static void test_memory_and_ops(void)
         p = toy_emit(p, T_WADD, 0, 7, 0, 0);        /* w += 0x41 wraps to 0x3f */
         p = toy_emit(p, T_SLT, 12, 4, 7, 0);        /* -2 < 0x41 */
         p = toy_emit(p, T_HALT, 0, 0, 0, 0);
-        jit_engine *e = new_engine(backends[k], 0);
+        jit_engine *e = new_engine(k, 0);
         toy_cpu cpu;
         cpu_init(e, &cpu);
         memset(mem + DATA, 0, 64);
@@ -152,7 +158,7 @@ static void test_indirect(void)
         p = mem + 0x3000;
         p = toy_emit(p, T_ADDI, 1, 1, 0, 3);
         p = toy_emit(p, T_JR, 0, 15, 0, 0);
-        jit_engine *e = new_engine(backends[k], 0);
+        jit_engine *e = new_engine(k, 0);
         toy_cpu cpu;
         cpu_init(e, &cpu);
         CU_ASSERT_EQUAL(run(&cpu, CODE), JIT_EXIT_HALT);
@@ -188,7 +194,7 @@ static void test_invalidate(void)
         p = toy_emit(p, T_ADDI, 2, 2, 0, -1);
         p = toy_emit(p, T_BNE, 0, 2, 0, (int32_t)(loop - p));
         p = toy_emit(p, T_J, 0, 0, 0, (int32_t)(loop + 8 - p));
-        jit_engine *e = new_engine(backends[k], 0);
+        jit_engine *e = new_engine(k, 0);
         toy_cpu cpu;
         cpu_init(e, &cpu);
         CU_ASSERT_EQUAL(run(&cpu, CODE), JIT_EXIT_HALT);
@@ -236,7 +242,7 @@ static void test_flush_when_full(void)
         p = toy_emit(p, T_BNE, 0, 2, 0, (int32_t)(loop - p));
         p = toy_emit(p, T_HALT, 1, 0, 0, 0);
         CU_ASSERT_FATAL(p < mem + DATA);
-        jit_engine *e = new_engine(backends[k], 128 * 1024);
+        jit_engine *e = new_engine(k, 128 * 1024);
         toy_cpu cpu;
         cpu_init(e, &cpu);
         CU_ASSERT_EQUAL(run(&cpu, CODE), JIT_EXIT_HALT);
@@ -267,7 +273,7 @@ static void test_fault(void)
                 p = toy_emit(p, T_LD, 5, 3, 0, 16);
             p = toy_emit(p, T_LI, 2, 0, 0, 7);
             p = toy_emit(p, T_HALT, 0, 0, 0, 0);
-            jit_engine *e = new_engine(backends[k], 0);
+            jit_engine *e = new_engine(k, 0);
             toy_cpu cpu;
             cpu_init(e, &cpu);
             cpu.r[5] = 1234;
@@ -298,7 +304,7 @@ static void test_helper_exit(void)
         p = toy_emit(p, T_LI, 2, 0, 0, 5);
         p = toy_emit(p, T_CALL, 3, 2, 0, 1);
         p = toy_emit(p, T_HALT, 0, 0, 0, 0);
-        jit_engine *e = new_engine(backends[k], 0);
+        jit_engine *e = new_engine(k, 0);
         toy_cpu cpu;
         cpu_init(e, &cpu);
         CU_ASSERT_EQUAL(run(&cpu, CODE), JIT_EXIT_EXCEPTION);
@@ -326,7 +332,7 @@ static void test_kick(void)
         uint8_t *p = mem + CODE;
         p = toy_emit(p, T_ADDI, 1, 1, 0, 1);
         p = toy_emit(p, T_J, 0, 0, 0, -8);
-        jit_engine *e = new_engine(backends[k], 0);
+        jit_engine *e = new_engine(k, 0);
         toy_cpu cpu;
         cpu_init(e, &cpu);
         pthread_t t;
@@ -384,7 +390,7 @@ static void test_threads(void)
         p = toy_emit(p, T_BNE, 0, 2, 0, (int32_t)(loop - p));
         p = toy_emit(p, T_HALT, 1, 0, 0, 0);
         memset(mem + DATA, 0, 8);
-        jit_engine *e = new_engine(backends[k], 0);
+        jit_engine *e = new_engine(k, 0);
         struct thr th[NTHREADS];
         pthread_t tid[NTHREADS];
         for (int i = 0; i < NTHREADS; i++) {
@@ -423,7 +429,7 @@ static void test_syscall(void)
         p = toy_emit(p, T_SYSCALL, 0, 0, 0, 64);
         p = toy_emit(p, T_ADDI, 1, 1, 0, 1);
         p = toy_emit(p, T_HALT, 1, 0, 0, 0);
-        jit_engine *e = new_engine(backends[k], 0);
+        jit_engine *e = new_engine(k, 0);
         toy_cpu cpu;
         cpu_init(e, &cpu);
         CU_ASSERT_EQUAL(run(&cpu, CODE), JIT_EXIT_SYSCALL);
@@ -453,7 +459,8 @@ static void test_log(void)
         char *buf = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
-        jit_options o = { .backend = backends[k], .log = 31, .log_file = f };
+        jit_options o = { .backend = backends[k], .log = 31, .log_file = f,
+                          .pin_after = pin_after[k] };
         jit_engine *e;
         CU_ASSERT_EQUAL_FATAL(jit_engine_new(&toy_frontend, &o, &e), 0);
         toy_cpu cpu;

@@ -11,8 +11,9 @@
 #include "jit/internal.h"
 
 static uint8_t *mem, *mem2;
-static jit_engine *eng[2];
-static const char *const bname[2] = { "interp", "native" };
+static jit_engine *eng[3];
+static const char *const bname[3] = { "interp", "native", "native-pinned" };
+#define NENG 3
 
 #define M64 0xffffffffffffffffull
 #define MIN64 0x8000000000000000ull
@@ -139,7 +140,7 @@ static void build_bin(jit_ctx *c, void *arg)
 
 static void test_binops(void)
 {
-    for (unsigned be = 0; be < 2; be++)
+    for (unsigned be = 0; be < NENG; be++)
         for (unsigned i = 0; i < sizeof(bins) / sizeof(bins[0]); i++)
             for (int v = 0; v < V_COUNT; v++) {
                 const bcase *k = &bins[i];
@@ -237,7 +238,7 @@ static void build_un(jit_ctx *c, void *arg)
 
 static void test_unops(void)
 {
-    for (unsigned be = 0; be < 2; be++)
+    for (unsigned be = 0; be < NENG; be++)
         for (unsigned i = 0; i < sizeof(uns) / sizeof(uns[0]); i++)
             for (int v = 0; v < 3; v++) {
                 const ucase *k = &uns[i];
@@ -312,7 +313,7 @@ static void build_cond(jit_ctx *c, void *arg)
 
 static void test_conds(void)
 {
-    for (unsigned be = 0; be < 2; be++)
+    for (unsigned be = 0; be < NENG; be++)
         for (unsigned i = 0; i < sizeof(conds) / sizeof(conds[0]); i++)
             for (int cond = 0; cond < JIT_COND_COUNT; cond++)
                 for (int v = 0; v < 4; v++)
@@ -369,7 +370,7 @@ static void build_mem(jit_ctx *c, void *arg)
 static void test_memory(void)
 {
     static const uint8_t pattern[8] = { 0x81, 0x92, 0xa3, 0xb4, 0xc5, 0xd6, 0xe7, 0xf8 };
-    for (unsigned be = 0; be < 2; be++) {
+    for (unsigned be = 0; be < NENG; be++) {
         memset(mem + IR_DATA, 0, 64);
         memcpy(mem + IR_DATA, pattern, 8);
         ir_cpu in, out;
@@ -437,7 +438,7 @@ static void test_atomics(void)
         { JIT_AMO_UMAX, JIT_MO_32, 0, 3, 0x80000005, 0x80000005 },
         { JIT_AMO_ADD, JIT_MO_32 | JIT_MO_SIGN, 0, 0x7ffffffb, 0xffffffff80000005ull, 0 },
     };
-    for (unsigned be = 0; be < 2; be++)
+    for (unsigned be = 0; be < NENG; be++)
         for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
             uint64_t init = 0x80000005;
             memcpy(mem + IR_DATA, &init, 8);
@@ -457,7 +458,7 @@ static void test_atomics(void)
                        (unsigned long long)out.g[0], (unsigned long long)after);
         }
     /* misaligned: a fault with kind MISALIGNED, state untouched */
-    for (unsigned be = 0; be < 2; be++) {
+    for (unsigned be = 0; be < NENG; be++) {
         ir_cpu in, out;
         memset(&in, 0, sizeof(in));
         in.g[15] = IR_DATA + 4;
@@ -514,7 +515,7 @@ static void test_pressure(void)
         r ^= t[i];
         r = (r << 7) | (r >> 57);
     }
-    for (unsigned be = 0; be < 2; be++) {
+    for (unsigned be = 0; be < NENG; be++) {
         ir_cpu out;
         CU_ASSERT_EQUAL(ir_run(eng[be], mem, build_pressure, NULL, &in, &out), JIT_EXIT_HALT);
         CU_ASSERT_EQUAL(out.g[0], r);
@@ -530,27 +531,31 @@ static void test_random_differential(void)
     unsigned mismatches = 0;
     for (unsigned seed = 1; seed <= 3000; seed++) {
         ir_rng r0 = { .state = seed * 0x9E3779B97F4A7C15ull };
-        ir_cpu in, out[3];
+        ir_cpu in, out[4];
         ir_random_state(&r0, &in, mem);
-        memcpy(mem2 + IR_DATA, mem + IR_DATA, IR_DATA_SIZE);
-        uint8_t *m[3] = { mem, mem2, NULL };
-        uint8_t *mem3 = malloc(IR_MEM);
-        memcpy(mem3 + IR_DATA, mem + IR_DATA, IR_DATA_SIZE);
-        m[2] = mem3;
-        for (int k = 0; k < 3; k++) {
+        uint8_t *m[4] = { mem, mem2, malloc(IR_MEM), malloc(IR_MEM) };
+        for (int k = 1; k < 4; k++)
+            memcpy(m[k] + IR_DATA, mem + IR_DATA, IR_DATA_SIZE);
+        /* interp, native, unoptimized interp, native with pinned globals */
+        static const int which[4] = { 0, 1, 0, 2 };
+        for (int k = 0; k < 4; k++) {
             ir_rng r = { .state = seed * 0x2545F4914F6CDD1Dull };
             ir_gen g = { &r, 8 + seed % 64 };
             jit_opt_disabled = k == 2;
-            ir_run(eng[k == 1 ? 1 : 0], m[k], ir_random_block, &g, &in, &out[k]);
+            ir_run(eng[which[k]], m[k], ir_random_block, &g, &in, &out[k]);
         }
         jit_opt_disabled = 0;
         int d1 = ir_compare(&out[0], &out[1], m[0], m[1]);
         int d2 = ir_compare(&out[0], &out[2], m[0], m[2]);
+        int d3 = ir_compare(&out[0], &out[3], m[0], m[3]);
+        if (d3 >= 0 && d1 < 0)
+            d1 = 100 + d3;
         if (d1 >= 0 || d2 >= 0) {
             if (mismatches++ < 5)
                 printf("  seed %u: native differs at %d, unoptimized at %d (g0 %llx %llx %llx)\n", seed, d1, d2, (unsigned long long)out[0].g[0], (unsigned long long)out[1].g[0], (unsigned long long)out[2].g[0]);
         }
-        free(mem3);
+        free(m[2]);
+        free(m[3]);
     }
     CU_ASSERT_EQUAL(mismatches, 0);
 }
@@ -560,10 +565,12 @@ int main(void)
     mem = mmap(NULL, IR_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     mem2 = mmap(NULL, IR_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     jit_options oi = { .backend = JIT_BACKEND_INTERP };
-    jit_options on = { .backend = JIT_BACKEND_NATIVE };
+    jit_options on = { .backend = JIT_BACKEND_NATIVE, .pin_after = UINT32_MAX };
+    jit_options op = { .backend = JIT_BACKEND_NATIVE, .pin_after = 1 };
     if (mem == MAP_FAILED || mem2 == MAP_FAILED ||
         jit_engine_new(&ir_frontend, &oi, &eng[0]) ||
-        jit_engine_new(&ir_frontend, &on, &eng[1]))
+        jit_engine_new(&ir_frontend, &on, &eng[1]) ||
+        jit_engine_new(&ir_frontend, &op, &eng[2]))
         return 1;
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
@@ -576,7 +583,7 @@ int main(void)
     CU_add_test(s, "register_pressure", test_pressure);
     CU_add_test(s, "random_differential", test_random_differential);
     int r = cunit_run_all();
-    jit_engine_free(eng[0]);
-    jit_engine_free(eng[1]);
+    for (int i = 0; i < NENG; i++)
+        jit_engine_free(eng[i]);
     return r;
 }

@@ -262,6 +262,10 @@ int main(int argc, char **argv)
             uint64_t v = pick_f();
             memcpy(in.scratch + i, &v, 8);
         }
+        if (getenv("DUMPIN"))     /* debugging: the initial registers */
+            for (unsigned r = 0; r < 32; r++)
+                printf("  in x%-2u = 0x%016llx   f%-2u = 0x%016llx\n", r,
+                       (unsigned long long)in.x[r], r, (unsigned long long)in.f[r]);
         if (run_qemu(block, n, &in, &want)) {
             printf("FAIL: riscv-qemu-diff seed %llu: could not run under qemu\n",
                    (unsigned long long)seed);

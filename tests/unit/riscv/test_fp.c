@@ -122,6 +122,11 @@ static const fcase cases[] = {
     { "fadd.d 1+2^-53 rmm", FADD_D(RMM), D_1, D_2M53, 0, false, D_1U, NX },
     { "fadd.d 1+2^-53 rne", FADD_D(RNE), D_1, D_2M53, 0, false, D_1, NX },
     { "fadd.d exact", FADD_D(RNE), D_2, D_2, 0, false, D_4, 0 },
+    /* an exact subnormal result raises nothing, in any mode */
+    { "fadd.d subnormal exact rmm", FADD_D(RMM), 0x000000003f800000ull, D_0, 0, false,
+      0x000000003f800000ull, 0 },
+    { "fadd.d subnormal exact rne", FADD_D(RNE), 0x000000003f800000ull, D_0, 0, false,
+      0x000000003f800000ull, 0 },
     /* exceptions */
     { "fdiv.d 1/0", FDIV_D(RNE), D_1, D_0, 0, false, D_INF, DZ },
     { "fdiv.d 0/0", FDIV_D(RNE), D_0, D_0, 0, false, D_QNAN, NV },
