@@ -507,14 +507,20 @@ static void log_out_asm(jit_engine *e, jit_tb *tb)
  * block, or NULL with *err set (-ENOSPC: flush and retry). */
 static void tb_invalidate(jit_engine *e, jit_tb *tb);
 
-/* Count how often each global appears in optimized IR: the pinning choice. */
+/* Count how often each global appears in optimized IR: the pinning choice.
+ * A block that jumps back to itself or to an earlier address is probably a
+ * loop body, and what loops use is what pinning should keep in registers. */
 static void count_globals(jit_engine *e, jit_ctx *c)
 {
+    unsigned weight = 1;
+    for (unsigned i = 0; i < c->nops; i++)
+        if (c->ops[i].opc == JIT_OP_GOTO_TB && (uint64_t)c->ops[i].imm <= c->pc)
+            weight = 8;
     for (unsigned i = 0; i < c->nops; i++) {
         jit_op *op = &c->ops[i];
         for (unsigned k = 0; k < JIT_OP_MAX_ARGS; k++)
             if (op->opc != JIT_OP_NOP && op->a[k] < e->fe->nglobals)
-                e->gcount[op->a[k]]++;
+                e->gcount[op->a[k]] += weight;
     }
 }
 

@@ -100,6 +100,12 @@ static bool simplify(jit_ctx *c, jit_op *op)
             return true;
         }
     }
+    if (opc == JIT_OP_SUB && is_const(c, a) && cv(c, a) == 0 && !is_const(c, b)) {
+        op->opc = JIT_OP_NEG;       /* 0 - b */
+        op->a[1] = b;
+        op->a[2] = JIT_NO_TEMP;
+        return true;
+    }
     if (!is_const(c, b))
         return false;
     uint64_t v = cv(c, b);

@@ -188,6 +188,18 @@ static void mov_ri(gen *g, unsigned d, uint64_t v)
     }
 }
 
+/* mov_ri without the xor form, for use between a compare and its consumer */
+static void mov_ri_keep_flags(gen *g, unsigned d, uint64_t v)
+{
+    if (v <= UINT32_MAX) {
+        rex(g, false, 0, 0, d, false);
+        b1(g, (uint8_t)(0xB8 + (d & 7)));
+        b4(g, (uint32_t)v);
+    } else {
+        mov_ri(g, d, v);        /* non-zero: no xor */
+    }
+}
+
 static void load_mem(gen *g, bool w, unsigned d, unsigned base, int32_t disp)
 {
     op_rm(g, w, 0x8B, d, base, disp);
@@ -309,6 +321,8 @@ static void unassign(gen *g, unsigned r)
 
 static void spill(gen *g, unsigned r)
 {
+    if (g->pinned & (1 << r))
+        return;             /* calls save caller-saved pinned registers themselves */
     writeback(g, r);
     unassign(g, r);
 }
@@ -368,7 +382,7 @@ static void load_into(gen *g, unsigned r, jit_temp t)
         if (g->slot[t] >= 0)
             load_mem(g, true, r, RSP, g->slot[t] * 8);
         else
-            mov_ri(g, r, 0);    /* read before written: defined as 0 */
+            mov_ri_keep_flags(g, r, 0); /* read before written: defined as 0 */
         break;
     }
 }
@@ -430,6 +444,24 @@ static void pinned_move(gen *g, bool store)
 
 static void sync_pinned(gen *g) { pinned_move(g, true); }
 static void reload_pinned(gen *g) { pinned_move(g, false); }
+
+/* Around a call: pinned globals in caller-saved registers go to env and come
+ * back (the callee-saved ones survive by themselves). */
+static void call_save_pinned(gen *g)
+{
+    uint16_t keep = g->pinned;
+    g->pinned &= caller_saved;
+    pinned_move(g, true);
+    g->pinned = keep;
+}
+
+static void call_restore_pinned(gen *g)
+{
+    uint16_t keep = g->pinned;
+    g->pinned &= caller_saved;
+    pinned_move(g, false);
+    g->pinned = keep;
+}
 
 static void forget_all(gen *g)
 {
@@ -781,9 +813,10 @@ static void gen_unop(gen *g, const jit_op *op)
             for (unsigned r = 0; r < 16; r++)
                 if (caller_saved & (1 << r))
                     spill(g, r);
-            ra = use(g, a);
-            mov_rr(g, w, RDI, ra);
+            call_save_pinned(g);
+            load_into(g, RDI, a);
             call_abs(g, (const void *)popcnt_helper);
+            call_restore_pinned(g);
             rd = def(g, d);
             mov_rr(g, true, rd, RAX);
         }
@@ -836,19 +869,31 @@ static void gen_setcond(gen *g, const jit_op *op)
     op0f_rr(g, false, 0xB6, rd, RAX);    /* movzx rd32, al */
 }
 
+/* d = (a cond b) ? t : f, computed in rax so that at most three registers
+ * (a, b, d) are allocated: with six pinned globals only four are free. */
 static void gen_movcond(gen *g, const jit_op *op)
 {
     jit_type ty = (jit_type)op->type;
-    unsigned rt = use(g, op->a[3]), rf = use(g, op->a[4]);
-    mov_rr(g, true, RAX, rf);
+    load_into(g, RAX, op->a[4]);
     uint8_t cc;
     if (is_const(g, op->a[1]) && is_const(g, op->a[2])) {
-        /* both constant: compare in registers */
         unsigned ra = use(g, op->a[1]), rb = use(g, op->a[2]);
         op_rr(g, w64(ty), 0x39, rb, ra);
         cc = cc_of[op->cond];
     } else {
         cc = emit_cmp(g, ty, (jit_cond)op->cond, op->a[1], op->a[2]);
+    }
+    unsigned rt;
+    if (g->treg[op->a[3]] >= 0) {
+        rt = (unsigned)g->treg[op->a[3]];
+    } else {
+        /* mov does not touch the flags */
+        jit_tinfo *i = ti(g, op->a[3]);
+        if (i->kind == TEMP_CONST)
+            mov_ri_keep_flags(g, RDX, i->val);
+        else
+            load_into(g, RDX, op->a[3]);
+        rt = RDX;
     }
     op0f_rr(g, true, (uint8_t)(0x40 | cc), RAX, rt);    /* cmovcc rax, rt */
     unsigned rd = def(g, op->a[0]);
@@ -1087,6 +1132,8 @@ static void gen_call_common(gen *g, const void *fn, unsigned flags, unsigned nar
     if (reads || writes) {
         sync_regs(g, false);
         sync_pinned(g);
+    } else {
+        call_save_pinned(g);
     }
     for (unsigned r = 0; r < 16; r++)
         if (caller_saved & (1 << r))
@@ -1109,6 +1156,8 @@ static void gen_call_common(gen *g, const void *fn, unsigned flags, unsigned nar
     if (writes) {
         forget_globals(g);
         reload_pinned(g);
+    } else {
+        call_restore_pinned(g);
     }
     if (ret != JIT_NO_TEMP) {
         unsigned rd = def(g, ret);
@@ -1457,12 +1506,12 @@ void jit_x86_patch(jit_tb *tb, unsigned slot, const void *target)
     __atomic_store_n((int32_t *)at, rel, __ATOMIC_RELEASE);
 }
 
-/* The four callee-saved registers outside the fixed ones hold the most used
- * globals; they survive helper calls, so only exits and helpers that look at
- * globals cost a store. */
+/* Six registers hold the most used globals: the four callee-saved ones outside
+ * the fixed registers (they survive helper calls) and r10/r11 (not argument
+ * registers; saved around calls).  Four remain for temporaries. */
 void jit_x86_choose_pins(jit_engine *e)
 {
-    static const uint8_t regs[] = { RBX, R12, R13, R14 };
+    static const uint8_t regs[] = { RBX, R12, R13, R14, R10, R11 };
     bool taken[JIT_MAX_GLOBALS] = { false };
     for (unsigned i = 0; i < sizeof(regs); i++) {
         int best = -1;

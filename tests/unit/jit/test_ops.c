@@ -528,7 +528,7 @@ static void test_pressure(void)
  * and the interpreter agrees with itself without the optimizer */
 static void test_random_differential(void)
 {
-    unsigned mismatches = 0;
+    unsigned mismatches = 0, halts_missing = 0;
     for (unsigned seed = 1; seed <= 3000; seed++) {
         ir_rng r0 = { .state = seed * 0x9E3779B97F4A7C15ull };
         ir_cpu in, out[4];
@@ -542,7 +542,9 @@ static void test_random_differential(void)
             ir_rng r = { .state = seed * 0x2545F4914F6CDD1Dull };
             ir_gen g = { &r, 8 + seed % 64 };
             jit_opt_disabled = k == 2;
-            ir_run(eng[which[k]], m[k], ir_random_block, &g, &in, &out[k]);
+            if (ir_run(eng[which[k]], m[k], ir_random_block, &g, &in, &out[k]) !=
+                JIT_EXIT_HALT && halts_missing++ < 5)
+                printf("  seed %u: run %d did not halt (translation failed?)\n", seed, k);
         }
         jit_opt_disabled = 0;
         int d1 = ir_compare(&out[0], &out[1], m[0], m[1]);
@@ -558,6 +560,7 @@ static void test_random_differential(void)
         free(m[3]);
     }
     CU_ASSERT_EQUAL(mismatches, 0);
+    CU_ASSERT_EQUAL(halts_missing, 0);
 }
 
 int main(void)

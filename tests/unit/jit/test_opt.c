@@ -174,14 +174,18 @@ static void test_helper_writes_globals(void)
 
 static void test_identities(void)
 {
+    jit_op *op;
     jit_ctx *c = begin();
     jit_addi(c, G(0), G(1), 0);
     jit_andi(c, G(2), G(1), 0);
     jit_muli(c, G(3), G(1), 1);
     jit_xor(c, G(4), G(1), G(1));
     jit_shli(c, G(5), G(1), 64);        /* count masked: shift by 0 */
+    jit_sub(c, G(6), jit_const(c, JIT_I64, 0), G(1));   /* 0 - x = neg x */
     end(c);
-    jit_op *op = def_of(c, G(0));
+    op = def_of(c, G(6));
+    CU_ASSERT(op && op->opc == JIT_OP_NEG && op->a[1] == G(1));
+    op = def_of(c, G(0));
     CU_ASSERT(op && op->opc == JIT_OP_MOV && op->a[1] == G(1));
     CU_ASSERT(is_movi(c, def_of(c, G(2)), 0));
     op = def_of(c, G(3));
