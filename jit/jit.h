@@ -201,7 +201,9 @@ bool jit_handle_fault(jit_cpu *cpu, const siginfo_t *si, void *ucontext);
 void jit_invalidate(jit_engine *e, uint64_t start, uint64_t len);
 /* Whether some live translation read guest bytes in the page holding addr. */
 bool jit_page_has_code(jit_engine *e, uint64_t addr);
-/* Drop every translation (waits until no thread runs generated code). */
+/* Drop every translation (waits until no thread runs generated code, so it
+ * must not be called from inside jit_exec: not from a helper or a fault
+ * handler; jit_invalidate is the call for those). */
 void jit_flush(jit_engine *e);
 
 typedef struct jit_stats {

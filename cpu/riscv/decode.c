@@ -1,5 +1,6 @@
-/* Decoder: table lookup keyed by the major opcode (bits 6:2), then the first row of
- * that bucket whose mask/match fits.  Fields are extracted per operand layout. */
+/* Decoder: an index keyed by the major opcode, funct3 and bits 31:27 gives the
+ * candidate rows; the first whose mask/match fits wins.  Fields are extracted per
+ * operand layout. */
 #include "cpu/riscv/insn.h"
 
 #include <pthread.h>
@@ -12,20 +13,32 @@ const riscv_opinfo riscv_ops[RV_NUM_OPS] = {
 #undef X
 };
 
-/* Per major opcode, the list of rows (0-terminated).  The largest bucket (OP-FP)
- * holds about 50 rows. */
-#define BUCKET_MAX 64
-static uint16_t buckets[32][BUCKET_MAX];
-static pthread_once_t buckets_once = PTHREAD_ONCE_INIT;
+/* Lookup index: a key of the major opcode (bits 6:2), funct3 (14:12) and the top
+ * five bits (31:27) selects the few rows that can match (a row whose mask leaves
+ * some key bits open is listed under every key it can take).  Most keys hold one
+ * or two rows, so decoding is a couple of mask compares. */
+#define KEY_BITS 13
+#define KEY_OF(e) ((((e) >> 2) & 31) | (((e) >> 12) & 7) << 5 | ((e) >> 27) << 8)
+#define POOL_MAX 16384
+static uint16_t key_start[(1 << KEY_BITS) + 1];
+static uint16_t pool[POOL_MAX];
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
-static void build_buckets(void)
+static void build_index(void)
 {
-    unsigned fill[32] = { 0 };
-    for (unsigned op = 1; op < RV_NUM_OPS; op++) {
-        unsigned major = (riscv_ops[op].match >> 2) & 31;
-        if (fill[major] < BUCKET_MAX - 1)
-            buckets[major][fill[major]++] = (uint16_t)op;
+    const uint32_t key_mask = 31u << 2 | 7u << 12 | 31u << 27;
+    unsigned n = 0;
+    for (uint32_t key = 0; key < (1u << KEY_BITS); key++) {
+        /* the encoding bits this key fixes */
+        uint32_t bits = (key & 31) << 2 | ((key >> 5) & 7) << 12 | (key >> 8) << 27;
+        key_start[key] = (uint16_t)n;
+        for (unsigned op = 1; op < RV_NUM_OPS; op++) {
+            const riscv_opinfo *oi = &riscv_ops[op];
+            if (((bits ^ oi->match) & oi->mask & key_mask) == 0 && n < POOL_MAX)
+                pool[n++] = (uint16_t)op;
+        }
     }
+    key_start[1 << KEY_BITS] = (uint16_t)n;
 }
 
 static int64_t sext64(uint64_t v, unsigned width)
@@ -74,7 +87,7 @@ static void extract(const riscv_opinfo *oi, uint32_t e, riscv_insn *d)
 
 bool riscv_decode(uint32_t bits, riscv_insn *d)
 {
-    pthread_once(&buckets_once, build_buckets);
+    pthread_once(&index_once, build_index);
     memset(d, 0, sizeof(*d));
     uint32_t e;
     if ((bits & 3) != 3) {
@@ -91,8 +104,9 @@ bool riscv_decode(uint32_t bits, riscv_insn *d)
             return false;
     }
     d->expanded = e;
-    for (const uint16_t *p = buckets[(e >> 2) & 31]; *p; p++) {
-        const riscv_opinfo *oi = &riscv_ops[*p];
+    unsigned key = KEY_OF(e);
+    for (unsigned i = key_start[key]; i < key_start[key + 1]; i++) {
+        const riscv_opinfo *oi = &riscv_ops[pool[i]];
         if ((e & oi->mask) != oi->match)
             continue;
         extract(oi, e, d);
@@ -101,7 +115,7 @@ bool riscv_decode(uint32_t bits, riscv_insn *d)
          * block key). */
         if ((oi->flags & IF_RM) && (d->rm == 5 || d->rm == 6))
             return false;
-        d->op = *p;
+        d->op = pool[i];
         return true;
     }
     return false;

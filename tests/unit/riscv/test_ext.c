@@ -30,6 +30,25 @@ static void test_table_disjoint(void)
             }
         }
     CU_ASSERT_EQUAL(overlaps, 0);
+
+    /* and every row is found by the decoder, whatever its free bits hold */
+    uint64_t x = 0x2545f4914f6cdd1dull;
+    unsigned missed = 0;
+    for (unsigned op = 1; op < RV_NUM_OPS; op++)
+        for (unsigned k = 0; k < 256; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            uint32_t w = riscv_ops[op].match | ((uint32_t)x & ~riscv_ops[op].mask);
+            if ((riscv_ops[op].flags & IF_RM) && ((w >> 12) & 7) >= 5 && ((w >> 12) & 7) <= 6)
+                w &= ~0x7000u;
+            riscv_insn d;
+            if (!riscv_decode(w, &d) || d.op != op) {
+                if (missed++ < 5)
+                    printf("  0x%08x: expected %s\n", w, riscv_ops[op].name);
+            }
+        }
+    CU_ASSERT_EQUAL(missed, 0);
 }
 
 /* RVC expansions, each worked out from the spec's encoding tables (16.8) and the
