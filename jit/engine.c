@@ -274,6 +274,9 @@ void jit_engine_free(jit_engine *e)
     for (unsigned i = 0; i < e->ntbs; i++)
         tb_free(e->tbs[i]);
     free(e->tbs);
+    free(e->spare_ops);
+    free(e->spare_temps);
+    free(e->opt_buf);
     free(e->page_key);
     free(e->page_count);
     pthread_mutex_unlock(&e->lock);

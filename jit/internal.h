@@ -196,6 +196,13 @@ struct jit_engine {
     unsigned pin_gen;
     int8_t pin_reg[JIT_MAX_GLOBALS];
     uint64_t gcount[JIT_MAX_GLOBALS];
+    /* buffers of the last translation context, reused by the next */
+    jit_op *spare_ops;
+    unsigned spare_ops_cap;
+    jit_tinfo *spare_temps;
+    unsigned spare_temps_cap;
+    uint8_t *opt_buf;               /* optimizer tables */
+    size_t opt_buf_size;
 };
 
 /* Values returned by generated code (native) / the interpreter's block run. */

@@ -51,10 +51,21 @@ void jit_ctx_init(jit_ctx *c, jit_engine *e, jit_cpu *cpu, uint64_t pc, uint32_t
     c->max_insns = max_insns;
     c->code_lo = UINT64_MAX;
     c->code_hi = 0;
-    c->temps_cap = e->fe->nglobals + 256;
-    c->temps = malloc(c->temps_cap * sizeof(*c->temps));
-    c->ops_cap = 1024;
-    c->ops = malloc(c->ops_cap * sizeof(*c->ops));
+    /* reuse the engine's buffers (translation runs under e->lock): malloc of
+     * tens of kilobytes per block was a tenth of start-up time */
+    if (e->spare_ops) {
+        c->ops = e->spare_ops;
+        c->ops_cap = e->spare_ops_cap;
+        c->temps = e->spare_temps;
+        c->temps_cap = e->spare_temps_cap;
+        e->spare_ops = NULL;
+        e->spare_temps = NULL;
+    } else {
+        c->temps_cap = e->fe->nglobals + 256;
+        c->temps = malloc(c->temps_cap * sizeof(*c->temps));
+        c->ops_cap = 1024;
+        c->ops = malloc(c->ops_cap * sizeof(*c->ops));
+    }
     if (!c->temps || !c->ops) {
         c->error = true;
         c->temps_cap = c->ops_cap = 0;
@@ -68,8 +79,16 @@ void jit_ctx_init(jit_ctx *c, jit_engine *e, jit_cpu *cpu, uint64_t pc, uint32_t
 
 void jit_ctx_free(jit_ctx *c)
 {
-    free(c->ops);
-    free(c->temps);
+    jit_engine *e = c->engine;
+    if (e && !e->spare_ops && c->ops && c->temps) {
+        e->spare_ops = c->ops;
+        e->spare_ops_cap = c->ops_cap;
+        e->spare_temps = c->temps;
+        e->spare_temps_cap = c->temps_cap;
+    } else {
+        free(c->ops);
+        free(c->temps);
+    }
     c->ops = NULL;
     c->temps = NULL;
 }
