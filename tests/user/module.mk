@@ -20,7 +20,7 @@ $(eval $(call test,user-progs,$(filter $(BUILD)/vireo-riscv64,$(ALL_PROGRAMS)) $
 
 # Programs from Debian source packages (Lua, zlib), cross-built into the cache.
 $(eval $(call test,user-realprogs,$(filter $(BUILD)/vireo-riscv64,$(ALL_PROGRAMS)),tests/user/run-realprogs.sh $(BUILD) 1))
-$(eval $(call long_test,user-realprogs-long,$(filter $(BUILD)/vireo-riscv64,$(ALL_PROGRAMS)),tests/user/run-realprogs.sh $(BUILD) 20))
+$(eval $(call long_test,user-realprogs-long,$(filter $(BUILD)/vireo-riscv64,$(ALL_PROGRAMS)),tests/user/run-realprogs.sh $(BUILD) 10))
 
 # Random-instruction differential test against qemu-riscv64.
 $(BUILD)/user/rvdiff-harness: tests/user/rvdiff/harness.c
