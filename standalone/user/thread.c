@@ -1,0 +1,188 @@
+/* Guest threads and processes: the run loop of one guest thread, clone (threads
+ * become host threads with their own CPU state; anything without CLONE_VM becomes a
+ * host fork), and thread exit with CLONE_CHILD_CLEARTID. */
+#include "user.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+__thread struct user_thread *user_self;
+static int user_threads_live = 1;
+
+void user_cpu_loop(struct user_thread *t)
+{
+    riscv_cpu *cpu = t->cpu;
+    for (;;) {
+        riscv_exit ex;
+        int r = riscv_cpu_run(cpu, &ex);
+        if (r < 0) {
+            user_log("vireo-riscv64: cannot run the CPU: %s\n", riscv_strerror(r));
+            exit(1);
+        }
+        switch (ex.reason) {
+        case RISCV_EXIT_ECALL:
+            user_cpu_set_pc(cpu, ex.pc);
+            user_syscall(t);
+            break;
+        case RISCV_EXIT_EBREAK:
+            user_cpu_set_pc(cpu, ex.pc);
+            user_signal_fault(t, SIGTRAP, TRAP_BRKPT, ex.pc);
+            break;
+        case RISCV_EXIT_ILLEGAL:
+            user_cpu_set_pc(cpu, ex.pc);
+            user_signal_fault(t, SIGILL, ILL_ILLOPC, ex.pc);
+            break;
+        case RISCV_EXIT_FAULT: {
+            user_cpu_set_pc(cpu, ex.pc);
+            int prot = user_page_prot(ex.addr);
+            bool allowed = (prot & UPF_USED)
+                && (ex.access == RISCV_ACCESS_WRITE ? (prot & UPF_W)
+                    : ex.access == RISCV_ACCESS_EXEC ? (prot & UPF_X) : (prot & (UPF_R | UPF_W | UPF_X)));
+            if (allowed)   /* the page allows it: a misaligned atomic */
+                user_signal_fault(t, SIGBUS, BUS_ADRALN, ex.addr);
+            else
+                user_signal_fault(t, SIGSEGV, (prot & UPF_USED) ? SEGV_ACCERR : SEGV_MAPERR, ex.addr);
+            break;
+        }
+        case RISCV_EXIT_FENCE_I:
+            /* The engine already dropped stale translations. */
+            break;
+        case RISCV_EXIT_INTERRUPT:
+            break;
+        }
+        if (t->pending_any)
+            user_signal_deliver_pending(t);
+    }
+}
+
+void user_thread_exit(struct user_thread *t, int status)
+{
+    if (t->clear_child_tid && guest_range_ok(t->clear_child_tid, 4)
+        && (user_page_prot(t->clear_child_tid) & UPF_W)) {
+        /* What the kernel does for CLONE_CHILD_CLEARTID: glibc's pthread_join
+         * waits on this word. */
+        uint32_t *p = g2h(t->clear_child_tid);
+        __atomic_store_n(p, 0, __ATOMIC_SEQ_CST);
+        syscall(SYS_futex, p, FUTEX_WAKE, 1, NULL, NULL, 0);
+    }
+    /* The last thread leaving ends the process with its status, as on Linux. */
+    if (__atomic_sub_fetch(&user_threads_live, 1, __ATOMIC_SEQ_CST) == 0)
+        exit(status & 0xff);
+    riscv_cpu_free(t->cpu);
+    t->cpu = NULL;
+    user_self = NULL;
+    free(t);
+    pthread_exit(NULL);
+}
+
+struct clone_start {
+    struct user_thread *t;
+    uint64_t flags, ptid, ctid;
+    int tid;        /* the child's, for the parent: nt may be gone by then */
+    sem_t ready;
+};
+
+static void *thread_main(void *arg)
+{
+    struct clone_start *cs = arg;
+    struct user_thread *t = cs->t;
+    t->tid = (int)syscall(SYS_gettid);
+    user_self = t;
+    if ((cs->flags & CLONE_CHILD_SETTID) && guest_range_ok(cs->ctid, 4) && (user_page_prot(cs->ctid) & UPF_W))
+        __atomic_store_n((uint32_t *)g2h(cs->ctid), (uint32_t)t->tid, __ATOMIC_SEQ_CST);
+    if ((cs->flags & CLONE_PARENT_SETTID) && guest_range_ok(cs->ptid, 4) && (user_page_prot(cs->ptid) & UPF_W))
+        __atomic_store_n((uint32_t *)g2h(cs->ptid), (uint32_t)t->tid, __ATOMIC_SEQ_CST);
+    user_signal_set_host_mask(t->sigmask);
+    cs->tid = t->tid;
+    sem_post(&cs->ready);   /* cs belongs to the parent from here on */
+    user_cpu_loop(t);
+}
+
+int64_t user_sys_clone(struct user_thread *t, uint64_t flags, uint64_t newsp, uint64_t ptid,
+                       uint64_t tls, uint64_t ctid)
+{
+    const uint64_t thread_flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD
+                                | CLONE_SYSVSEM;
+    if ((flags & CLONE_VM) && !(flags & CLONE_VFORK)) {
+        /* A thread: glibc's pthread_create passes exactly these plus the TID and TLS
+         * flags; other CLONE_VM combinations (a shared address space without shared
+         * signal handlers) cannot be given a separate process here. */
+        if ((flags & thread_flags) != thread_flags)
+            return -EINVAL;
+        struct user_thread *nt = calloc(1, sizeof(*nt));
+        if (!nt)
+            return -ENOMEM;
+        nt->cpu = riscv_cpu_clone(t->cpu);
+        if (!nt->cpu) {
+            free(nt);
+            return -ENOMEM;
+        }
+        riscv_cpu_set_opaque(nt->cpu, nt);
+        /* The child starts after the ecall (pc was advanced before the call). */
+        user_cpu_set_x(nt->cpu, RV_A0, 0);
+        if (newsp)
+            user_cpu_set_x(nt->cpu, RV_SP, newsp);
+        if (flags & CLONE_SETTLS)
+            user_cpu_set_x(nt->cpu, RV_TP, tls);
+        nt->sigmask = t->sigmask;
+        if (flags & CLONE_CHILD_CLEARTID)
+            nt->clear_child_tid = ctid;
+        struct clone_start cs = { .t = nt, .flags = flags, .ptid = ptid, .ctid = ctid };
+        sem_init(&cs.ready, 0, 0);
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 1 << 20);
+        /* The new thread starts with every signal blocked and sets its own mask. */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        __atomic_add_fetch(&user_threads_live, 1, __ATOMIC_SEQ_CST);
+        pthread_t th;
+        int e = pthread_create(&th, &attr, thread_main, &cs);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        pthread_attr_destroy(&attr);
+        if (e) {
+            __atomic_sub_fetch(&user_threads_live, 1, __ATOMIC_SEQ_CST);
+            riscv_cpu_free(nt->cpu);
+            free(nt);
+            sem_destroy(&cs.ready);
+            return -e;
+        }
+        while (sem_wait(&cs.ready) < 0 && errno == EINTR)
+            ;
+        sem_destroy(&cs.ready);
+        return cs.tid;
+    }
+    /* A new process (fork, or vfork done as fork: the parent simply does not wait,
+     * which is allowed since the child gets its own copy of memory). */
+    if (flags & (CLONE_THREAD | CLONE_SIGHAND))
+        return -EINVAL;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -errno;
+    if (pid == 0) {
+        t->tid = (int)syscall(SYS_gettid);
+        user_threads_live = 1;
+        if (newsp)
+            user_cpu_set_x(t->cpu, RV_SP, newsp);
+        if (flags & CLONE_SETTLS)
+            user_cpu_set_x(t->cpu, RV_TP, tls);
+        if ((flags & CLONE_CHILD_SETTID) && guest_range_ok(ctid, 4) && (user_page_prot(ctid) & UPF_W))
+            *(uint32_t *)g2h(ctid) = (uint32_t)t->tid;
+        if (flags & CLONE_CHILD_CLEARTID)
+            t->clear_child_tid = ctid;
+        return 0;
+    }
+    if ((flags & CLONE_PARENT_SETTID) && guest_range_ok(ptid, 4) && (user_page_prot(ptid) & UPF_W))
+        *(uint32_t *)g2h(ptid) = (uint32_t)pid;
+    return pid;
+}

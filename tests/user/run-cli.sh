@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The command line of vireo-riscv64: -0, -E, -U compared with qemu-riscv64's;
+# -strace, -version, -h; bad input gives one message and exit status 1.
+#   tests/user/run-cli.sh BUILD_DIR
+set -u
+build=$(cd "$1" && pwd)
+vireo=$build/vireo-riscv64 prog=$build/user/progs/static/args
+qemu=$(command -v qemu-riscv64-static || command -v qemu-riscv64 || true)
+if [ ! -x "$vireo" ]; then echo "SKIP: user-cli (no $vireo)"; exit 0; fi
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+check() { if eval "$2"; then echo "PASS: $1"; else echo "FAIL: $1"; fi; }
+
+export VIREO_B=inherited
+for opts in "" "-0 zero" "-E VIREO_A=set" "-U VIREO_B" "-E VIREO_A=x -U VIREO_B -0 name"; do
+    # shellcheck disable=SC2086
+    "$vireo" $opts "$prog" one "two words" >"$tmp/v" 2>&1; vrc=$?
+    if [ -n "$qemu" ]; then
+        # shellcheck disable=SC2086
+        "$qemu" $opts "$prog" one "two words" >"$tmp/q" 2>&1; qrc=$?
+        check "options '$opts' as qemu" '[ $vrc = $qrc ] && cmp -s "$tmp/v" "$tmp/q"'
+    else
+        echo "SKIP: options '$opts' (qemu-riscv64 not installed)"
+    fi
+done
+"$vireo" -strace "$prog" x >"$tmp/out" 2>"$tmp/err"
+check "-strace logs write and exit_group" 'grep -q " write(0x1," "$tmp/err" && grep -q "exit_group(0x2" "$tmp/err" && grep -q "argv\[1\]=x" "$tmp/out"'
+check "-version" '"$vireo" -version | grep -q "^vireo-riscv64 version"'
+check "-h" '"$vireo" -h | grep -q "^usage: vireo-riscv64"'
+"$vireo" -bogus "$prog" >/dev/null 2>"$tmp/err"; rc=$?
+check "unknown option: exit 1 and a message" '[ $rc = 1 ] && grep -q "unknown option.*-bogus" "$tmp/err"'
+"$vireo" /nonexistent/prog 2>"$tmp/err"; rc=$?
+check "missing program: exit 1 naming it" '[ $rc = 1 ] && grep -q "/nonexistent/prog" "$tmp/err" && [ $(wc -l <"$tmp/err") = 1 ]'
+"$vireo" /bin/true 2>"$tmp/err"; rc=$?
+check "host program refused: exit 1 naming it" '[ $rc = 1 ] && grep -q "not a riscv64 ELF" "$tmp/err"'
+head -c 100 /dev/urandom >"$tmp/garbage"; printf '\177ELF\002\001\001' | dd of="$tmp/garbage" conv=notrunc 2>/dev/null
+"$vireo" "$tmp/garbage" 2>"$tmp/err"; rc=$?
+check "corrupt ELF refused: exit 1" '[ $rc = 1 ] && grep -q "garbage" "$tmp/err"'
+"$vireo" -accel tcg,backend=nope "$prog" 2>"$tmp/err"; rc=$?
+check "unknown backend: exit 1" '[ $rc = 1 ] && grep -q "backend" "$tmp/err"'
