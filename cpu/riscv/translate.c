@@ -37,18 +37,6 @@ static const jit_helper h_fdiv_d = HELPER(riscv_fp_div_d, 0);
 static const jit_helper h_fsqrt_d = HELPER(riscv_fp_sqrt_d, 0);
 static const jit_helper h_fma_s = HELPER(riscv_fp_fma_s, 0);
 /* RNE fast paths: no CPU argument; still not PURE, since they raise host flags */
-static const jit_helper h_fadd_s_rne = HELPER(riscv_fp_add_s_rne, 0);
-static const jit_helper h_fsub_s_rne = HELPER(riscv_fp_sub_s_rne, 0);
-static const jit_helper h_fmul_s_rne = HELPER(riscv_fp_mul_s_rne, 0);
-static const jit_helper h_fdiv_s_rne = HELPER(riscv_fp_div_s_rne, 0);
-static const jit_helper h_fsqrt_s_rne = HELPER(riscv_fp_sqrt_s_rne, 0);
-static const jit_helper h_fadd_d_rne = HELPER(riscv_fp_add_d_rne, 0);
-static const jit_helper h_fsub_d_rne = HELPER(riscv_fp_sub_d_rne, 0);
-static const jit_helper h_fmul_d_rne = HELPER(riscv_fp_mul_d_rne, 0);
-static const jit_helper h_fdiv_d_rne = HELPER(riscv_fp_div_d_rne, 0);
-static const jit_helper h_fsqrt_d_rne = HELPER(riscv_fp_sqrt_d_rne, 0);
-static const jit_helper h_fma_s_rne = HELPER(riscv_fp_fma_s_rne, 0);
-static const jit_helper h_fma_d_rne = HELPER(riscv_fp_fma_d_rne, 0);
 static const jit_helper h_fma_d = HELPER(riscv_fp_fma_d, 0);
 static const jit_helper h_minmax_s = HELPER(riscv_fp_minmax_s, 0);
 static const jit_helper h_minmax_d = HELPER(riscv_fp_minmax_d, 0);
@@ -286,20 +274,55 @@ static bool is_rne(tctx *t)
     return (t->d.rm == RM_DYN ? t->frm : t->d.rm) == RM_RNE;
 }
 
-static void gen_fp2(tctx *t, const jit_helper *h, const jit_helper *h_rne)
+/* ---- F/D arithmetic under round-to-nearest-even: inline jit_fop ----
+ * frm is part of the block key, so RNE is known at translate time; the IR's
+ * float ops round to nearest even, give the canonical NaN for a NaN result and
+ * raise the host flags that riscv_fp_sync folds into fflags, exactly like the
+ * *_rne helpers they replace.  Singles: an operand that is not NaN-boxed reads
+ * as the canonical NaN (spec 12.2), the result is boxed. */
+
+static jit_temp unbox_s(tctx *t, jit_temp v)
 {
-    if (h_rne && is_rne(t)) {
-        call(t, h_rne, rf(t->d.rd), 2, rf(t->d.rs1), rf(t->d.rs2), 0, 0, 0);
+    jit_ctx *c = t->c;
+    jit_temp hi = jit_temp_new(c, JIT_I64), lo = jit_temp_new(c, JIT_I32);
+    jit_temp r = jit_temp_new(c, JIT_I32);
+    jit_shri(c, hi, v, 32);
+    jit_trunc(c, lo, v);
+    jit_movcond(c, JIT_EQ, r, hi, jit_const(c, JIT_I64, 0xffffffffu), lo,
+                jit_const(c, JIT_I32, 0x7fc00000u));
+    return r;
+}
+
+static void fop_inline(tctx *t, jit_opc op, bool single, jit_temp a, jit_temp b, jit_temp cc)
+{
+    jit_ctx *c = t->c;
+    jit_temp dst = rf(t->d.rd);
+    if (!single) {
+        jit_fop(c, op, dst, a, b, cc);
+        return;
+    }
+    jit_temp r = jit_temp_new(c, JIT_I32), e = jit_temp_new(c, JIT_I64);
+    jit_fop(c, op, r, unbox_s(t, a), b == JIT_NO_TEMP ? JIT_NO_TEMP : unbox_s(t, b),
+            cc == JIT_NO_TEMP ? JIT_NO_TEMP : unbox_s(t, cc));
+    jit_ext32u(c, e, r);
+    jit_or(c, dst, e, jit_const(c, JIT_I64, 0xffffffff00000000ull));
+}
+
+static void gen_fp2(tctx *t, const jit_helper *h, jit_opc op, bool single)
+{
+    if (is_rne(t)) {
+        fop_inline(t, op, single, rf(t->d.rs1), rf(t->d.rs2), JIT_NO_TEMP);
         return;
     }
     jit_temp rm = rounding_mode(t);
     call(t, h, rf(t->d.rd), 4, jit_env(t->c), rf(t->d.rs1), rf(t->d.rs2), rm, 0);
 }
 
-static void gen_fp1(tctx *t, const jit_helper *h, const jit_helper *h_rne)
+/* op JIT_OP_NOP: no inline form, always the helper */
+static void gen_fp1(tctx *t, const jit_helper *h, jit_opc op, bool single)
 {
-    if (h_rne && is_rne(t)) {
-        call(t, h_rne, rf(t->d.rd), 1, rf(t->d.rs1), 0, 0, 0, 0);
+    if (op != JIT_OP_NOP && is_rne(t)) {
+        fop_inline(t, op, single, rf(t->d.rs1), JIT_NO_TEMP, JIT_NO_TEMP);
         return;
     }
     jit_temp rm = rounding_mode(t);
@@ -307,9 +330,9 @@ static void gen_fp1(tctx *t, const jit_helper *h, const jit_helper *h_rne)
 }
 
 /* neg bit 0 negates the product (through rs1), bit 1 the addend.  Flipping the
- * sign bit of a NaN-boxed single keeps it boxed. */
-static void gen_fma(tctx *t, const jit_helper *h, const jit_helper *h_rne, unsigned neg,
-                    uint64_t sign)
+ * sign bit of a NaN-boxed single keeps it boxed (and an unboxed one stays
+ * unboxed). */
+static void gen_fma(tctx *t, const jit_helper *h, bool single, unsigned neg, uint64_t sign)
 {
     jit_ctx *c = t->c;
     if (is_rne(t)) {
@@ -322,7 +345,7 @@ static void gen_fma(tctx *t, const jit_helper *h, const jit_helper *h_rne, unsig
             cc = jit_temp_new(c, JIT_I64);
             jit_xori(c, cc, rf(t->d.rs3), (int64_t)sign);
         }
-        call(t, h_rne, rf(t->d.rd), 3, a, rf(t->d.rs2), cc, 0, 0);
+        fop_inline(t, JIT_OP_FMA, single, a, rf(t->d.rs2), cc);
         return;
     }
     jit_temp rm = rounding_mode(t), rmneg = jit_temp_new(c, JIT_I64);
@@ -512,26 +535,26 @@ static void translate_insn(tctx *t)
     case RV_FSD: jit_qst(c, rf(d->rs2), rx(t, d->rs1), (int32_t)d->imm, JIT_MO_64); break;
 #define S_SIGN 0x80000000ull
 #define D_SIGN 0x8000000000000000ull
-    case RV_FMADD_S: gen_fma(t, &h_fma_s, &h_fma_s_rne, 0, S_SIGN); break;
-    case RV_FMSUB_S: gen_fma(t, &h_fma_s, &h_fma_s_rne, 2, S_SIGN); break;
-    case RV_FNMSUB_S: gen_fma(t, &h_fma_s, &h_fma_s_rne, 1, S_SIGN); break;
-    case RV_FNMADD_S: gen_fma(t, &h_fma_s, &h_fma_s_rne, 3, S_SIGN); break;
-    case RV_FMADD_D: gen_fma(t, &h_fma_d, &h_fma_d_rne, 0, D_SIGN); break;
-    case RV_FMSUB_D: gen_fma(t, &h_fma_d, &h_fma_d_rne, 2, D_SIGN); break;
-    case RV_FNMSUB_D: gen_fma(t, &h_fma_d, &h_fma_d_rne, 1, D_SIGN); break;
-    case RV_FNMADD_D: gen_fma(t, &h_fma_d, &h_fma_d_rne, 3, D_SIGN); break;
-    case RV_FADD_S: gen_fp2(t, &h_fadd_s, &h_fadd_s_rne); break;
-    case RV_FSUB_S: gen_fp2(t, &h_fsub_s, &h_fsub_s_rne); break;
-    case RV_FMUL_S: gen_fp2(t, &h_fmul_s, &h_fmul_s_rne); break;
-    case RV_FDIV_S: gen_fp2(t, &h_fdiv_s, &h_fdiv_s_rne); break;
-    case RV_FSQRT_S: gen_fp1(t, &h_fsqrt_s, &h_fsqrt_s_rne); break;
-    case RV_FADD_D: gen_fp2(t, &h_fadd_d, &h_fadd_d_rne); break;
-    case RV_FSUB_D: gen_fp2(t, &h_fsub_d, &h_fsub_d_rne); break;
-    case RV_FMUL_D: gen_fp2(t, &h_fmul_d, &h_fmul_d_rne); break;
-    case RV_FDIV_D: gen_fp2(t, &h_fdiv_d, &h_fdiv_d_rne); break;
-    case RV_FSQRT_D: gen_fp1(t, &h_fsqrt_d, &h_fsqrt_d_rne); break;
-    case RV_FCVT_S_D: gen_fp1(t, &h_cvt_s_d, NULL); break;
-    case RV_FCVT_D_S: gen_fp1(t, &h_cvt_d_s, NULL); break;
+    case RV_FMADD_S: gen_fma(t, &h_fma_s, true, 0, S_SIGN); break;
+    case RV_FMSUB_S: gen_fma(t, &h_fma_s, true, 2, S_SIGN); break;
+    case RV_FNMSUB_S: gen_fma(t, &h_fma_s, true, 1, S_SIGN); break;
+    case RV_FNMADD_S: gen_fma(t, &h_fma_s, true, 3, S_SIGN); break;
+    case RV_FMADD_D: gen_fma(t, &h_fma_d, false, 0, D_SIGN); break;
+    case RV_FMSUB_D: gen_fma(t, &h_fma_d, false, 2, D_SIGN); break;
+    case RV_FNMSUB_D: gen_fma(t, &h_fma_d, false, 1, D_SIGN); break;
+    case RV_FNMADD_D: gen_fma(t, &h_fma_d, false, 3, D_SIGN); break;
+    case RV_FADD_S: gen_fp2(t, &h_fadd_s, JIT_OP_FADD, true); break;
+    case RV_FSUB_S: gen_fp2(t, &h_fsub_s, JIT_OP_FSUB, true); break;
+    case RV_FMUL_S: gen_fp2(t, &h_fmul_s, JIT_OP_FMUL, true); break;
+    case RV_FDIV_S: gen_fp2(t, &h_fdiv_s, JIT_OP_FDIV, true); break;
+    case RV_FSQRT_S: gen_fp1(t, &h_fsqrt_s, JIT_OP_FSQRT, true); break;
+    case RV_FADD_D: gen_fp2(t, &h_fadd_d, JIT_OP_FADD, false); break;
+    case RV_FSUB_D: gen_fp2(t, &h_fsub_d, JIT_OP_FSUB, false); break;
+    case RV_FMUL_D: gen_fp2(t, &h_fmul_d, JIT_OP_FMUL, false); break;
+    case RV_FDIV_D: gen_fp2(t, &h_fdiv_d, JIT_OP_FDIV, false); break;
+    case RV_FSQRT_D: gen_fp1(t, &h_fsqrt_d, JIT_OP_FSQRT, false); break;
+    case RV_FCVT_S_D: gen_fp1(t, &h_cvt_s_d, JIT_OP_NOP, false); break;
+    case RV_FCVT_D_S: gen_fp1(t, &h_cvt_d_s, JIT_OP_NOP, false); break;
     case RV_FSGNJ_S: case RV_FSGNJN_S: case RV_FSGNJX_S: {
         jit_temp args[3] = { rf(d->rs1), rf(d->rs2), ci(t, d->rm) };
         jit_call(c, &h_sgnj_s, rf(d->rd), 3, args);
