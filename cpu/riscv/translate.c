@@ -15,6 +15,7 @@ typedef struct tctx {
     riscv_insn d;
     unsigned frm;           /* the dynamic rounding mode this block assumes */
     bool ended;             /* the block has been closed */
+    bool host_ff_clear;     /* host FP flags known clear here (see gen_csr) */
 } tctx;
 
 /* ---- helpers descriptors ---- */
@@ -233,6 +234,16 @@ static void gen_csr(tctx *t)
      * write (spec 9.1) */
     bool do_read = !(op == 1 && t->d.rd == 0);
     bool do_write = op == 1 || t->d.rs1 != 0;
+    /* fsflags / csrw fflags right after a csr access to the FP CSRs (which left
+     * the host flags clear, riscv_fp_sync) with no host FP arithmetic since:
+     * the host has nothing to fold or clear, so the write is a plain store.
+     * This is libm's "frflags; flt; fsflags" quiet-compare idiom. */
+    if (t->host_ff_clear && t->d.csr == 0x001 && op == 1 && t->d.rd == 0) {
+        jit_temp v = jit_temp_new(t->c, JIT_I64);
+        jit_andi(t->c, v, imm ? ci(t, t->d.rs1) : rx(t, t->d.rs1), 31);
+        jit_st(t->c, v, jit_env(t->c), offsetof(riscv_cpu, fflags), JIT_MO_32);
+        return;
+    }
     uint64_t ctl = t->d.csr | op << 12 | (uint64_t)do_read << 16 | (uint64_t)do_write << 17;
     jit_temp args[4] = { jit_env(t->c), ci(t, ctl),
                          imm ? ci(t, t->d.rs1) : rx(t, t->d.rs1),
@@ -240,6 +251,8 @@ static void gen_csr(tctx *t)
     jit_temp r = jit_temp_new(t->c, JIT_I64);
     jit_call(t->c, &h_csr, r, 4, args);
     jit_mov(t->c, wx(t, t->d.rd), r);
+    if (t->d.csr >= 0x001 && t->d.csr <= 0x003)
+        t->host_ff_clear = true;
     /* a new frm selects other translations: continue through the lookup, which
      * uses the updated block key */
     if (do_write && (t->d.csr == 0x002 || t->d.csr == 0x003)) {
@@ -706,6 +719,10 @@ int riscv_translate(jit_ctx *c, jit_cpu *jcpu, uint64_t pc, uint32_t flags)
         }
         jit_insn_start(c, t.pc);
         riscv_decode(bits, &t.d);
+        /* host FP arithmetic (every op with a rounding-mode field) may raise
+         * host flags; the other F/D ops and all integer ones raise none */
+        if (t.d.op == RV_INVALID || (riscv_ops[t.d.op].flags & IF_RM))
+            t.host_ff_clear = false;
         translate_insn(&t);
         t.pc += t.d.len;
     }
