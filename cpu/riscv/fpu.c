@@ -137,6 +137,13 @@ static inline void host_end(uint32_t changed)
 }
 #endif
 
+/* frflags from generated code: fold the host flags in (and clear them). */
+uint64_t riscv_fp_read_fflags(riscv_cpu *cpu)
+{
+    riscv_fp_sync(cpu);
+    return cpu->fflags & 31;
+}
+
 /* The RMM path computes its flags itself (after a riscv_fp_sync); whatever its
  * binary128 arithmetic and conversions raised on the host is dropped at its end
  * (libgcc's soft-fp raises underflow for exact tiny results, for instance). */

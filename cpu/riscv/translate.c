@@ -23,6 +23,7 @@ typedef struct tctx {
 #define HELPER(fn_, fl) { (void *)(fn_), #fn_, (fl) }
 static const jit_helper h_csr = HELPER(riscv_helper_csr, JIT_CALL_MAY_EXIT);
 static const jit_helper h_fence = HELPER(riscv_helper_fence, 0);
+static const jit_helper h_read_fflags = HELPER(riscv_fp_read_fflags, 0);
 static const jit_helper h_orc_b = HELPER(riscv_helper_orc_b, JIT_CALL_PURE);
 /* FP helpers write cpu->fflags, which is not a global: no flag needed beyond
  * "has memory effects". */
@@ -242,6 +243,15 @@ static void gen_csr(tctx *t)
         jit_temp v = jit_temp_new(t->c, JIT_I64);
         jit_andi(t->c, v, imm ? ci(t, t->d.rs1) : rx(t, t->d.rs1), 31);
         jit_st(t->c, v, jit_env(t->c), offsetof(riscv_cpu, fflags), JIT_MO_32);
+        return;
+    }
+    /* frflags (fflags is always accessible): a light helper that neither exits
+     * nor touches guest registers, so they stay in host registers around it */
+    if (t->d.csr == 0x001 && do_read && !do_write) {
+        jit_temp env = jit_env(t->c), r = jit_temp_new(t->c, JIT_I64);
+        jit_call(t->c, &h_read_fflags, r, 1, &env);
+        jit_mov(t->c, wx(t, t->d.rd), r);
+        t->host_ff_clear = true;
         return;
     }
     uint64_t ctl = t->d.csr | op << 12 | (uint64_t)do_read << 16 | (uint64_t)do_write << 17;
