@@ -145,3 +145,82 @@ uint64_t jit_eval_ext_load(uint64_t raw, unsigned memop, jit_type t)
     }
     return mask(t, v);
 }
+
+/* ---- floating point (see jit_fop in ir.h) ----
+ * Computed with the host's IEEE operations so that the host flags come out as
+ * the op defines them; PIN keeps the compiler from folding or moving them. */
+#include <math.h>
+#include <string.h>
+
+#define PIN(v) __asm__ volatile("" : "+x"(v))
+
+static float f32_of(uint64_t b) { uint32_t u = (uint32_t)b; float f; memcpy(&f, &u, 4); return f; }
+static double f64_of(uint64_t b) { double d; memcpy(&d, &b, 8); return d; }
+
+static uint64_t bits32(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return f != f ? 0x7fc00000u : u;
+}
+
+static uint64_t bits64(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    return d != d ? 0x7ff8000000000000ull : u;
+}
+
+/* inf * 0 (either order): the product that makes an FMA invalid on its own */
+static bool fma_inf_zero(double a, double b)
+{
+    return (__builtin_isinf(a) && b == 0) || (a == 0 && __builtin_isinf(b));
+}
+
+uint64_t jit_eval_fop(jit_opc op, jit_type t, uint64_t ua, uint64_t ub, uint64_t uc)
+{
+    if (t == JIT_I32) {
+        float a = f32_of(ua), b = f32_of(ub), c = f32_of(uc), r;
+        PIN(a);
+        PIN(b);
+        PIN(c);
+        switch (op) {
+        case JIT_OP_FADD: r = a + b; break;
+        case JIT_OP_FSUB: r = a - b; break;
+        case JIT_OP_FMUL: r = a * b; break;
+        case JIT_OP_FDIV: r = a / b; break;
+        case JIT_OP_FSQRT: r = __builtin_sqrtf(a); break;
+        default:
+            r = __builtin_fmaf(a, b, c);
+            PIN(r);
+            if (r != r && fma_inf_zero(a, b)) {
+                volatile float x = a * b;       /* raises invalid */
+                (void)x;
+            }
+            break;
+        }
+        PIN(r);
+        return bits32(r);
+    }
+    double a = f64_of(ua), b = f64_of(ub), c = f64_of(uc), r;
+    PIN(a);
+    PIN(b);
+    PIN(c);
+    switch (op) {
+    case JIT_OP_FADD: r = a + b; break;
+    case JIT_OP_FSUB: r = a - b; break;
+    case JIT_OP_FMUL: r = a * b; break;
+    case JIT_OP_FDIV: r = a / b; break;
+    case JIT_OP_FSQRT: r = __builtin_sqrt(a); break;
+    default:
+        r = __builtin_fma(a, b, c);
+        PIN(r);
+        if (r != r && fma_inf_zero(a, b)) {
+            volatile double x = a * b;
+            (void)x;
+        }
+        break;
+    }
+    PIN(r);
+    return bits64(r);
+}

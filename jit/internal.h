@@ -63,6 +63,7 @@ void jit_check_back_branches(jit_ctx *c);
  * the constant folder.  Inputs and result are canonical (i32 zero-extended). */
 uint64_t jit_eval_binop(jit_opc op, jit_type t, uint64_t a, uint64_t b);
 uint64_t jit_eval_unop(jit_opc op, jit_type t, uint64_t a);
+uint64_t jit_eval_fop(jit_opc op, jit_type t, uint64_t a, uint64_t b, uint64_t c);
 bool jit_eval_cond(jit_cond c, jit_type t, uint64_t a, uint64_t b);
 uint64_t jit_eval_ext_load(uint64_t raw, unsigned memop, jit_type t);
 bool jit_op_is_binop(jit_opc op);

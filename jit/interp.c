@@ -161,6 +161,13 @@ next_tb:
                jit_eval_cond((jit_cond)op->cond, t, rd(cpu, tb, v, op->a[1]),
                              rd(cpu, tb, v, op->a[2])));
             break;
+        case JIT_OP_FADD: case JIT_OP_FSUB: case JIT_OP_FMUL: case JIT_OP_FDIV:
+        case JIT_OP_FSQRT: case JIT_OP_FMA:
+            wr(cpu, tb, v, op->a[0],
+               jit_eval_fop(opc, t, rd(cpu, tb, v, op->a[1]),
+                            opc == JIT_OP_FSQRT ? 0 : rd(cpu, tb, v, op->a[2]),
+                            opc == JIT_OP_FMA ? rd(cpu, tb, v, op->a[3]) : 0));
+            break;
         case JIT_OP_MOVCOND:
             wr(cpu, tb, v, op->a[0],
                jit_eval_cond((jit_cond)op->cond, t, rd(cpu, tb, v, op->a[1]),

@@ -22,7 +22,9 @@ static const char *const op_names[JIT_OP_COUNT] = {
     [JIT_OP_QLD] = "qld", [JIT_OP_QST] = "qst", [JIT_OP_LD] = "ld", [JIT_OP_ST] = "st",
     [JIT_OP_ATOMIC_CMPXCHG] = "cmpxchg", [JIT_OP_ATOMIC_RMW] = "rmw",
     [JIT_OP_CALL] = "call", [JIT_OP_GOTO_TB] = "goto_tb", [JIT_OP_GOTO_PTR] = "goto_ptr",
-    [JIT_OP_EXIT] = "exit",
+    [JIT_OP_EXIT] = "exit", [JIT_OP_FADD] = "fadd", [JIT_OP_FSUB] = "fsub",
+    [JIT_OP_FMUL] = "fmul", [JIT_OP_FDIV] = "fdiv", [JIT_OP_FSQRT] = "fsqrt",
+    [JIT_OP_FMA] = "fma",
 };
 
 static const char *const cond_names[JIT_COND_COUNT] = {
@@ -219,6 +221,26 @@ void jit_binop(jit_ctx *c, jit_opc opc, jit_temp d, jit_temp a, jit_temp b)
     op->a[0] = d;
     op->a[1] = a;
     op->a[2] = b;
+}
+
+void jit_fop(jit_ctx *c, jit_opc opc, jit_temp d, jit_temp a, jit_temp b, jit_temp cc)
+{
+    if (opc < JIT_OP_FADD || opc > JIT_OP_FMA || !writable(c, d) ||
+        c->temps[d].type == JIT_PTR) {
+        c->error = true;
+        return;
+    }
+    jit_type t = c->temps[d].type;
+    expect_type(c, a, t);
+    if (opc != JIT_OP_FSQRT)
+        expect_type(c, b, t);
+    if (opc == JIT_OP_FMA)
+        expect_type(c, cc, t);
+    jit_op *op = jit_emit(c, opc, t);
+    op->a[0] = d;
+    op->a[1] = a;
+    op->a[2] = opc == JIT_OP_FSQRT ? JIT_NO_TEMP : b;
+    op->a[3] = opc == JIT_OP_FMA ? cc : JIT_NO_TEMP;
 }
 
 void jit_binopi(jit_ctx *c, jit_opc opc, jit_temp d, jit_temp a, int64_t imm)
@@ -526,8 +548,12 @@ unsigned jit_op_nuses(const jit_op *op, unsigned *first)
     case JIT_OP_MOV: case JIT_OP_NOT: case JIT_OP_NEG: case JIT_OP_CLZ: case JIT_OP_CTZ:
     case JIT_OP_POPCNT: case JIT_OP_BSWAP: case JIT_OP_EXT8S: case JIT_OP_EXT8U:
     case JIT_OP_EXT16S: case JIT_OP_EXT16U: case JIT_OP_EXT32S: case JIT_OP_EXT32U:
-    case JIT_OP_TRUNC: case JIT_OP_QLD: case JIT_OP_LD:
+    case JIT_OP_TRUNC: case JIT_OP_QLD: case JIT_OP_LD: case JIT_OP_FSQRT:
         return 1;
+    case JIT_OP_FADD: case JIT_OP_FSUB: case JIT_OP_FMUL: case JIT_OP_FDIV:
+        return 2;
+    case JIT_OP_FMA:
+        return 3;
     case JIT_OP_SETCOND: case JIT_OP_ATOMIC_RMW:
         return 2;
     case JIT_OP_MOVCOND:

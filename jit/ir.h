@@ -97,6 +97,10 @@ typedef enum {
     JIT_OP_CALL,
     /* block exits */
     JIT_OP_GOTO_TB, JIT_OP_GOTO_PTR, JIT_OP_EXIT,
+    /* IEEE 754 floating point, see jit_fop */
+    JIT_OP_FADD, JIT_OP_FSUB, JIT_OP_FMUL, JIT_OP_FDIV,
+    JIT_OP_FSQRT,           /* d = sqrt(a) */
+    JIT_OP_FMA,             /* d = a * b + c, one rounding */
     JIT_OP_COUNT
 } jit_opc;
 
@@ -236,6 +240,21 @@ void jit_setcond(jit_ctx *c, jit_cond cond, jit_temp d, jit_temp a, jit_temp b);
 /* d = (a cond b) ? t : f;  a, b of one type; d, t, f of one type */
 void jit_movcond(jit_ctx *c, jit_cond cond, jit_temp d, jit_temp a, jit_temp b,
                  jit_temp t, jit_temp f);
+
+/* ---- floating point ----------------------------------------------------------
+ * d = a op b (FSQRT: d = sqrt(a); FMA: d = a * b + c, rounded once).  An i64
+ * destination means binary64, an i32 one binary32; the operands are the bit
+ * patterns, of the destination's type.  Rounding is to nearest, ties to even.
+ * Results follow IEEE 754 with one rule of RISC-V's (and ARM's default-NaN
+ * mode): a NaN result is always the canonical quiet NaN (0x7ff8000000000000 or
+ * 0x7fc00000), never a propagated payload.  The exception flags (invalid,
+ * divide by zero, overflow, underflow after rounding, inexact) accumulate in
+ * the host's floating-point status (MXCSR / fenv), as if the host's IEEE
+ * operation had been executed; for FMA, inf * 0 + c is invalid even when c is
+ * a quiet NaN.  These ops are never folded or removed by the optimizer since
+ * the flags are a side effect.  The front-end must run them only while the
+ * host rounding mode is round-to-nearest-even. */
+void jit_fop(jit_ctx *c, jit_opc op, jit_temp d, jit_temp a, jit_temp b, jit_temp cc);
 
 /* ---- memory ------------------------------------------------------------------- */
 

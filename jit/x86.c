@@ -66,6 +66,7 @@ typedef struct gen {
     uint8_t *req_stub_jumps[64];
     unsigned nreq;
     bool use_popcnt;
+    bool use_fma;
     unsigned slots_seen;
     uint16_t pinned;                /* host registers holding pinned globals */
 } gen;
@@ -992,6 +993,114 @@ static void gen_call_common(gen *g, const void *fn, unsigned flags, unsigned nar
                             const jit_temp *args, const uint64_t *imm_args,
                             jit_temp ret, jit_type ret_type);
 
+/* ---- floating point (jit_fop): SSE2 scalar, FMA3 when the host has it ----
+ * Operands travel from their integer registers to xmm0..xmm2 (caller-saved and
+ * otherwise unused by generated code).  The host op raises the IEEE flags in
+ * MXCSR as the op defines; only a NaN result takes the slow path, which
+ * replaces it with the canonical NaN (x86 would propagate an operand's payload
+ * or produce its negative "indefinite") and, for FMA, raises invalid for
+ * inf * 0 + qNaN, which x86 does not. */
+
+static void sse_rr(gen *g, uint8_t prefix, bool w, uint8_t opc, unsigned reg, unsigned rm)
+{
+    if (prefix)
+        b1(g, prefix);
+    rex(g, w, reg, 0, rm, false);
+    b1(g, 0x0F);
+    b1(g, opc);
+    modrm_rr(g, reg, rm);
+}
+
+static void movq_to_xmm(gen *g, bool w, unsigned x, unsigned r) { sse_rr(g, 0x66, w, 0x6E, x, r); }
+static void movq_from_xmm(gen *g, bool w, unsigned r, unsigned x) { sse_rr(g, 0x66, w, 0x7E, x, r); }
+
+static uint64_t fma_helper_d(uint64_t a, uint64_t b, uint64_t c)
+{
+    return jit_eval_fop(JIT_OP_FMA, JIT_I64, a, b, c);
+}
+
+static uint64_t fma_helper_s(uint64_t a, uint64_t b, uint64_t c)
+{
+    return jit_eval_fop(JIT_OP_FMA, JIT_I32, a, b, c);
+}
+
+static void gen_fop(gen *g, const jit_op *op)
+{
+    jit_opc opc = (jit_opc)op->opc;
+    bool w = w64((jit_type)op->type);
+    uint8_t pfx = w ? 0xF2 : 0xF3;      /* sd / ss */
+    if (opc == JIT_OP_FMA && !g->use_fma) {
+        /* host without FMA3: libm's fma in a pure call (see POPCNT) */
+        for (unsigned r = 0; r < 16; r++)
+            if (caller_saved & (1 << r))
+                spill(g, r);
+        call_save_pinned(g);
+        load_into(g, RDI, op->a[1]);
+        load_into(g, RSI, op->a[2]);
+        load_into(g, RDX, op->a[3]);
+        call_abs(g, (const void *)(w ? fma_helper_d : fma_helper_s));
+        call_restore_pinned(g);
+        unsigned rd = def(g, op->a[0]);
+        mov_rr(g, true, rd, RAX);
+        return;
+    }
+    unsigned ra = use(g, op->a[1]);
+    unsigned rb = opc == JIT_OP_FSQRT ? 0 : use(g, op->a[2]);
+    unsigned rc = opc == JIT_OP_FMA ? use(g, op->a[3]) : 0;
+    unsigned rd = def(g, op->a[0]);
+    static const uint8_t sse_opc[] = {
+        [JIT_OP_FADD] = 0x58, [JIT_OP_FSUB] = 0x5C, [JIT_OP_FMUL] = 0x59,
+        [JIT_OP_FDIV] = 0x5E, [JIT_OP_FSQRT] = 0x51,
+    };
+    switch (opc) {
+    case JIT_OP_FSQRT:
+        movq_to_xmm(g, w, 1, ra);
+        sse_rr(g, pfx, false, 0x51, 0, 1);              /* sqrtsd xmm0, xmm1 */
+        break;
+    case JIT_OP_FMA:
+        movq_to_xmm(g, w, 1, ra);
+        movq_to_xmm(g, w, 2, rb);
+        movq_to_xmm(g, w, 0, rc);
+        /* vfmadd231sd/ss xmm0, xmm1, xmm2: xmm0 = xmm1 * xmm2 + xmm0 */
+        b1(g, 0xC4);
+        b1(g, 0xE2);
+        b1(g, w ? 0xF1 : 0x71);
+        b1(g, 0xB9);
+        modrm_rr(g, 0, 2);
+        break;
+    default:
+        movq_to_xmm(g, w, 0, ra);
+        movq_to_xmm(g, w, 1, rb);
+        sse_rr(g, pfx, false, sse_opc[opc], 0, 1);
+        break;
+    }
+    movq_from_xmm(g, w, rd, 0);
+    sse_rr(g, w ? 0x66 : 0, false, 0x2E, 0, 0);         /* ucomisd xmm0, xmm0 */
+    uint8_t *done = jcc8(g, 0xB);                       /* jnp: not a NaN */
+    if (opc == JIT_OP_FMA) {
+        /* invalid iff one factor is infinite and the other zero: compare
+         * the factors' bits without their signs */
+        movq_from_xmm(g, w, RAX, 1);
+        movq_from_xmm(g, w, RDX, 2);
+        op_rr(g, w, 0xD1, 4, RAX);                      /* shl rax, 1 */
+        op_rr(g, w, 0xD1, 4, RDX);
+        op_rr(g, w, 0x85, RAX, RAX);
+        uint8_t *a_zero = jcc8(g, 0x4);                 /* jz */
+        op_rr(g, w, 0x85, RDX, RDX);
+        uint8_t *no1 = jcc8(g, 0x5);                    /* jnz: neither is zero */
+        land8(g, a_zero);
+        op_rr(g, w, 0x09, RDX, RAX);                    /* or rax, rdx: the other */
+        mov_ri(g, RCX, w ? 0xffe0000000000000ull : 0xff000000u);
+        op_rr(g, w, 0x39, RCX, RAX);                    /* cmp rax, rcx */
+        uint8_t *no2 = jcc8(g, 0x5);
+        sse_rr(g, pfx, false, 0x59, 1, 2);              /* mulsd xmm1, xmm2: inf*0 */
+        land8(g, no1);
+        land8(g, no2);
+    }
+    mov_ri(g, rd, w ? 0x7ff8000000000000ull : 0x7fc00000u);
+    land8(g, done);
+}
+
 static void gen_qld(gen *g, const jit_op *op)
 {
     unsigned memop = op->memop, size = memop & JIT_MO_SIZE;
@@ -1317,6 +1426,7 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
     g.end = e->code_buf + e->code_cap;
     g.nglobals = e->fe->nglobals;
     g.use_popcnt = __builtin_cpu_supports("popcnt");
+    g.use_fma = __builtin_cpu_supports("fma") && !getenv("VIREO_JIT_NO_FMA");
     g.treg = malloc(c->ntemps);
     g.tdirty = calloc(c->ntemps, 1);
     g.slot = malloc(c->ntemps * sizeof(int32_t));
@@ -1439,6 +1549,10 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
             break;
         case JIT_OP_ATOMIC_CMPXCHG: case JIT_OP_ATOMIC_RMW:
             gen_atomic(&g, op);
+            break;
+        case JIT_OP_FADD: case JIT_OP_FSUB: case JIT_OP_FMUL: case JIT_OP_FDIV:
+        case JIT_OP_FSQRT: case JIT_OP_FMA:
+            gen_fop(&g, op);
             break;
         case JIT_OP_CALL:
             gen_call(&g, op);

@@ -137,6 +137,13 @@ static inline void host_end(uint32_t changed)
 }
 #endif
 
+/* frflags from generated code: fold the host flags in (and clear them). */
+uint64_t riscv_fp_read_fflags(riscv_cpu *cpu)
+{
+    riscv_fp_sync(cpu);
+    return cpu->fflags & 31;
+}
+
 /* The RMM path computes its flags itself (after a riscv_fp_sync); whatever its
  * binary128 arithmetic and conversions raised on the host is dropped at its end
  * (libgcc's soft-fp raises underflow for exact tiny results, for instance). */
@@ -450,7 +457,13 @@ uint64_t riscv_fp_fma_s_rne(uint64_t ra, uint64_t rb, uint64_t rc)
     return box_s(__builtin_fmaf(a, b, fs(rc)));
 }
 
-/* ---- min/max, compare, classify, sign injection ---- */
+/* ---- min/max, compare, classify, sign injection ----
+ * These set their flags in cpu->fflags and raise nothing on the host: NaNs are
+ * recognised from the bits (isnan() compiles to ucomis*, which raises invalid
+ * for a signaling NaN) and only non-NaN values are compared.  The translator
+ * relies on it (fsflags fast path in translate.c). */
+static bool nan_s(uint32_t b) { return (b & 0x7fffffffu) > 0x7f800000u; }
+static bool nan_d(uint64_t b) { return (b & 0x7fffffffffffffffull) > 0x7ff0000000000000ull; }
 
 /* fmin/fmax (spec 11.6, IEEE 754-2019 minimumNumber/maximumNumber): a NaN operand
  * is ignored unless both are NaN (then the canonical NaN); a signaling NaN sets
@@ -461,11 +474,12 @@ uint64_t riscv_fp_minmax_s(riscv_cpu *cpu, uint64_t ra, uint64_t rb, uint64_t is
     float a = f32(ua), b = f32(ub);
     if (is_snan_s(ua) || is_snan_s(ub))
         cpu->fflags |= FF_NV;
-    if (isnan(a) && isnan(b))
+    bool na = nan_s(ua), nb = nan_s(ub);
+    if (na && nb)
         return BOX | CNAN_S;
-    if (isnan(a))
+    if (na)
         return BOX | ub;
-    if (isnan(b))
+    if (nb)
         return BOX | ua;
     if (a == b)     /* equal, or +0/-0: pick by sign */
         return BOX | (is_max ? (ua & ub) : (ua | ub));
@@ -477,11 +491,12 @@ uint64_t riscv_fp_minmax_d(riscv_cpu *cpu, uint64_t ra, uint64_t rb, uint64_t is
     double a = f64(ra), b = f64(rb);
     if (is_snan_d(ra) || is_snan_d(rb))
         cpu->fflags |= FF_NV;
-    if (isnan(a) && isnan(b))
+    bool na = nan_d(ra), nb = nan_d(rb);
+    if (na && nb)
         return CNAN_D;
-    if (isnan(a))
+    if (na)
         return rb;
-    if (isnan(b))
+    if (nb)
         return ra;
     if (a == b)
         return is_max ? (ra & rb) : (ra | rb);
@@ -494,7 +509,7 @@ uint64_t riscv_fp_cmp_s(riscv_cpu *cpu, uint64_t ra, uint64_t rb, uint64_t cmp)
 {
     uint32_t ua = unbox(ra), ub = unbox(rb);
     float a = f32(ua), b = f32(ub);
-    if (isnan(a) || isnan(b)) {
+    if (nan_s(ua) || nan_s(ub)) {
         if (cmp != 2 || is_snan_s(ua) || is_snan_s(ub))
             cpu->fflags |= FF_NV;
         return 0;
@@ -505,7 +520,7 @@ uint64_t riscv_fp_cmp_s(riscv_cpu *cpu, uint64_t ra, uint64_t rb, uint64_t cmp)
 uint64_t riscv_fp_cmp_d(riscv_cpu *cpu, uint64_t ra, uint64_t rb, uint64_t cmp)
 {
     double a = f64(ra), b = f64(rb);
-    if (isnan(a) || isnan(b)) {
+    if (nan_d(ra) || nan_d(rb)) {
         if (cmp != 2 || is_snan_d(ra) || is_snan_d(rb))
             cpu->fflags |= FF_NV;
         return 0;

@@ -93,6 +93,7 @@ uint64_t riscv_helper_csr(riscv_cpu *cpu, uint64_t ctl, uint64_t src, uint64_t i
  * run starts, fold them into cpu->fflags (and clear) before fflags is accessed. */
 void riscv_fp_enter(void);
 void riscv_fp_sync(riscv_cpu *cpu);
+uint64_t riscv_fp_read_fflags(riscv_cpu *cpu);
 
 /* Each returns the result register bits; its exceptions end up in cpu->fflags.
  * rm is a valid static rounding mode (0..4); singles are NaN-boxed in and out. */

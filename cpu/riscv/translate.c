@@ -15,6 +15,7 @@ typedef struct tctx {
     riscv_insn d;
     unsigned frm;           /* the dynamic rounding mode this block assumes */
     bool ended;             /* the block has been closed */
+    bool host_ff_clear;     /* host FP flags known clear here (see gen_csr) */
 } tctx;
 
 /* ---- helpers descriptors ---- */
@@ -22,6 +23,7 @@ typedef struct tctx {
 #define HELPER(fn_, fl) { (void *)(fn_), #fn_, (fl) }
 static const jit_helper h_csr = HELPER(riscv_helper_csr, JIT_CALL_MAY_EXIT);
 static const jit_helper h_fence = HELPER(riscv_helper_fence, 0);
+static const jit_helper h_read_fflags = HELPER(riscv_fp_read_fflags, 0);
 static const jit_helper h_orc_b = HELPER(riscv_helper_orc_b, JIT_CALL_PURE);
 /* FP helpers write cpu->fflags, which is not a global: no flag needed beyond
  * "has memory effects". */
@@ -37,18 +39,6 @@ static const jit_helper h_fdiv_d = HELPER(riscv_fp_div_d, 0);
 static const jit_helper h_fsqrt_d = HELPER(riscv_fp_sqrt_d, 0);
 static const jit_helper h_fma_s = HELPER(riscv_fp_fma_s, 0);
 /* RNE fast paths: no CPU argument; still not PURE, since they raise host flags */
-static const jit_helper h_fadd_s_rne = HELPER(riscv_fp_add_s_rne, 0);
-static const jit_helper h_fsub_s_rne = HELPER(riscv_fp_sub_s_rne, 0);
-static const jit_helper h_fmul_s_rne = HELPER(riscv_fp_mul_s_rne, 0);
-static const jit_helper h_fdiv_s_rne = HELPER(riscv_fp_div_s_rne, 0);
-static const jit_helper h_fsqrt_s_rne = HELPER(riscv_fp_sqrt_s_rne, 0);
-static const jit_helper h_fadd_d_rne = HELPER(riscv_fp_add_d_rne, 0);
-static const jit_helper h_fsub_d_rne = HELPER(riscv_fp_sub_d_rne, 0);
-static const jit_helper h_fmul_d_rne = HELPER(riscv_fp_mul_d_rne, 0);
-static const jit_helper h_fdiv_d_rne = HELPER(riscv_fp_div_d_rne, 0);
-static const jit_helper h_fsqrt_d_rne = HELPER(riscv_fp_sqrt_d_rne, 0);
-static const jit_helper h_fma_s_rne = HELPER(riscv_fp_fma_s_rne, 0);
-static const jit_helper h_fma_d_rne = HELPER(riscv_fp_fma_d_rne, 0);
 static const jit_helper h_fma_d = HELPER(riscv_fp_fma_d, 0);
 static const jit_helper h_minmax_s = HELPER(riscv_fp_minmax_s, 0);
 static const jit_helper h_minmax_d = HELPER(riscv_fp_minmax_d, 0);
@@ -245,6 +235,25 @@ static void gen_csr(tctx *t)
      * write (spec 9.1) */
     bool do_read = !(op == 1 && t->d.rd == 0);
     bool do_write = op == 1 || t->d.rs1 != 0;
+    /* fsflags / csrw fflags right after a csr access to the FP CSRs (which left
+     * the host flags clear, riscv_fp_sync) with no host FP arithmetic since:
+     * the host has nothing to fold or clear, so the write is a plain store.
+     * This is libm's "frflags; flt; fsflags" quiet-compare idiom. */
+    if (t->host_ff_clear && t->d.csr == 0x001 && op == 1 && t->d.rd == 0) {
+        jit_temp v = jit_temp_new(t->c, JIT_I64);
+        jit_andi(t->c, v, imm ? ci(t, t->d.rs1) : rx(t, t->d.rs1), 31);
+        jit_st(t->c, v, jit_env(t->c), offsetof(riscv_cpu, fflags), JIT_MO_32);
+        return;
+    }
+    /* frflags (fflags is always accessible): a light helper that neither exits
+     * nor touches guest registers, so they stay in host registers around it */
+    if (t->d.csr == 0x001 && do_read && !do_write) {
+        jit_temp env = jit_env(t->c), r = jit_temp_new(t->c, JIT_I64);
+        jit_call(t->c, &h_read_fflags, r, 1, &env);
+        jit_mov(t->c, wx(t, t->d.rd), r);
+        t->host_ff_clear = true;
+        return;
+    }
     uint64_t ctl = t->d.csr | op << 12 | (uint64_t)do_read << 16 | (uint64_t)do_write << 17;
     jit_temp args[4] = { jit_env(t->c), ci(t, ctl),
                          imm ? ci(t, t->d.rs1) : rx(t, t->d.rs1),
@@ -252,6 +261,8 @@ static void gen_csr(tctx *t)
     jit_temp r = jit_temp_new(t->c, JIT_I64);
     jit_call(t->c, &h_csr, r, 4, args);
     jit_mov(t->c, wx(t, t->d.rd), r);
+    if (t->d.csr >= 0x001 && t->d.csr <= 0x003)
+        t->host_ff_clear = true;
     /* a new frm selects other translations: continue through the lookup, which
      * uses the updated block key */
     if (do_write && (t->d.csr == 0x002 || t->d.csr == 0x003)) {
@@ -286,20 +297,55 @@ static bool is_rne(tctx *t)
     return (t->d.rm == RM_DYN ? t->frm : t->d.rm) == RM_RNE;
 }
 
-static void gen_fp2(tctx *t, const jit_helper *h, const jit_helper *h_rne)
+/* ---- F/D arithmetic under round-to-nearest-even: inline jit_fop ----
+ * frm is part of the block key, so RNE is known at translate time; the IR's
+ * float ops round to nearest even, give the canonical NaN for a NaN result and
+ * raise the host flags that riscv_fp_sync folds into fflags, exactly like the
+ * *_rne helpers they replace.  Singles: an operand that is not NaN-boxed reads
+ * as the canonical NaN (spec 12.2), the result is boxed. */
+
+static jit_temp unbox_s(tctx *t, jit_temp v)
 {
-    if (h_rne && is_rne(t)) {
-        call(t, h_rne, rf(t->d.rd), 2, rf(t->d.rs1), rf(t->d.rs2), 0, 0, 0);
+    jit_ctx *c = t->c;
+    jit_temp hi = jit_temp_new(c, JIT_I64), lo = jit_temp_new(c, JIT_I32);
+    jit_temp r = jit_temp_new(c, JIT_I32);
+    jit_shri(c, hi, v, 32);
+    jit_trunc(c, lo, v);
+    jit_movcond(c, JIT_EQ, r, hi, jit_const(c, JIT_I64, 0xffffffffu), lo,
+                jit_const(c, JIT_I32, 0x7fc00000u));
+    return r;
+}
+
+static void fop_inline(tctx *t, jit_opc op, bool single, jit_temp a, jit_temp b, jit_temp cc)
+{
+    jit_ctx *c = t->c;
+    jit_temp dst = rf(t->d.rd);
+    if (!single) {
+        jit_fop(c, op, dst, a, b, cc);
+        return;
+    }
+    jit_temp r = jit_temp_new(c, JIT_I32), e = jit_temp_new(c, JIT_I64);
+    jit_fop(c, op, r, unbox_s(t, a), b == JIT_NO_TEMP ? JIT_NO_TEMP : unbox_s(t, b),
+            cc == JIT_NO_TEMP ? JIT_NO_TEMP : unbox_s(t, cc));
+    jit_ext32u(c, e, r);
+    jit_or(c, dst, e, jit_const(c, JIT_I64, 0xffffffff00000000ull));
+}
+
+static void gen_fp2(tctx *t, const jit_helper *h, jit_opc op, bool single)
+{
+    if (is_rne(t)) {
+        fop_inline(t, op, single, rf(t->d.rs1), rf(t->d.rs2), JIT_NO_TEMP);
         return;
     }
     jit_temp rm = rounding_mode(t);
     call(t, h, rf(t->d.rd), 4, jit_env(t->c), rf(t->d.rs1), rf(t->d.rs2), rm, 0);
 }
 
-static void gen_fp1(tctx *t, const jit_helper *h, const jit_helper *h_rne)
+/* op JIT_OP_NOP: no inline form, always the helper */
+static void gen_fp1(tctx *t, const jit_helper *h, jit_opc op, bool single)
 {
-    if (h_rne && is_rne(t)) {
-        call(t, h_rne, rf(t->d.rd), 1, rf(t->d.rs1), 0, 0, 0, 0);
+    if (op != JIT_OP_NOP && is_rne(t)) {
+        fop_inline(t, op, single, rf(t->d.rs1), JIT_NO_TEMP, JIT_NO_TEMP);
         return;
     }
     jit_temp rm = rounding_mode(t);
@@ -307,9 +353,9 @@ static void gen_fp1(tctx *t, const jit_helper *h, const jit_helper *h_rne)
 }
 
 /* neg bit 0 negates the product (through rs1), bit 1 the addend.  Flipping the
- * sign bit of a NaN-boxed single keeps it boxed. */
-static void gen_fma(tctx *t, const jit_helper *h, const jit_helper *h_rne, unsigned neg,
-                    uint64_t sign)
+ * sign bit of a NaN-boxed single keeps it boxed (and an unboxed one stays
+ * unboxed). */
+static void gen_fma(tctx *t, const jit_helper *h, bool single, unsigned neg, uint64_t sign)
 {
     jit_ctx *c = t->c;
     if (is_rne(t)) {
@@ -322,7 +368,7 @@ static void gen_fma(tctx *t, const jit_helper *h, const jit_helper *h_rne, unsig
             cc = jit_temp_new(c, JIT_I64);
             jit_xori(c, cc, rf(t->d.rs3), (int64_t)sign);
         }
-        call(t, h_rne, rf(t->d.rd), 3, a, rf(t->d.rs2), cc, 0, 0);
+        fop_inline(t, JIT_OP_FMA, single, a, rf(t->d.rs2), cc);
         return;
     }
     jit_temp rm = rounding_mode(t), rmneg = jit_temp_new(c, JIT_I64);
@@ -512,26 +558,26 @@ static void translate_insn(tctx *t)
     case RV_FSD: jit_qst(c, rf(d->rs2), rx(t, d->rs1), (int32_t)d->imm, JIT_MO_64); break;
 #define S_SIGN 0x80000000ull
 #define D_SIGN 0x8000000000000000ull
-    case RV_FMADD_S: gen_fma(t, &h_fma_s, &h_fma_s_rne, 0, S_SIGN); break;
-    case RV_FMSUB_S: gen_fma(t, &h_fma_s, &h_fma_s_rne, 2, S_SIGN); break;
-    case RV_FNMSUB_S: gen_fma(t, &h_fma_s, &h_fma_s_rne, 1, S_SIGN); break;
-    case RV_FNMADD_S: gen_fma(t, &h_fma_s, &h_fma_s_rne, 3, S_SIGN); break;
-    case RV_FMADD_D: gen_fma(t, &h_fma_d, &h_fma_d_rne, 0, D_SIGN); break;
-    case RV_FMSUB_D: gen_fma(t, &h_fma_d, &h_fma_d_rne, 2, D_SIGN); break;
-    case RV_FNMSUB_D: gen_fma(t, &h_fma_d, &h_fma_d_rne, 1, D_SIGN); break;
-    case RV_FNMADD_D: gen_fma(t, &h_fma_d, &h_fma_d_rne, 3, D_SIGN); break;
-    case RV_FADD_S: gen_fp2(t, &h_fadd_s, &h_fadd_s_rne); break;
-    case RV_FSUB_S: gen_fp2(t, &h_fsub_s, &h_fsub_s_rne); break;
-    case RV_FMUL_S: gen_fp2(t, &h_fmul_s, &h_fmul_s_rne); break;
-    case RV_FDIV_S: gen_fp2(t, &h_fdiv_s, &h_fdiv_s_rne); break;
-    case RV_FSQRT_S: gen_fp1(t, &h_fsqrt_s, &h_fsqrt_s_rne); break;
-    case RV_FADD_D: gen_fp2(t, &h_fadd_d, &h_fadd_d_rne); break;
-    case RV_FSUB_D: gen_fp2(t, &h_fsub_d, &h_fsub_d_rne); break;
-    case RV_FMUL_D: gen_fp2(t, &h_fmul_d, &h_fmul_d_rne); break;
-    case RV_FDIV_D: gen_fp2(t, &h_fdiv_d, &h_fdiv_d_rne); break;
-    case RV_FSQRT_D: gen_fp1(t, &h_fsqrt_d, &h_fsqrt_d_rne); break;
-    case RV_FCVT_S_D: gen_fp1(t, &h_cvt_s_d, NULL); break;
-    case RV_FCVT_D_S: gen_fp1(t, &h_cvt_d_s, NULL); break;
+    case RV_FMADD_S: gen_fma(t, &h_fma_s, true, 0, S_SIGN); break;
+    case RV_FMSUB_S: gen_fma(t, &h_fma_s, true, 2, S_SIGN); break;
+    case RV_FNMSUB_S: gen_fma(t, &h_fma_s, true, 1, S_SIGN); break;
+    case RV_FNMADD_S: gen_fma(t, &h_fma_s, true, 3, S_SIGN); break;
+    case RV_FMADD_D: gen_fma(t, &h_fma_d, false, 0, D_SIGN); break;
+    case RV_FMSUB_D: gen_fma(t, &h_fma_d, false, 2, D_SIGN); break;
+    case RV_FNMSUB_D: gen_fma(t, &h_fma_d, false, 1, D_SIGN); break;
+    case RV_FNMADD_D: gen_fma(t, &h_fma_d, false, 3, D_SIGN); break;
+    case RV_FADD_S: gen_fp2(t, &h_fadd_s, JIT_OP_FADD, true); break;
+    case RV_FSUB_S: gen_fp2(t, &h_fsub_s, JIT_OP_FSUB, true); break;
+    case RV_FMUL_S: gen_fp2(t, &h_fmul_s, JIT_OP_FMUL, true); break;
+    case RV_FDIV_S: gen_fp2(t, &h_fdiv_s, JIT_OP_FDIV, true); break;
+    case RV_FSQRT_S: gen_fp1(t, &h_fsqrt_s, JIT_OP_FSQRT, true); break;
+    case RV_FADD_D: gen_fp2(t, &h_fadd_d, JIT_OP_FADD, false); break;
+    case RV_FSUB_D: gen_fp2(t, &h_fsub_d, JIT_OP_FSUB, false); break;
+    case RV_FMUL_D: gen_fp2(t, &h_fmul_d, JIT_OP_FMUL, false); break;
+    case RV_FDIV_D: gen_fp2(t, &h_fdiv_d, JIT_OP_FDIV, false); break;
+    case RV_FSQRT_D: gen_fp1(t, &h_fsqrt_d, JIT_OP_FSQRT, false); break;
+    case RV_FCVT_S_D: gen_fp1(t, &h_cvt_s_d, JIT_OP_NOP, false); break;
+    case RV_FCVT_D_S: gen_fp1(t, &h_cvt_d_s, JIT_OP_NOP, false); break;
     case RV_FSGNJ_S: case RV_FSGNJN_S: case RV_FSGNJX_S: {
         jit_temp args[3] = { rf(d->rs1), rf(d->rs2), ci(t, d->rm) };
         jit_call(c, &h_sgnj_s, rf(d->rd), 3, args);
@@ -683,6 +729,10 @@ int riscv_translate(jit_ctx *c, jit_cpu *jcpu, uint64_t pc, uint32_t flags)
         }
         jit_insn_start(c, t.pc);
         riscv_decode(bits, &t.d);
+        /* host FP arithmetic (every op with a rounding-mode field) may raise
+         * host flags; the other F/D ops and all integer ones raise none */
+        if (t.d.op == RV_INVALID || (riscv_ops[t.d.op].flags & IF_RM))
+            t.host_ff_clear = false;
         translate_insn(&t);
         t.pc += t.d.len;
     }

@@ -163,7 +163,14 @@ static inline void ir_random_block(jit_ctx *c, void *arg)
             jit_temp a = w ? SRC32() : SRC64();
             jit_unop(c, op, w ? DST32() : DST64(), a);
         } else if (kind == 11) {
-            switch (ir_pick(r, 4)) {
+            switch (ir_pick(r, 5)) {
+            case 4: {   /* float op on the bit patterns (flags are not compared) */
+                jit_opc op = (jit_opc)(JIT_OP_FADD + ir_pick(r, JIT_OP_FMA - JIT_OP_FADD + 1));
+                jit_temp a = w ? SRC32() : SRC64(), b = w ? SRC32() : SRC64();
+                jit_temp cc = w ? SRC32() : SRC64();
+                jit_fop(c, op, w ? DST32() : DST64(), a, b, cc);
+                break;
+            }
             case 0: jit_ext32s(c, DST64(), w ? SRC32() : SRC64()); break;
             case 1: jit_ext32u(c, DST64(), w ? SRC32() : SRC64()); break;
             case 2: jit_trunc(c, DST32(), SRC64()); break;

@@ -501,6 +501,171 @@ static void build_pressure(jit_ctx *c, void *arg)
     jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
 }
 
+/* ---- floating point (jit_fop) ----
+ * Expected bits and IEEE flags worked out by hand (binary fractions, checked
+ * with exact rational arithmetic): ties-to-even halfway cases, fused single
+ * rounding, canonical NaN for every NaN result (x86 alone would propagate a
+ * payload or give the negative "indefinite"), signaling NaNs, FMA's inf*0+qNaN
+ * invalid, overflow, and underflow with tininess after rounding. */
+#include <fenv.h>
+
+#define NV FE_INVALID
+#define DZ FE_DIVBYZERO
+#define OF FE_OVERFLOW
+#define UF FE_UNDERFLOW
+#define NX FE_INEXACT
+#define CN64 0x7ff8000000000000ull
+#define CN32 0x7fc00000ull
+
+typedef struct fcase {
+    jit_opc op;
+    jit_type t;
+    uint64_t a, b, c, expect;
+    int flags;
+} fcase;
+
+static const fcase fops[] = {
+    { JIT_OP_FADD, JIT_I64, 0x3ff0000000000000ull, 0x4000000000000000ull, 0, 0x4008000000000000ull, 0 },
+    /* 1 + 2^-53: halfway, ties to even (1.0) */
+    { JIT_OP_FADD, JIT_I64, 0x3ff0000000000000ull, 0x3ca0000000000000ull, 0, 0x3ff0000000000000ull, NX },
+    /* (1 + 2^-52) + 2^-53: halfway, ties to even (1 + 2^-51) */
+    { JIT_OP_FADD, JIT_I64, 0x3ff0000000000001ull, 0x3ca0000000000000ull, 0, 0x3ff0000000000002ull, NX },
+    /* NaN operands: canonical result, no flag for quiet ones, NV for signaling */
+    { JIT_OP_FADD, JIT_I64, 0x7ff8000000000001ull, 0x3ff0000000000000ull, 0, CN64, 0 },
+    { JIT_OP_FADD, JIT_I64, 0x3ff0000000000000ull, 0xfff8000000000000ull, 0, CN64, 0 },
+    { JIT_OP_FSUB, JIT_I64, 0x7ff0000000000001ull, 0x3ff0000000000000ull, 0, CN64, NV },
+    { JIT_OP_FSUB, JIT_I64, 0x7ff0000000000000ull, 0x7ff0000000000000ull, 0, CN64, NV },
+    { JIT_OP_FSUB, JIT_I64, 0x4008000000000000ull, 0x3ff0000000000000ull, 0, 0x4000000000000000ull, 0 },
+    /* 0 * inf: x86's default NaN is negative; RISC-V's is positive */
+    { JIT_OP_FMUL, JIT_I64, 0, 0x7ff0000000000000ull, 0, CN64, NV },
+    { JIT_OP_FMUL, JIT_I64, 0x7fefffffffffffffull, 0x4000000000000000ull, 0, 0x7ff0000000000000ull, OF | NX },
+    /* 2^-1022 * 0.5(1 + 2^-52) = 2^-1023 + 2^-1075: subnormal halfway, even */
+    { JIT_OP_FMUL, JIT_I64, 0x0010000000000000ull, 0x3fe0000000000001ull, 0, 0x0008000000000000ull, UF | NX },
+    /* (1 - 2^-52) * 2^-1022 (1 + 2^-52) = 2^-1022 (1 - 2^-104): rounds to the
+     * smallest normal and is not tiny after rounding: NX without UF */
+    { JIT_OP_FMUL, JIT_I64, 0x3feffffffffffffeull, 0x0010000000000001ull, 0, 0x0010000000000000ull, NX },
+    /* exact subnormal result: no flag at all */
+    { JIT_OP_FMUL, JIT_I64, 0x0010000000000000ull, 0x3fe0000000000000ull, 0, 0x0008000000000000ull, 0 },
+    { JIT_OP_FDIV, JIT_I64, 0x3ff0000000000000ull, 0x4008000000000000ull, 0, 0x3fd5555555555555ull, NX },
+    { JIT_OP_FDIV, JIT_I64, 0xbff0000000000000ull, 0, 0, 0xfff0000000000000ull, DZ },
+    { JIT_OP_FDIV, JIT_I64, 0, 0, 0, CN64, NV },
+    { JIT_OP_FSQRT, JIT_I64, 0x4000000000000000ull, 0, 0, 0x3ff6a09e667f3bcdull, NX },
+    { JIT_OP_FSQRT, JIT_I64, 0xbff0000000000000ull, 0, 0, CN64, NV },
+    { JIT_OP_FSQRT, JIT_I64, 0x8000000000000000ull, 0, 0, 0x8000000000000000ull, 0 },
+    { JIT_OP_FSQRT, JIT_I64, 0xfff8000000000005ull, 0, 0, CN64, 0 },
+    /* fused: (1 + 2^-52)(1 - 2^-53) - 1 = 2^-53 - 2^-105 exactly (unfused: 0) */
+    { JIT_OP_FMA, JIT_I64, 0x3ff0000000000001ull, 0x3fefffffffffffffull, 0xbff0000000000000ull,
+      0x3c9ffffffffffffeull, 0 },
+    { JIT_OP_FMA, JIT_I64, 0x4000000000000000ull, 0x4008000000000000ull, 0x3ff0000000000000ull,
+      0x401c000000000000ull, 0 },
+    /* inf * 0 + qNaN is invalid (x86 says otherwise); 0 * inf + 1 too */
+    { JIT_OP_FMA, JIT_I64, 0x7ff0000000000000ull, 0, 0x7ff8000000000001ull, CN64, NV },
+    { JIT_OP_FMA, JIT_I64, 0x8000000000000000ull, 0xfff0000000000000ull, 0x3ff0000000000000ull, CN64, NV },
+    { JIT_OP_FMA, JIT_I64, 0x3ff0000000000000ull, 0x3ff0000000000000ull, 0xfff8000000000001ull, CN64, 0 },
+    { JIT_OP_FMA, JIT_I64, 0x7ff0000000000000ull, 0x3ff0000000000000ull, 0x7ff8000000000000ull, CN64, 0 },
+    { JIT_OP_FMA, JIT_I64, 0x3ff0000000000000ull, 0x3ff0000000000000ull, 0x7ff0000000000001ull, CN64, NV },
+    { JIT_OP_FMA, JIT_I64, 0x7ff0000000000000ull, 0x3ff0000000000000ull, 0xfff0000000000000ull, CN64, NV },
+    /* binary32 */
+    { JIT_OP_FADD, JIT_I32, 0x3f800000, 0x33800000, 0, 0x3f800000, NX },       /* 1 + 2^-24 */
+    { JIT_OP_FADD, JIT_I32, 0x3f800001, 0x33800000, 0, 0x3f800002, NX },
+    { JIT_OP_FADD, JIT_I32, 0x7f800001, 0x3f800000, 0, CN32, NV },
+    { JIT_OP_FSUB, JIT_I32, 0xffc00001, 0x3f800000, 0, CN32, 0 },
+    { JIT_OP_FMUL, JIT_I32, 0x7f7fffff, 0x40000000, 0, 0x7f800000, OF | NX },
+    { JIT_OP_FMUL, JIT_I32, 0x00800000, 0x3f000001, 0, 0x00400000, UF | NX },
+    { JIT_OP_FMUL, JIT_I32, 0, 0xff800000, 0, CN32, NV },
+    { JIT_OP_FDIV, JIT_I32, 0x3f800000, 0, 0, 0x7f800000, DZ },
+    { JIT_OP_FSQRT, JIT_I32, 0x40800000, 0, 0, 0x40000000, 0 },
+    { JIT_OP_FSQRT, JIT_I32, 0xbf800000, 0, 0, CN32, NV },
+    { JIT_OP_FMA, JIT_I32, 0x7f800000, 0, 0x7fc00001, CN32, NV },
+    /* (1 + 2^-23)(1 - 2^-24) - 1 = 2^-24 - 2^-47: 0x337ffffe */
+    { JIT_OP_FMA, JIT_I32, 0x3f800001, 0x3f7fffff, 0xbf800000, 0x337ffffe, 0 },
+};
+
+struct fop_arg {
+    const fcase *k;
+    int v;      /* 0 globals, 1 constant operands, 2 destination = first operand, 3 locals */
+};
+
+static void build_fop(jit_ctx *c, void *arg)
+{
+    struct fop_arg *fa = arg;
+    const fcase *k = fa->k;
+    bool w = k->t == JIT_I32;
+    jit_temp d = w ? W(0) : G(0), a = w ? W(1) : G(1), b = w ? W(2) : G(2);
+    jit_temp cc = w ? W(3) : G(3);
+    switch (fa->v) {
+    case 1:
+        a = jit_const(c, k->t, k->a);
+        b = jit_const(c, k->t, k->b);
+        cc = jit_const(c, k->t, k->c);
+        break;
+    case 2:
+        d = a;
+        break;
+    case 3: {
+        jit_temp la = jit_temp_new(c, k->t), lb = jit_temp_new(c, k->t);
+        jit_temp lc = jit_temp_new(c, k->t), ld = jit_temp_new(c, k->t);
+        jit_mov(c, la, a);
+        jit_mov(c, lb, b);
+        jit_mov(c, lc, cc);
+        jit_fop(c, k->op, ld, la, lb, lc);
+        jit_mov(c, w ? W(0) : G(0), ld);
+        jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
+        return;
+    }
+    default:
+        break;
+    }
+    jit_fop(c, k->op, d, a, b, cc);
+    if (d != (w ? W(0) : G(0)))
+        jit_mov(c, w ? W(0) : G(0), d);
+    jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
+}
+
+static void run_fops(const char *what)
+{
+    for (unsigned be = 0; be < NENG; be++)
+        for (unsigned i = 0; i < sizeof(fops) / sizeof(fops[0]); i++)
+            for (int v = 0; v < 4; v++) {
+                const fcase *k = &fops[i];
+                ir_cpu in, out;
+                memset(&in, 0, sizeof(in));
+                in.g[1] = k->a;
+                in.g[2] = k->b;
+                in.g[3] = k->c;
+                in.w[1] = (uint32_t)k->a;
+                in.w[2] = (uint32_t)k->b;
+                in.w[3] = (uint32_t)k->c;
+                struct fop_arg fa = { k, v };
+                feclearexcept(FE_ALL_EXCEPT);
+                jit_exit_reason r = ir_run(eng[be], mem, build_fop, &fa, &in, &out);
+                int fl = fetestexcept(FE_ALL_EXCEPT);
+                feclearexcept(FE_ALL_EXCEPT);
+                CU_ASSERT_EQUAL(r, JIT_EXIT_HALT);
+                uint64_t got = k->t == JIT_I32 ? out.w[0] : out.g[0];
+                CU_ASSERT_EQUAL(got, k->expect);
+                CU_ASSERT_EQUAL(fl, k->flags);
+                if (got != k->expect || fl != k->flags)
+                    printf("  %s %s: case %u %s shape %d = 0x%llx flags %#x, want 0x%llx %#x\n",
+                           what, bname[be], i, jit_op_name(k->op), v,
+                           (unsigned long long)got, fl, (unsigned long long)k->expect,
+                           k->flags);
+            }
+}
+
+static void test_fops(void)
+{
+    run_fops("");
+}
+
+/* the native backend's path for hosts without FMA3 (a call of libm's fma) */
+static void test_fops_no_fma3(void)
+{
+    setenv("VIREO_JIT_NO_FMA", "1", 1);
+    run_fops("no-fma3");
+    unsetenv("VIREO_JIT_NO_FMA");
+}
+
 static void test_pressure(void)
 {
     ir_cpu in;
@@ -583,6 +748,8 @@ int main(void)
     CU_add_test(s, "conditions", test_conds);
     CU_add_test(s, "guest_and_host_memory", test_memory);
     CU_add_test(s, "atomics", test_atomics);
+    CU_add_test(s, "float_ops_edges", test_fops);
+    CU_add_test(s, "float_ops_without_fma3", test_fops_no_fma3);
     CU_add_test(s, "register_pressure", test_pressure);
     CU_add_test(s, "random_differential", test_random_differential);
     int r = cunit_run_all();

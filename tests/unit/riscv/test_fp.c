@@ -345,6 +345,35 @@ static void body_fcsr(tenv *t)
     CU_ASSERT_EQUAL(riscv_cpu_get_fcsr(t->cpu), 0);
 }
 
+/* libm's quiet-compare idiom "frflags a5; flt.d; fsflags a5" (translated with a
+ * plain store for the fsflags, see translate.c gen_csr): the compare's NV on a
+ * signaling NaN must vanish, also from the host's flags (no later fold brings it
+ * back), and a rounding op in between (sNaN + 1: NV) takes the helper path,
+ * which must also drop it.  A fast-path fsflagsi with bits sets exactly them. */
+static void body_fflags_idiom(tenv *t)
+{
+    riscv_cpu_set_fcsr(t->cpu, 0);
+    SETF(t, FA1, D_SNAN);
+    SETF(t, FA2, D_1);
+    e32(t, CSRRS(A5, 1, ZERO));             /* frflags a5: 0 */
+    e32(t, FLT_D);                          /* NV */
+    e32(t, CSRRW(ZERO, 1, A5));             /* fsflags a5: back to 0 */
+    e32(t, CSRRS(A1, 1, ZERO));             /* 0 */
+    e32(t, FADD_D(RNE));                    /* sNaN + 1: NV on the host */
+    e32(t, CSRRW(ZERO, 1, A5));             /* 0 again */
+    e32(t, CSRRS(A2, 1, ZERO));             /* 0 */
+    e32(t, CSRRWI(ZERO, 1, NX | DZ));       /* fast path with bits */
+    e32(t, FLT_D);                          /* NV accrues */
+    e32(t, CSRRS(A3, 1, ZERO));             /* NV|DZ|NX */
+    run_to_ecall(t);
+    CU_ASSERT_EQUAL(X(t, A5), 0);
+    CU_ASSERT_EQUAL(X(t, A0), 0);
+    CU_ASSERT_EQUAL(X(t, A1), 0);
+    CU_ASSERT_EQUAL(X(t, A2), 0);
+    CU_ASSERT_EQUAL(X(t, A3), NV | DZ | NX);
+    CU_ASSERT_EQUAL(riscv_cpu_get_fcsr(t->cpu), NV | DZ | NX);
+}
+
 /* flw boxes, fsw stores the low 32 bits, fld/fsd move 64 bits. */
 static void body_fp_mem(tenv *t)
 {
@@ -365,7 +394,7 @@ static void body_fp_mem(tenv *t)
 }
 
 #define T(name) static void test_##name(void) { run_both(body_##name); }
-T(cases) T(dynamic_rm) T(fcsr) T(fp_mem)
+T(cases) T(dynamic_rm) T(fcsr) T(fp_mem) T(fflags_idiom)
 #undef T
 
 void register_fp_tests(void)
@@ -375,4 +404,5 @@ void register_fp_tests(void)
     CU_add_test(s, "dynamic-rounding", test_dynamic_rm);
     CU_add_test(s, "fcsr", test_fcsr);
     CU_add_test(s, "loads-stores", test_fp_mem);
+    CU_add_test(s, "fflags-save-restore-idiom", test_fflags_idiom);
 }
