@@ -11,7 +11,8 @@
  *   negative errno and, where they take `char **err`, may set *err to a malloc'd
  *   message naming the file and the problem (caller frees).  They are thread
  *   safe per `blk`: a driver's metadata is guarded by blk->lock, taken by the
- *   generic layer around every driver call.
+ *   generic layer around every driver call (unless the driver sets
+ *   self_locking and guards itself).
  *
  * Drivers
  *   block/drivers.c holds the table of drivers (blk_drivers[]).  It lists raw and
@@ -311,6 +312,9 @@ struct blk {
 struct blk_driver {
     const char *name;
     size_t state_size;                  /* bytes of bs->opaque, zeroed at open */
+    /* false (default): the generic layer holds bs->lock around every driver
+     * call.  true: the driver locks itself (raw, qcow2: data I/O in parallel). */
+    bool self_locking;
     int (*probe)(const uint8_t *buf, size_t len, const char *filename);
 
     /* open: bs->file is open; read the header, set bs->size, bs->backing_name and
