@@ -288,7 +288,10 @@ static blk *open_layer(const char *filename, const blk_open_opts *opts, struct c
     r = bs->drv->open(bs, opts, err);
     if (r < 0) {
         blk_set_err(err, "Could not open '%s': %s", filename, strerror(-r));
-        bs->drv = NULL;                 /* open cleaned up after itself */
+        if (bs->drv->close) {
+            bs->drv->close(bs);         /* frees what open got to */
+        }
+        bs->drv = NULL;
         blk_close(bs);
         return NULL;
     }
