@@ -2,7 +2,6 @@
  * synchronous calls into the drivers, chain-wide block status, messages. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,11 +146,11 @@ static char *resolve_backing(const char *overlay, const char *name)
     if (name[0] == '/') {
         return strdup(name);
     }
-    char *copy = strdup(overlay);
-    char *dir = dirname(copy);
-    char *r = blk_strdup_printf("%s/%s", dir, name);
-    free(copy);
-    return r;
+    const char *slash = strrchr(overlay, '/');
+    if (!slash) {
+        return strdup(name);            /* both relative to the working directory */
+    }
+    return blk_strdup_printf("%.*s/%s", (int)(slash - overlay), overlay, name);
 }
 
 static int open_backing(blk *bs, const blk_open_opts *opts, struct chain_id *seen, int depth,

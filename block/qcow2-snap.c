@@ -330,7 +330,7 @@ int q2_snapshot_create(blk *bs, const char *name, char **err)
         .l1_offset = l1off, .l1_size = s->l1_size,
         .id = blk_strdup_printf("%lu", max_id + 1), .name = strdup(name),
         .date_sec = (uint32_t)ts.tv_sec, .date_nsec = (uint32_t)ts.tv_nsec,
-        .disk_size = bs->size, .icount = ~0ull,
+        .disk_size = bs->size, .icount = 0,     /* what qemu-img writes outside a VM */
     };
     s->snaps = realloc(s->snaps, (s->nb_snapshots + 1) * sizeof(*s->snaps));
     s->snaps[s->nb_snapshots++] = sn;
