@@ -506,7 +506,7 @@ int blk_block_status_above(blk *bs, uint64_t off, uint64_t len, blk_status *st)
             memset(st, 0, sizeof(*st));
             st->flags = BLK_ST_ZERO;
             st->len = len;
-            st->depth = depth;
+            st->depth = depth > 0 ? depth - 1 : 0;  /* the last layer that covers it */
             return 0;
         }
         if (len > b->size - off) {

@@ -86,6 +86,7 @@ static int walk_l1(walk *w, const uint64_t *l1, uint32_t n, bool active)
             w->res->check_errors++;
             continue;
         }
+        w->next_contig = 0;             /* fragmentation is counted per L2 table */
         for (uint64_t j = 0; j < s->l2_entries; j++) {
             uint64_t e = q2_be64(t + j * 8), host, csize;
             enum q2_ctype ty = q2_decode(s, e, &host, &csize);
@@ -98,6 +99,9 @@ static int walk_l1(walk *w, const uint64_t *l1, uint32_t n, bool active)
                     break;
                 }
                 ok = ref(w, host, 1, "data cluster");
+                if (active && ty == Q2_ZERO_ALLOC) {
+                    w->res->allocated_clusters++;
+                }
                 if (active && ty == Q2_NORMAL) {
                     w->res->allocated_clusters++;
                     if (w->next_contig && host != w->next_contig) {
@@ -109,12 +113,15 @@ static int walk_l1(walk *w, const uint64_t *l1, uint32_t n, bool active)
             case Q2_COMPRESSED:
                 ok = ref(w, host, csize, "compressed cluster");
                 if (active) {
+                    /* qemu-img counts every compressed cluster as fragmented */
                     w->res->allocated_clusters++;
                     w->res->compressed_clusters++;
-                    if (w->next_contig && (host & ~(cs - 1)) != w->next_contig) {
-                        w->res->fragmented_clusters++;
-                    }
-                    w->next_contig = (host & ~(cs - 1)) + cs;
+                    w->res->fragmented_clusters++;
+                }
+                break;
+            case Q2_ZERO:
+                if (active) {
+                    w->res->allocated_clusters++;   /* as qemu-img counts them */
                 }
                 break;
             case Q2_BAD:

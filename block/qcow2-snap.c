@@ -213,9 +213,10 @@ int q2_update_copied(blk *bs)
             s->l1[i] = want;
             r = q2_write_l1_entries(bs, i, 1);
         }
-        if (rc != 1 || r < 0) {
-            continue;
+        if (r < 0) {
+            break;
         }
+        /* entries of shared tables too: their flags are what check reads */
         uint8_t *t;
         r = q2_l2_load(bs, l2off, &t);
         bool changed = false;

@@ -603,9 +603,13 @@ static int img_check(int argc, char **argv)
         if (res.total_clusters) {
             blk_json_uint(j, "total-clusters", res.total_clusters);
         }
-        if (res.total_clusters && res.allocated_clusters) {
+        if (res.allocated_clusters) {
             blk_json_uint(j, "allocated-clusters", res.allocated_clusters);
+        }
+        if (res.fragmented_clusters) {
             blk_json_uint(j, "fragmented-clusters", res.fragmented_clusters);
+        }
+        if (res.compressed_clusters) {
             blk_json_uint(j, "compressed-clusters", res.compressed_clusters);
         }
         blk_json_int(j, "check-errors", res.check_errors);
@@ -728,10 +732,6 @@ static int img_map(int argc, char **argv)
     if (maxlen >= 0 && (uint64_t)start + (uint64_t)maxlen < end) {
         end = (uint64_t)start + (uint64_t)maxlen;
     }
-    int chain_len = 0;
-    for (blk *b = bs; b; b = b->backing) {
-        chain_len++;
-    }
     if (!json) {
         printf("%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to", "File");
     }
@@ -748,13 +748,13 @@ static int img_map(int argc, char **argv)
         bool allocated = st.flags & BLK_ST_ALLOCATED;
         map_ent e = {
             .start = off, .len = st.len,
-            .depth = allocated ? st.depth : chain_len - 1 + (bs->backing ? 1 : 0),
+            .depth = st.depth,
             .present = allocated, .zero = st.flags & BLK_ST_ZERO,
             .data = st.flags & BLK_ST_DATA, .has_offset = st.flags & BLK_ST_OFFSET_VALID,
             .offset = st.map, .file = st.file,
         };
         if (!allocated) {
-            e.depth = chain_len - 1;
+            e.depth = st.depth;
             e.zero = true;
             e.data = false;
         }
