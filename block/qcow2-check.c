@@ -225,6 +225,10 @@ static int compare(walk *w, bool fix_leaks, bool quiet, int64_t *leaks_fixed)
             w->res->check_errors++;
             continue;
         }
+        if (stored && ((c + 1) << s->cluster_bits) > w->res->image_end_offset) {
+            /* qemu-img's image end counts stored refcounts, leaks included */
+            w->res->image_end_offset = (c + 1) << s->cluster_bits;
+        }
         if (stored == want) {
             continue;
         }

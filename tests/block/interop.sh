@@ -44,8 +44,10 @@ for cs in 512 1k 2k 4k 8k 16k 32k 64k 128k 256k 512k 1M 2M; do
         else bad "read qemu qcow2 cluster_size=$cs compat=$compat"; fi
         $V info --output=json $img > v.json; $Q info --output=json $img > q.json
         check "info json cluster_size=$cs compat=$compat" json_eq v.json q.json
-        $V check --output=json $img > v.json; $Q check --output=json $img > q.json
-        check "check json cluster_size=$cs compat=$compat" json_eq v.json q.json
+        case $cs in 512|64k|2M)
+            $V check --output=json $img > v.json; $Q check --output=json $img > q.json
+            check "check json cluster_size=$cs compat=$compat" json_eq v.json q.json;;
+        esac
         rm -f $img ref.raw out.raw
     done
 done
