@@ -93,6 +93,7 @@ int img_convert(int argc, char **argv)
                 for (const blk_opt_desc *o = d ? d->create_opts : NULL; o && o->key; o++) {
                     printf("  %-24s - %s\n", o->key, o->help);
                 }
+                img_free_opts(kv, nkv);
                 return 0;
             }
             break;
@@ -260,6 +261,7 @@ int img_convert(int argc, char **argv)
     img_progress(&prog, total, total);
     ret = 0;
 out:
+    img_free_opts(kv, nkv);
     blk_close(t);
     for (int i = 0; i < nsrc; i++) {
         blk_close(src[i]);
