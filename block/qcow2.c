@@ -1180,46 +1180,49 @@ static int q2_discard(blk *bs, uint64_t off, uint64_t len)
 
 /* One compressed cluster (convert -c).  Data that does not shrink is written
  * as a normal cluster. */
-static int q2_pwrite_compressed(blk *bs, uint64_t off, const void *buf, size_t len)
+/* Deflate one cluster (zero-padded) into out (cluster_size bytes): thread safe,
+ * uses no image state but the cluster size.  *clen = 0: it does not shrink. */
+static int q2_compress(blk *bs, const void *buf, size_t len, void *out, size_t *clen)
 {
     q2 *s = q2_of(bs);
     uint64_t cs = s->cluster_size;
-    if ((off & (cs - 1)) || len > cs || (len < cs && off + len != bs->size)) {
+    *clen = 0;
+    if (len > cs) {
         return -EINVAL;
     }
     uint8_t *full = calloc(1, cs);
-    uint8_t *out = malloc(cs);
-    if (!full || !out) {
-        free(full);
-        free(out);
+    if (!full) {
         return -ENOMEM;
     }
     memcpy(full, buf, len);
     z_stream z = { 0 };
     int r = 0;
-    uint64_t clen = 0;
     if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
         r = -ENOMEM;
     } else {
         z.next_in = full;
         z.avail_in = (uInt)cs;
         z.next_out = out;
-        z.avail_out = (uInt)cs;
+        z.avail_out = (uInt)len;         /* out holds len bytes; more would not shrink */
         int zr = deflate(&z, Z_FINISH);
-        clen = cs - z.avail_out;
+        uint64_t n = len - z.avail_out;
         deflateEnd(&z);
-        if (zr != Z_STREAM_END || clen >= cs) {
-            clen = 0;                   /* incompressible */
-        }
+        *clen = zr == Z_STREAM_END && n < len ? n : 0;
     }
-    if (r < 0 || !clen) {
-        if (r >= 0) {
-            r = q2_write_buf(bs, off, full, len);
-        }
-        free(full);
-        free(out);
-        return r;
+    free(full);
+    return r;
+}
+
+/* Store clen bytes of deflated data as the compressed cluster at off. */
+static int q2_pwrite_precompressed(blk *bs, uint64_t off, const void *cdata, size_t clen)
+{
+    q2 *s = q2_of(bs);
+    uint64_t cs = s->cluster_size;
+    const uint8_t *out = cdata;
+    if ((off & (cs - 1)) || !clen || clen >= cs) {
+        return -EINVAL;
     }
+    int r = 0;
     uint64_t l2off;
     r = get_l2_for_write(bs, off, &l2off);
     /* place it: after the previous compressed cluster if it fits in that host
@@ -1239,8 +1242,6 @@ static int q2_pwrite_compressed(blk *bs, uint64_t off, const void *buf, size_t l
     if (r >= 0) {
         r = blk_file_pwrite(&bs->file, host, out, clen);
     }
-    free(full);
-    free(out);
     if (r < 0) {
         return r;
     }
@@ -1261,6 +1262,31 @@ static int q2_pwrite_compressed(blk *bs, uint64_t off, const void *buf, size_t l
     q2_st64(t + idx * 8, ent);
     r = q2_l2_store(bs, l2off, (uint32_t)idx, 1);
     return r < 0 ? r : release_entry(bs, old);
+}
+
+/* Data clusters may be sparse in the host file (zero copy-on-write areas are
+ * not written): report holes there as zero, as qemu-img map does. */
+static void host_holes(blk *bs, blk_status *st)
+{
+    if (bs->file.is_blockdev) {
+        return;
+    }
+    off_t m = (off_t)st->map;
+    off_t data = lseek(bs->file.fd, m, SEEK_DATA);
+    if (data < 0 && errno != ENXIO) {
+        return;                         /* no SEEK_DATA here: leave it as data */
+    }
+    if (data < 0 || data > m) {
+        st->flags |= BLK_ST_ZERO;       /* a hole up to data (or the end) */
+        if (data > m && (uint64_t)(data - m) < st->len) {
+            st->len = (uint64_t)(data - m);
+        }
+        return;
+    }
+    off_t hole = lseek(bs->file.fd, m, SEEK_HOLE);
+    if (hole > m && (uint64_t)(hole - m) < st->len) {
+        st->len = (uint64_t)(hole - m);
+    }
 }
 
 static int q2_block_status(blk *bs, uint64_t off, uint64_t len, blk_status *st)
@@ -1303,6 +1329,7 @@ static int q2_block_status(blk *bs, uint64_t off, uint64_t len, blk_status *st)
     case Q2_NORMAL:
         st->flags = BLK_ST_ALLOCATED | BLK_ST_DATA | BLK_ST_OFFSET_VALID;
         st->map = host + in;
+        host_holes(bs, st);
         break;
     case Q2_COMPRESSED:
         st->flags = BLK_ST_ALLOCATED | BLK_ST_DATA | BLK_ST_COMPRESSED;
@@ -2276,7 +2303,8 @@ const blk_driver blk_drv_qcow2 = {
     .flush = q2_flush,
     .pwrite_zeroes = q2_pwrite_zeroes,
     .discard = q2_discard,
-    .pwrite_compressed = q2_pwrite_compressed,
+    .compress = q2_compress,
+    .pwrite_precompressed = q2_pwrite_precompressed,
     .block_status = q2_block_status,
     .truncate = q2_truncate,
     .snapshot_create = q2_snapshot_create,
