@@ -879,6 +879,19 @@ static int release_entry(blk *bs, uint64_t e)
     }
 }
 
+/* Make fresh host clusters read as zeros without writing them: allocated,
+ * unwritten extents (so the file is not sparse there), extending the file when
+ * they lie past its end. */
+static int zero_fill(blk *bs, uint64_t off, uint64_t len)
+{
+    if (bs->file.is_blockdev) {
+        return -ENOTSUP;
+    }
+    int64_t flen = blk_file_length(&bs->file);
+    int mode = flen >= 0 && (uint64_t)flen <= off ? 0 : FALLOC_FL_ZERO_RANGE;
+    return fallocate(bs->file.fd, mode, off, len) < 0 ? -errno : 0;
+}
+
 /* Does the old content of the guest cluster at g read as zeros in this layer?
  * (need = 0: nothing of it is kept, so it does not matter) */
 static bool old_reads_zero(blk *bs, uint64_t g, int need)
@@ -915,8 +928,7 @@ static int write_new_clusters(blk *bs, uint64_t gstart, uint64_t nh, uint64_t k,
     if (!bs->file.direct && old_reads_zero(bs, gstart, in) &&
         old_reads_zero(bs, gstart + total - cs, tail < total ? 1 : 0)) {
         /* nothing to copy: no buffer, no reads */
-        int64_t flen = blk_file_length(&bs->file);
-        if ((flen >= 0 && (uint64_t)flen <= nh) || blk_file_punch(&bs->file, nh, total) >= 0) {
+        if (zero_fill(bs, nh, total) >= 0) {
             return blk_file_pwrite(&bs->file, nh + in, buf, n);
         }
     }
@@ -938,13 +950,7 @@ static int write_new_clusters(blk *bs, uint64_t gstart, uint64_t nh, uint64_t k,
     bool zero_cow = r >= 0 && blk_buf_is_zero(data, in) &&
                     blk_buf_is_zero(data + tail, total - tail);
     if (r >= 0 && zero_cow && !bs->file.direct) {
-        int64_t flen = blk_file_length(&bs->file);
-        if (flen < 0 || (uint64_t)flen > nh) {
-            /* a reused cluster inside the file: make it read zeros first */
-            if (blk_file_punch(&bs->file, nh, total) < 0) {
-                zero_cow = false;
-            }
-        }
+        zero_cow = zero_fill(bs, nh, total) >= 0;
         if (zero_cow) {
             r = blk_file_pwrite(&bs->file, nh + in, buf, n);
             free(data);
@@ -1264,31 +1270,6 @@ static int q2_pwrite_precompressed(blk *bs, uint64_t off, const void *cdata, siz
     return r < 0 ? r : release_entry(bs, old);
 }
 
-/* Data clusters may be sparse in the host file (zero copy-on-write areas are
- * not written): report holes there as zero, as qemu-img map does. */
-static void host_holes(blk *bs, blk_status *st)
-{
-    if (bs->file.is_blockdev) {
-        return;
-    }
-    off_t m = (off_t)st->map;
-    off_t data = lseek(bs->file.fd, m, SEEK_DATA);
-    if (data < 0 && errno != ENXIO) {
-        return;                         /* no SEEK_DATA here: leave it as data */
-    }
-    if (data < 0 || data > m) {
-        st->flags |= BLK_ST_ZERO;       /* a hole up to data (or the end) */
-        if (data > m && (uint64_t)(data - m) < st->len) {
-            st->len = (uint64_t)(data - m);
-        }
-        return;
-    }
-    off_t hole = lseek(bs->file.fd, m, SEEK_HOLE);
-    if (hole > m && (uint64_t)(hole - m) < st->len) {
-        st->len = (uint64_t)(hole - m);
-    }
-}
-
 static int q2_block_status(blk *bs, uint64_t off, uint64_t len, blk_status *st)
 {
     q2 *s = q2_of(bs);
@@ -1329,7 +1310,6 @@ static int q2_block_status(blk *bs, uint64_t off, uint64_t len, blk_status *st)
     case Q2_NORMAL:
         st->flags = BLK_ST_ALLOCATED | BLK_ST_DATA | BLK_ST_OFFSET_VALID;
         st->map = host + in;
-        host_holes(bs, st);
         break;
     case Q2_COMPRESSED:
         st->flags = BLK_ST_ALLOCATED | BLK_ST_DATA | BLK_ST_COMPRESSED;
