@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include "standalone/img/img.h"
 
 static void *xalloc(size_t n)
@@ -110,8 +109,9 @@ static int convert_compressed(blk *s, blk *t, uint64_t cs, bool target_zero,
     zjob j = { .s = s, .t = t, .cs = cs, .size = blk_size(s), .target_zero = target_zero,
                .prog = prog };
     pthread_mutex_init(&j.lock, NULL);
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    int nt = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
+    /* 8 workers, as many requests as qemu-img convert keeps in flight: more
+     * than the CPUs, so reads and stores overlap with compression */
+    int nt = 8;
     pthread_t th[8];
     int started = 0;
     for (int i = 0; i < nt; i++) {
