@@ -463,9 +463,7 @@ static void info_one(blk *bs, bool json, blk_json *j)
         }
     }
     blk_json_free(fs);
-    if (ns > 0) {
-        blk_snapshot_list_free(snaps, ns);
-    }
+    blk_snapshot_list_free(snaps, ns > 0 ? ns : 0);
 }
 
 static int img_info(int argc, char **argv)
@@ -843,8 +841,8 @@ static int img_snapshot(int argc, char **argv)
         if (n > 0) {
             printf("Snapshot list:\n");
             snapshot_table(l, n);
-            blk_snapshot_list_free(l, n);
         }
+        blk_snapshot_list_free(l, n > 0 ? n : 0);
         break;
     }
     case 'c': r = blk_snapshot_create(bs, name, &err); break;
