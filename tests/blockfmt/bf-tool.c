@@ -1,0 +1,201 @@
+/* bf-tool: drive the VMDK/VDI/VHD format code directly, for the interop and hostile
+ * image tests (independent of vireo-img, so the format code is tested on its own).
+ *
+ *   bf-tool info FMT IMAGE              print "size N" or one error line; exit 1 on error
+ *   bf-tool toraw FMT IMAGE RAW         read the whole image into a raw file
+ *   bf-tool map FMT IMAGE               print "data|zero OFFSET LENGTH" runs
+ *   bf-tool fromraw FMT RAW IMAGE [force_size]
+ *                                       FMT vpc: fixed VHD; FMT vmdk: streamOptimized
+ * FMT is vmdk, vdi or vpc (qemu-img's names). */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "block/vdi.h"
+#include "block/vhd.h"
+#include "block/vmdk.h"
+#include "block/vmdk-vdi-vhd.h"
+
+struct img {
+    const char *fmt;
+    struct vhd *vhd;
+    struct vdi *vdi;
+    struct vmdk *vmdk;
+};
+
+static int img_open(struct img *im, const char *fmt, const char *path, char *err, size_t errlen)
+{
+    memset(im, 0, sizeof(*im));
+    im->fmt = fmt;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fmt_err(err, errlen, -errno, "%s", strerror(errno));
+    int r;
+    if (!strcmp(fmt, "vpc")) {
+        r = vhd_open(&im->vhd, fd, false, err, errlen);
+    } else if (!strcmp(fmt, "vdi")) {
+        r = vdi_open(&im->vdi, fd, false, err, errlen);
+    } else if (!strcmp(fmt, "vmdk")) {
+        char *copy = strdup(path);
+        int dirfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        free(copy);
+        r = vmdk_open(&im->vmdk, fd, dirfd, false, err, errlen);
+        if (dirfd >= 0)
+            close(dirfd);
+    } else {
+        r = fmt_err(err, errlen, -EINVAL, "unknown format %s", fmt);
+    }
+    return r;
+}
+
+static uint64_t img_size(struct img *im)
+{
+    return im->vhd ? vhd_size(im->vhd) : im->vdi ? vdi_size(im->vdi) : vmdk_size(im->vmdk);
+}
+
+static int img_read(struct img *im, uint64_t off, void *buf, size_t len)
+{
+    return im->vhd ? vhd_read(im->vhd, off, buf, len)
+         : im->vdi ? vdi_read(im->vdi, off, buf, len) : vmdk_read(im->vmdk, off, buf, len);
+}
+
+static int img_status(struct img *im, uint64_t off, uint64_t len, uint64_t *pnum)
+{
+    return im->vhd ? vhd_block_status(im->vhd, off, len, pnum)
+         : im->vdi ? vdi_block_status(im->vdi, off, len, pnum)
+                   : vmdk_block_status(im->vmdk, off, len, pnum);
+}
+
+static const char *img_error(struct img *im, int r)
+{
+    if (im->vmdk && vmdk_last_error(im->vmdk)[0])
+        return vmdk_last_error(im->vmdk);
+    return strerror(-r);
+}
+
+static void img_close(struct img *im)
+{
+    vhd_close(im->vhd);
+    vdi_close(im->vdi);
+    vmdk_close(im->vmdk);
+}
+
+static int die(const char *what, const char *msg)
+{
+    fprintf(stderr, "bf-tool: %s: %s\n", what, msg);
+    return 1;
+}
+
+static int run(int argc, char **argv, struct img *im);
+
+int main(int argc, char **argv)
+{
+    struct img im = {0};
+    int r = run(argc, argv, &im);
+    img_close(&im);
+    return r;
+}
+
+static int run(int argc, char **argv, struct img *imp)
+{
+    char err[512] = "";
+    if (argc < 4)
+        return die("usage", "bf-tool info|toraw|map|fromraw FMT IMAGE [RAW]");
+    const char *cmd = argv[1], *fmt = argv[2];
+    if (!strcmp(cmd, "fromraw")) {
+        if (argc < 5)
+            return die("usage", "fromraw FMT RAW IMAGE [force_size]");
+        int in = open(argv[3], O_RDONLY | O_CLOEXEC);
+        if (in < 0)
+            return die(argv[3], strerror(errno));
+        struct stat st;
+        fstat(in, &st);
+        int out = open(argv[4], O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (out < 0)
+            return die(argv[4], strerror(errno));
+        bool force = argc > 5 && !strcmp(argv[5], "force_size");
+        static uint8_t buf[1 << 20];
+        struct vmdk_stream *vs = NULL;
+        uint64_t size = (uint64_t)st.st_size;
+        int r;
+        if (!strcmp(fmt, "vpc")) {
+            r = vhd_create_fixed(out, size, force, &size, err, sizeof(err));
+        } else if (!strcmp(fmt, "vmdk")) {
+            char *copy = strdup(argv[4]);
+            r = vmdk_stream_create(&vs, out, basename(copy), size, err, sizeof(err));
+            free(copy);
+        } else {
+            return die(fmt, "no writer for this format");
+        }
+        if (r < 0)
+            return die(argv[4], err);
+        for (uint64_t off = 0; off < (uint64_t)st.st_size;) {
+            ssize_t n = pread(in, buf, sizeof(buf), (off_t)off);
+            if (n <= 0)
+                return die(argv[3], "read error");
+            r = vs ? vmdk_stream_write(vs, off, buf, (size_t)n) : fmt_pwrite(out, buf, (size_t)n, off);
+            if (r < 0)
+                return die(argv[4], strerror(-r));
+            off += (uint64_t)n;
+        }
+        if (vs) {
+            r = vmdk_stream_finish(vs);
+            vmdk_stream_free(vs);
+            if (r < 0)
+                return die(argv[4], strerror(-r));
+        }
+        return close(out) < 0 ? die(argv[4], strerror(errno)) : 0;
+    }
+
+#define im (*imp)
+    int r = img_open(&im, fmt, argv[3], err, sizeof(err));
+    if (r < 0)
+        return die(argv[3], err);
+    uint64_t size = img_size(&im);
+    if (!strcmp(cmd, "info")) {
+        printf("size %" PRIu64 "\n", size);
+        return 0;
+    }
+    if (!strcmp(cmd, "map")) {
+        for (uint64_t off = 0; off < size;) {
+            uint64_t n;
+            int st = img_status(&im, off, size - off, &n);
+            if (st < 0)
+                return die(argv[3], img_error(&im, st));
+            printf("%s %" PRIu64 " %" PRIu64 "\n", st == FMT_DATA ? "data" : "zero", off, n);
+            off += n;
+        }
+        return 0;
+    }
+    if (!strcmp(cmd, "toraw") && argc > 4) {
+        int out = open(argv[4], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (out < 0 || ftruncate(out, (off_t)size) < 0)
+            return die(argv[4], strerror(errno));
+        static uint8_t buf[1 << 20];
+        for (uint64_t off = 0; off < size;) {
+            uint64_t n;
+            int st = img_status(&im, off, size - off, &n);
+            if (st < 0)
+                return die(argv[3], img_error(&im, st));
+            if (st == FMT_DATA) {
+                for (uint64_t done = 0; done < n;) {
+                    size_t chunk = n - done < sizeof(buf) ? n - done : sizeof(buf);
+                    r = img_read(&im, off + done, buf, chunk);
+                    if (r < 0)
+                        return die(argv[3], img_error(&im, r));
+                    if ((r = fmt_pwrite(out, buf, chunk, off + done)) < 0)
+                        return die(argv[4], strerror(-r));
+                    done += chunk;
+                }
+            }
+            off += n;
+        }
+        return close(out) < 0 ? die(argv[4], strerror(errno)) : 0;
+    }
+    return die("usage", "unknown command");
+}
