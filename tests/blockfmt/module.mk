@@ -2,3 +2,5 @@
 BLOCKFMT_SRCS := block/vhd.c block/vdi.c block/vmdk.c block/vmdk-stream.c block/vmdk-vdi-vhd.c
 $(eval $(call library,blockfmt,$(BLOCKFMT_SRCS)))
 $(eval $(call program,tests/blockfmt/bf-tool,tests/blockfmt/bf-tool.c,blockfmt,-lz))
+$(eval $(call test,blockfmt-interop,$(BUILD)/tests/blockfmt/bf-tool,tests/blockfmt/interop.sh $(BUILD)/tests/blockfmt/bf-tool $(BUILD)/vireo-img))
+$(eval $(call test,blockfmt-hostile,$(BUILD)/tests/blockfmt/bf-tool,tests/blockfmt/hostile.sh $(BUILD)/tests/blockfmt/bf-tool $(BUILD)/vireo-img))
