@@ -601,7 +601,7 @@ static int vmdk_load_compressed(struct vmdk *v, struct vmdk_extent *e, uint64_t 
 
 /* How extent sector range starting at byte `in` (extent-relative) is backed. */
 static int vmdk_map(struct vmdk *v, struct vmdk_extent *e, uint64_t in, uint64_t len,
-                    uint64_t *pnum, uint64_t *host, bool *cached)
+                    uint64_t *pnum, uint64_t *host, bool *cached, bool want_data)
 {
     *cached = false;
     if (e->type == EXT_ZERO) {
@@ -622,6 +622,8 @@ static int vmdk_map(struct vmdk *v, struct vmdk_extent *e, uint64_t in, uint64_t
         return r;
     if (gte == 0 || gte == 1)       /* unallocated, or a zeroed grain (spec 1.1) */
         return FMT_ZERO;
+    if (e->compressed && !want_data)
+        return FMT_DATA;    /* status only: no need to inflate */
     if (e->compressed) {
         r = vmdk_load_compressed(v, e, g, gte);
         if (r < 0)
@@ -648,7 +650,7 @@ static struct vmdk_extent *vmdk_find(struct vmdk *v, uint64_t off)
 
 /* One step: the run at `off` within one extent and one grain. */
 static int vmdk_step(struct vmdk *v, uint64_t off, uint64_t len, uint64_t *pnum,
-                     struct vmdk_extent **pe, uint64_t *host, bool *cached)
+                     struct vmdk_extent **pe, uint64_t *host, bool *cached, bool want_data)
 {
     struct vmdk_extent *e = vmdk_find(v, off);
     if (!e)
@@ -656,7 +658,7 @@ static int vmdk_step(struct vmdk *v, uint64_t off, uint64_t len, uint64_t *pnum,
     uint64_t in = off - e->start * 512;
     uint64_t left = e->sectors * 512 - in;
     *pe = e;
-    return vmdk_map(v, e, in, len < left ? len : left, pnum, host, cached);
+    return vmdk_map(v, e, in, len < left ? len : left, pnum, host, cached, want_data);
 }
 
 int vmdk_read(struct vmdk *v, uint64_t off, void *buf, size_t len)
@@ -668,7 +670,7 @@ int vmdk_read(struct vmdk *v, uint64_t off, void *buf, size_t len)
         uint64_t n, host = 0;
         struct vmdk_extent *e;
         bool cached;
-        int st = vmdk_step(v, off, len, &n, &e, &host, &cached);
+        int st = vmdk_step(v, off, len, &n, &e, &host, &cached, true);
         if (st < 0)
             return st;
         if (st == FMT_ZERO) {
@@ -696,13 +698,13 @@ int vmdk_block_status(struct vmdk *v, uint64_t off, uint64_t len, uint64_t *pnum
     uint64_t host;
     struct vmdk_extent *e;
     bool cached;
-    int st = vmdk_step(v, off, len, pnum, &e, &host, &cached);
+    int st = vmdk_step(v, off, len, pnum, &e, &host, &cached, false);
     if (st < 0)
         return st;
     /* grows over following grains of the same kind; metadata only unless compressed */
     while (*pnum < len && *pnum < (64u << 20)) {
         uint64_t n;
-        int st2 = vmdk_step(v, off + *pnum, len - *pnum, &n, &e, &host, &cached);
+        int st2 = vmdk_step(v, off + *pnum, len - *pnum, &n, &e, &host, &cached, false);
         if (st2 != st)
             break;
         *pnum += n;
