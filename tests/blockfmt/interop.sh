@@ -113,6 +113,7 @@ if command -v qemu-io >/dev/null; then
         qemu-img create -q -f "$fmt" "${o[@]}" img.x 9M
         qemu-io -f "$fmt" -c "write -P 0x11 0 512" -c "write -P 0x22 70000 3000" \
             -c "write -P 0x33 2096640 1024" -c "write -P 0x44 4M 64k" \
+            -c "write -P 0x66 5M 128k" -c "write -z 5M 64k" -c "write -z 6M 64k" \
             -c "write -z 4M 4k" -c "write -P 0x55 7340032 512" img.x >/dev/null
         qemu-img convert -f "$fmt" -O raw img.x ref.raw
         check_read "$fmt" img.x ref.raw "qemu-io writes in $fmt ${2/-/default} read back exactly"
