@@ -43,7 +43,7 @@
 #define VDI_MAX_EXTRA       (1u << 20)
 
 struct vdi {
-    int fd;
+    blk_file *file;
     uint64_t file_size;
     uint64_t size;
     uint32_t block_size;
@@ -58,25 +58,25 @@ bool vdi_probe(const uint8_t *head, size_t len)
     return len >= VDI_H_SIGNATURE + 4 && le32(head + VDI_H_SIGNATURE) == VDI_SIGNATURE;
 }
 
-int vdi_open(struct vdi **out, int fd, bool writable, char *err, size_t errlen)
+int vdi_open(struct vdi **out, blk_file *file, bool writable, char *err, size_t errlen)
 {
     if (writable)
         return fmt_err(err, errlen, -ENOTSUP, "VDI images are read-only in Vireo");
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return fmt_err(err, errlen, -errno, "fstat: %s", strerror(errno));
+    int64_t flen = blk_file_length(file);
+    if (flen < 0)
+        return fmt_err(err, errlen, (int)flen, "cannot get the file size: %s", strerror((int)-flen));
     struct vdi *v = calloc(1, sizeof(*v));
     if (!v)
         return fmt_err(err, errlen, -ENOMEM, "out of memory");
-    v->fd = fd;
-    v->file_size = (uint64_t)st.st_size;
+    v->file = file;
+    v->file_size = (uint64_t)flen;
     int r;
     uint8_t h[VDI_HEADER_READ];
     if (v->file_size < sizeof(h)) {
         r = fmt_err(err, errlen, -EINVAL, "file is too small for a VDI header");
         goto fail;
     }
-    r = fmt_pread(fd, h, sizeof(h), 0);
+    r = fmt_pread(file, h, sizeof(h), 0);
     if (r < 0) {
         fmt_err(err, errlen, r, "reading the header: %s", strerror(-r));
         goto fail;
@@ -152,7 +152,7 @@ int vdi_open(struct vdi **out, int fd, bool writable, char *err, size_t errlen)
         r = fmt_err(err, errlen, -ENOMEM, "out of memory for the block map");
         goto fail;
     }
-    r = fmt_pread(fd, v->map, need * 4, bmap);
+    r = fmt_pread(file, v->map, need * 4, bmap);
     if (r < 0) {
         fmt_err(err, errlen, r, "reading the block map: %s", strerror(-r));
         goto fail;
@@ -214,7 +214,7 @@ int vdi_read(struct vdi *v, uint64_t off, void *buf, size_t len)
     while (len) {
         uint64_t n, host = 0;
         if (vdi_map(v, off, len, &n, &host) == FMT_DATA) {
-            int r = fmt_pread(v->fd, p, n, host);
+            int r = fmt_pread(v->file, p, n, host);
             if (r < 0)
                 return r;
         } else {

@@ -6,10 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "block/block.h"
+
 struct vdi;
 
 bool vdi_probe(const uint8_t *head, size_t len);
-int vdi_open(struct vdi **out, int fd, bool writable, char *err, size_t errlen);
+int vdi_open(struct vdi **out, blk_file *file, bool writable, char *err, size_t errlen);
 void vdi_close(struct vdi *v);
 uint64_t vdi_size(const struct vdi *v);
 int vdi_read(struct vdi *v, uint64_t off, void *buf, size_t len);

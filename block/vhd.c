@@ -63,7 +63,7 @@
 #define VHD_EPOCH           946684800
 
 struct vhd {
-    int fd;
+    blk_file *file;
     bool writable;
     int type;
     uint64_t file_size;
@@ -178,7 +178,7 @@ static int vhd_open_dynamic(struct vhd *v, char *err, size_t errlen)
     if (hoff % 512 || hoff > v->file_size || v->file_size - hoff < VHD_DYN_SIZE)
         return fmt_err(err, errlen, -EINVAL,
                        "dynamic header offset %" PRIu64 " lies outside the file", hoff);
-    int r = fmt_pread(v->fd, d, sizeof(d), hoff);
+    int r = fmt_pread(v->file, d, sizeof(d), hoff);
     if (r < 0)
         return fmt_err(err, errlen, r, "reading the dynamic header: %s", strerror(-r));
     if (memcmp(d, VHD_DYN_COOKIE, 8) != 0)
@@ -216,7 +216,7 @@ static int vhd_open_dynamic(struct vhd *v, char *err, size_t errlen)
     v->bitmap = malloc(v->bitmap_size);
     if (!v->bat || !v->bitmap)
         return fmt_err(err, errlen, -ENOMEM, "out of memory for the BAT");
-    r = fmt_pread(v->fd, v->bat, need * 4, toff);
+    r = fmt_pread(v->file, v->bat, need * 4, toff);
     if (r < 0)
         return fmt_err(err, errlen, r, "reading the BAT: %s", strerror(-r));
     uint64_t span = (uint64_t)v->bitmap_size + bs;
@@ -239,23 +239,23 @@ static int vhd_open_dynamic(struct vhd *v, char *err, size_t errlen)
     return 0;
 }
 
-int vhd_open(struct vhd **out, int fd, bool writable, char *err, size_t errlen)
+int vhd_open(struct vhd **out, blk_file *file, bool writable, char *err, size_t errlen)
 {
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return fmt_err(err, errlen, -errno, "fstat: %s", strerror(errno));
+    int64_t flen = blk_file_length(file);
+    if (flen < 0)
+        return fmt_err(err, errlen, (int)flen, "cannot get the file size: %s", strerror((int)-flen));
     struct vhd *v = calloc(1, sizeof(*v));
     if (!v)
         return fmt_err(err, errlen, -ENOMEM, "out of memory");
-    v->fd = fd;
+    v->file = file;
     v->writable = writable;
-    v->file_size = (uint64_t)st.st_size;
+    v->file_size = (uint64_t)flen;
     int r;
     if (v->file_size < VHD_FOOTER_SIZE) {
         r = fmt_err(err, errlen, -EINVAL, "file is too small for a VHD footer");
         goto fail;
     }
-    r = fmt_pread(fd, v->footer, VHD_FOOTER_SIZE, v->file_size - VHD_FOOTER_SIZE);
+    r = fmt_pread(file, v->footer, VHD_FOOTER_SIZE, v->file_size - VHD_FOOTER_SIZE);
     if (r < 0) {
         fmt_err(err, errlen, r, "reading the footer: %s", strerror(-r));
         goto fail;
@@ -263,7 +263,7 @@ int vhd_open(struct vhd **out, int fd, bool writable, char *err, size_t errlen)
     if (memcmp(v->footer, VHD_COOKIE, 8) != 0) {
         /* The spec keeps a copy of the footer at offset 0 of dynamic disks so that a
          * damaged end can be recovered; use it when the end has none. */
-        r = fmt_pread(fd, v->footer, VHD_FOOTER_SIZE, 0);
+        r = fmt_pread(file, v->footer, VHD_FOOTER_SIZE, 0);
         if (r < 0) {
             fmt_err(err, errlen, r, "reading the footer copy: %s", strerror(-r));
             goto fail;
@@ -336,7 +336,7 @@ static int vhd_load_bitmap(struct vhd *v, uint32_t blk)
     if (v->bitmap_block == blk)
         return 0;
     v->bitmap_block = -1;
-    int r = fmt_pread(v->fd, v->bitmap, v->bitmap_size, (uint64_t)v->bat[blk] * 512);
+    int r = fmt_pread(v->file, v->bitmap, v->bitmap_size, (uint64_t)v->bat[blk] * 512);
     if (r < 0)
         return r;
     v->bitmap_block = blk;
@@ -388,7 +388,7 @@ int vhd_read(struct vhd *v, uint64_t off, void *buf, size_t len)
         if (st < 0)
             return st;
         if (st == FMT_DATA) {
-            int r = fmt_pread(v->fd, p, n, host);
+            int r = fmt_pread(v->file, p, n, host);
             if (r < 0)
                 return r;
         } else {
@@ -428,12 +428,12 @@ int vhd_write(struct vhd *v, uint64_t off, const void *buf, size_t len)
         return -EROFS;
     if (off > v->size || len > v->size - off)
         return -EINVAL;
-    return fmt_pwrite(v->fd, buf, len, off);
+    return fmt_pwrite(v->file, buf, len, off);
 }
 
 int vhd_flush(struct vhd *v)
 {
-    return fdatasync(v->fd) < 0 ? -errno : 0;
+    return blk_file_flush(v->file);
 }
 
 static void vhd_fill_footer(uint8_t *f, uint64_t size, uint16_t c, uint8_t h, uint8_t s,
@@ -460,7 +460,7 @@ static void vhd_fill_footer(uint8_t *f, uint64_t size, uint16_t c, uint8_t h, ui
     put_be32(f + VHD_F_CHECKSUM, vhd_checksum(f, VHD_FOOTER_SIZE, VHD_F_CHECKSUM));
 }
 
-int vhd_create_fixed(int fd, uint64_t bytes, bool force_size, uint64_t *size_out,
+int vhd_create_fixed(blk_file *file, uint64_t bytes, bool force_size, uint64_t *size_out,
                      char *err, size_t errlen)
 {
     uint16_t c;
@@ -471,9 +471,10 @@ int vhd_create_fixed(int fd, uint64_t bytes, bool force_size, uint64_t *size_out
     uint8_t f[VHD_FOOTER_SIZE];
     vhd_fill_footer(f, size, c, h, s, force_size);
     /* The data area reads as zeros: a sparse file is a valid fixed disk. */
-    if (ftruncate(fd, (off_t)(size + VHD_FOOTER_SIZE)) < 0)
-        return fmt_err(err, errlen, -errno, "ftruncate: %s", strerror(errno));
-    int r = fmt_pwrite(fd, f, sizeof(f), size);
+    int r = blk_file_truncate(file, size + VHD_FOOTER_SIZE);
+    if (r < 0)
+        return fmt_err(err, errlen, r, "cannot size the file: %s", strerror(-r));
+    r = fmt_pwrite(file, f, sizeof(f), size);
     if (r < 0)
         return fmt_err(err, errlen, r, "writing the footer: %s", strerror(-r));
     if (size_out)

@@ -24,7 +24,7 @@
 #define STREAM_OVERHEAD         128     /* header + descriptor, rounded to a grain */
 
 struct vmdk_stream {
-    int fd;
+    blk_file *file;
     uint64_t capacity;          /* sectors */
     uint64_t gd_entries;
     uint32_t *gd;
@@ -43,7 +43,7 @@ struct vmdk_stream {
 
 static int stream_emit(struct vmdk_stream *s, const void *buf, size_t len)
 {
-    int r = fmt_pwrite(s->fd, buf, len, s->pos * 512);
+    int r = fmt_pwrite(s->file, buf, len, s->pos * 512);
     if (r < 0)
         return s->error = r;
     s->pos += (len + 511) / 512;
@@ -133,7 +133,7 @@ static void stream_header(struct vmdk_stream *s, uint8_t *h, uint64_t gd_offset)
     put_le16(h + VMDK_H_COMPRESS, VMDK_COMPRESS_DEFLATE);
 }
 
-int vmdk_stream_create(struct vmdk_stream **out, int fd, const char *name, uint64_t size,
+int vmdk_stream_create(struct vmdk_stream **out, blk_file *file, const char *name, uint64_t size,
                        char *err, size_t errlen)
 {
     for (const char *p = name; *p; p++)
@@ -148,7 +148,7 @@ int vmdk_stream_create(struct vmdk_stream **out, int fd, const char *name, uint6
     struct vmdk_stream *s = calloc(1, sizeof(*s));
     if (!s)
         return fmt_err(err, errlen, -ENOMEM, "out of memory");
-    s->fd = fd;
+    s->file = file;
     s->capacity = capacity;
     uint64_t span = (uint64_t)STREAM_GRAIN_SECTORS * STREAM_GTES;
     s->gd_entries = (capacity + span - 1) / span;
@@ -264,8 +264,8 @@ int vmdk_stream_finish(struct vmdk_stream *s)
         r = stream_emit(s, footer, sizeof(footer));
     if (r == 0)
         r = stream_marker(s, 0, VMDK_MARKER_EOS);
-    if (r == 0 && ftruncate(s->fd, (off_t)(s->pos * 512)) < 0)
-        r = -errno;
+    if (r == 0)
+        r = blk_file_truncate(s->file, s->pos * 512);
     return r;
 }
 

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "block/block.h"
+
 /* what a range of the virtual disk reads from */
 enum { FMT_ZERO = 0, FMT_DATA = 1 };
 
@@ -41,41 +43,16 @@ static inline void put_le32(uint8_t *p, uint32_t v)
 }
 static inline void put_le64(uint8_t *p, uint64_t v) { put_le32(p, (uint32_t)v); put_le32(p + 4, v >> 32); }
 
-/* Read exactly len bytes at off; a short read (the file ends) is -EIO. */
-static inline int fmt_pread(int fd, void *buf, size_t len, uint64_t off)
+/* Read exactly len bytes at off (callers check bounds against the file size first;
+ * the file layer reads zeros past its end). */
+static inline int fmt_pread(blk_file *f, void *buf, size_t len, uint64_t off)
 {
-    uint8_t *p = buf;
-    while (len) {
-        ssize_t n = pread(fd, p, len, (off_t)off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (n == 0)
-            return -EIO;
-        p += n;
-        off += (uint64_t)n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return blk_file_pread(f, off, buf, len);
 }
 
-static inline int fmt_pwrite(int fd, const void *buf, size_t len, uint64_t off)
+static inline int fmt_pwrite(blk_file *f, const void *buf, size_t len, uint64_t off)
 {
-    const uint8_t *p = buf;
-    while (len) {
-        ssize_t n = pwrite(fd, p, len, (off_t)off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += n;
-        off += (uint64_t)n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return blk_file_pwrite(f, off, buf, len);
 }
 
 /* Format an error message into err (if any) and return code (a negative errno). */

@@ -40,8 +40,8 @@ struct vmdk_extent {
     enum vmdk_ext_type type;
     uint64_t sectors;           /* size in the virtual disk */
     uint64_t start;             /* first virtual sector */
-    int fd;
-    bool own_fd;
+    blk_file *file;
+    blk_file own;               /* the extent's own file (descriptor files), fd -1 if none */
     uint64_t file_size;
     uint64_t flat_offset;       /* FLAT: byte offset in the file */
     /* SPARSE */
@@ -61,6 +61,7 @@ struct vmdk_extent {
 
 struct vmdk {
     bool writable;
+    bool unsafe;                /* cache=unsafe: flushes do nothing */
     uint64_t size;
     char create_type[64];
     int nextents;
@@ -151,7 +152,7 @@ static int vmdk_load_gd(struct vmdk *v, struct vmdk_extent *e, uint64_t gd_off, 
     e->gd = malloc(e->gd_entries ? e->gd_entries * 4 : 1);
     if (!e->gd)
         return vmdk_seterr(v, -ENOMEM, "out of memory for the grain directory");
-    int r = fmt_pread(e->fd, e->gd, e->gd_entries * 4, use * 512);
+    int r = fmt_pread(e->file, e->gd, e->gd_entries * 4, use * 512);
     if (r < 0)
         return vmdk_seterr(v, r, "reading the grain directory: %s", strerror(-r));
     uint64_t gt_bytes = (uint64_t)e->gt_entries * 4;
@@ -178,7 +179,7 @@ static int vmdk_load_gd(struct vmdk *v, struct vmdk_extent *e, uint64_t gd_off, 
     return 0;
 }
 
-/* Open the sparse extent in e->fd.  For streamOptimized files whose header says the
+/* Open the sparse extent in e->file.  For streamOptimized files whose header says the
  * directory is at the end, the footer (a header copy before the end-of-stream marker)
  * has its location. */
 static int vmdk_open_sparse(struct vmdk *v, struct vmdk_extent *e)
@@ -186,7 +187,7 @@ static int vmdk_open_sparse(struct vmdk *v, struct vmdk_extent *e)
     uint8_t h[512];
     if (e->file_size < 512)
         return vmdk_seterr(v, -EINVAL, "sparse extent is smaller than its header");
-    int r = fmt_pread(e->fd, h, 512, 0);
+    int r = fmt_pread(e->file, h, 512, 0);
     if (r < 0)
         return vmdk_seterr(v, r, "reading the sparse header: %s", strerror(-r));
     uint64_t gd_off, rgd_off;
@@ -197,7 +198,7 @@ static int vmdk_open_sparse(struct vmdk *v, struct vmdk_extent *e)
         uint8_t f[1024];
         if (e->file_size < 512 + 1536)
             return vmdk_seterr(v, -EINVAL, "stream file too short for a footer");
-        r = fmt_pread(e->fd, f, sizeof(f), e->file_size - 1536);
+        r = fmt_pread(e->file, f, sizeof(f), e->file_size - 1536);
         if (r < 0)
             return vmdk_seterr(v, r, "reading the footer: %s", strerror(-r));
         if (le32(f + 12) != VMDK_MARKER_FOOTER)
@@ -236,8 +237,9 @@ static bool vmdk_safe_name(const char *s)
 
 static void vmdk_free_extent(struct vmdk_extent *e)
 {
-    if (e->own_fd && e->fd >= 0)
-        close(e->fd);
+    if (e->own.fd >= 0)
+        close(e->own.fd);
+    free(e->own.filename);
     free(e->gd);
     for (int i = 0; i < VMDK_GT_CACHE; i++)
         free(e->slots[i].gt);
@@ -246,10 +248,10 @@ static void vmdk_free_extent(struct vmdk_extent *e)
 }
 
 /* Parse descriptor text and open its extents.  `self` is the file the descriptor is
- * embedded in (or -1 for a descriptor file); `dirfd` the directory extent names are
+ * embedded in (or NULL for a descriptor file); `dirfd` the directory extent names are
  * relative to (-1: none may be opened). */
-static int vmdk_parse_descriptor(struct vmdk *v, char *text, int self, uint64_t self_size,
-                                 int dirfd)
+static int vmdk_parse_descriptor(struct vmdk *v, char *text, blk_file *self,
+                                 uint64_t self_size, int dirfd)
 {
     bool have_type = false;
     char *save = NULL;
@@ -292,7 +294,7 @@ static int vmdk_parse_descriptor(struct vmdk *v, char *text, int self, uint64_t 
             return vmdk_seterr(v, -EINVAL, "extent of %llu sectors is out of range", sectors);
         struct vmdk_extent *e = &v->ext[v->nextents];
         memset(e, 0, sizeof(*e));
-        e->fd = -1;
+        e->own.fd = -1;
         e->sectors = sectors;
         e->start = start;
         if (!strcmp(type, "ZERO")) {
@@ -329,12 +331,12 @@ static int vmdk_parse_descriptor(struct vmdk *v, char *text, int self, uint64_t 
                     return vmdk_seterr(v, -EINVAL, "bad flat extent offset \"%s\"", rest);
             }
         }
-        if (self >= 0) {
+        if (self) {
             /* embedded descriptor: it describes this very file and nothing else */
             if (e->type != EXT_SPARSE || v->nextents != 1)
                 return vmdk_seterr(v, -EINVAL, "embedded descriptor names an extent other "
                                    "than its own file (\"%s\")", name);
-            e->fd = self;
+            e->file = self;
             e->file_size = self_size;
             continue;
         }
@@ -343,13 +345,16 @@ static int vmdk_parse_descriptor(struct vmdk *v, char *text, int self, uint64_t 
                                "descriptor's directory", name);
         if (dirfd < 0)
             return vmdk_seterr(v, -ENOENT, "cannot open extent \"%s\" without a directory", name);
-        e->fd = openat(dirfd, name, (v->writable && e->type == EXT_FLAT ? O_RDWR : O_RDONLY) |
-                       O_CLOEXEC);
-        if (e->fd < 0)
+        e->own.fd = openat(dirfd, name, (v->writable && e->type == EXT_FLAT ? O_RDWR : O_RDONLY) |
+                           O_CLOEXEC);
+        if (e->own.fd < 0)
             return vmdk_seterr(v, -errno, "cannot open extent \"%s\": %s", name, strerror(errno));
-        e->own_fd = true;
+        e->own.filename = strdup(name);
+        e->own.align = 1;
+        e->own.unsafe = v->unsafe;
+        e->file = &e->own;
         struct stat st;
-        if (fstat(e->fd, &st) < 0 || !S_ISREG(st.st_mode))
+        if (fstat(e->own.fd, &st) < 0 || !S_ISREG(st.st_mode))
             return vmdk_seterr(v, -EINVAL, "extent \"%s\" is not a regular file", name);
         e->file_size = (uint64_t)st.st_size;
         if (e->type == EXT_FLAT) {
@@ -388,19 +393,21 @@ static int vmdk_open_extents(struct vmdk *v)
     return 0;
 }
 
-int vmdk_open(struct vmdk **out, int fd, int dirfd, bool writable, char *err, size_t errlen)
+int vmdk_open(struct vmdk **out, blk_file *file, int dirfd, bool writable, char *err,
+              size_t errlen)
 {
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return fmt_err(err, errlen, -errno, "fstat: %s", strerror(errno));
+    int64_t flen = blk_file_length(file);
+    if (flen < 0)
+        return fmt_err(err, errlen, (int)flen, "cannot get the file size: %s", strerror((int)-flen));
     struct vmdk *v = calloc(1, sizeof(*v));
     if (!v)
         return fmt_err(err, errlen, -ENOMEM, "out of memory");
     v->writable = writable;
-    uint64_t file_size = (uint64_t)st.st_size;
+    v->unsafe = file->unsafe;
+    uint64_t file_size = (uint64_t)flen;
     char *text = NULL;
     uint8_t head[4] = {0};
-    int r = file_size >= 4 ? fmt_pread(fd, head, 4, 0) : 0;
+    int r = file_size >= 4 ? fmt_pread(file, head, 4, 0) : 0;
     if (r < 0) {
         vmdk_seterr(v, r, "reading the file: %s", strerror(-r));
         goto fail;
@@ -413,10 +420,10 @@ int vmdk_open(struct vmdk **out, int fd, int dirfd, bool writable, char *err, si
         }
         /* check the header before trusting its descriptor location */
         uint8_t h[512];
-        struct vmdk_extent probe = { .fd = fd, .file_size = file_size };
+        struct vmdk_extent probe = { .file = file, .file_size = file_size };
         uint64_t gd_off, rgd_off;
         r = file_size < 512 ? vmdk_seterr(v, -EINVAL, "sparse extent is smaller than its header")
-                            : fmt_pread(fd, h, 512, 0);
+                            : fmt_pread(file, h, 512, 0);
         if (r < 0 || (r = vmdk_parse_sparse_header(v, &probe, h, &gd_off, &rgd_off)) < 0)
             goto fail;
         uint64_t doff = le64(h + VMDK_H_DESC_OFFSET), dsize = le64(h + VMDK_H_DESC_SIZE);
@@ -435,12 +442,12 @@ int vmdk_open(struct vmdk **out, int fd, int dirfd, bool writable, char *err, si
             r = vmdk_seterr(v, -ENOMEM, "out of memory");
             goto fail;
         }
-        r = fmt_pread(fd, text, dsize * 512, doff * 512);
+        r = fmt_pread(file, text, dsize * 512, doff * 512);
         if (r < 0) {
             vmdk_seterr(v, r, "reading the descriptor: %s", strerror(-r));
             goto fail;
         }
-        r = vmdk_parse_descriptor(v, text, fd, file_size, -1);
+        r = vmdk_parse_descriptor(v, text, file, file_size, -1);
         if (r < 0)
             goto fail;
         r = vmdk_open_extents(v);
@@ -457,7 +464,7 @@ int vmdk_open(struct vmdk **out, int fd, int dirfd, bool writable, char *err, si
             r = vmdk_seterr(v, -ENOMEM, "out of memory");
             goto fail;
         }
-        r = fmt_pread(fd, text, file_size, 0);
+        r = fmt_pread(file, text, file_size, 0);
         if (r < 0) {
             vmdk_seterr(v, r, "reading the descriptor: %s", strerror(-r));
             goto fail;
@@ -467,7 +474,7 @@ int vmdk_open(struct vmdk **out, int fd, int dirfd, bool writable, char *err, si
             r = vmdk_seterr(v, -EINVAL, "not a VMDK descriptor or sparse extent");
             goto fail;
         }
-        r = vmdk_parse_descriptor(v, text, -1, 0, dirfd);
+        r = vmdk_parse_descriptor(v, text, NULL, 0, dirfd);
         if (r < 0)
             goto fail;
         r = vmdk_open_extents(v);
@@ -520,7 +527,7 @@ static int vmdk_load_gt(struct vmdk *v, struct vmdk_extent *e, uint64_t gdi, uin
             victim = s;
     }
     victim->gd_index = UINT64_MAX;
-    int r = fmt_pread(e->fd, victim->gt, (size_t)e->gt_entries * 4, (uint64_t)e->gd[gdi] * 512);
+    int r = fmt_pread(e->file, victim->gt, (size_t)e->gt_entries * 4, (uint64_t)e->gd[gdi] * 512);
     if (r < 0)
         return vmdk_seterr(v, r, "reading grain table %" PRIu64 ": %s", gdi, strerror(-r));
     for (uint32_t i = 0; i < e->gt_entries; i++)
@@ -557,7 +564,7 @@ static int vmdk_load_compressed(struct vmdk *v, struct vmdk_extent *e, uint64_t 
     uint8_t m[12];
     if (off > e->file_size || e->file_size - off < sizeof(m))
         return vmdk_seterr(v, -EINVAL, "grain %" PRIu64 " points past the end of the file", g);
-    int r = fmt_pread(e->fd, m, sizeof(m), off);
+    int r = fmt_pread(e->file, m, sizeof(m), off);
     if (r < 0)
         return vmdk_seterr(v, r, "reading grain %" PRIu64 ": %s", g, strerror(-r));
     uint64_t lba = le64(m);
@@ -575,7 +582,7 @@ static int vmdk_load_compressed(struct vmdk *v, struct vmdk_extent *e, uint64_t 
         e->cbuf = p;
         e->cbuf_size = csize;
     }
-    r = fmt_pread(e->fd, e->cbuf, csize, off + sizeof(m));
+    r = fmt_pread(e->file, e->cbuf, csize, off + sizeof(m));
     if (r < 0)
         return vmdk_seterr(v, r, "reading grain %" PRIu64 ": %s", g, strerror(-r));
     z_stream z = {0};
@@ -678,7 +685,7 @@ int vmdk_read(struct vmdk *v, uint64_t off, void *buf, size_t len)
         } else if (cached) {
             memcpy(p, e->grain + host, n);
         } else {
-            int r = fmt_pread(e->fd, p, n, host);
+            int r = fmt_pread(e->file, p, n, host);
             if (r < 0)
                 return vmdk_seterr(v, r, "reading data: %s", strerror(-r));
         }
@@ -725,7 +732,7 @@ int vmdk_write(struct vmdk *v, uint64_t off, const void *buf, size_t len)
             return -EROFS;
         uint64_t in = off - e->start * 512, left = e->sectors * 512 - in;
         uint64_t n = len < left ? len : left;
-        int r = fmt_pwrite(e->fd, p, n, e->flat_offset + in);
+        int r = fmt_pwrite(e->file, p, n, e->flat_offset + in);
         if (r < 0)
             return r;
         p += n;
@@ -738,7 +745,10 @@ int vmdk_write(struct vmdk *v, uint64_t off, const void *buf, size_t len)
 int vmdk_flush(struct vmdk *v)
 {
     for (int i = 0; i < v->nextents; i++)
-        if (v->ext[i].own_fd && fdatasync(v->ext[i].fd) < 0)
-            return -errno;
+        if (v->ext[i].file) {
+            int r = blk_file_flush(v->ext[i].file);
+            if (r < 0)
+                return r;
+        }
     return 0;
 }

@@ -7,12 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "block/block.h"
+
 struct vmdk;
 
 bool vmdk_probe(const uint8_t *head, size_t len);
 /* dirfd: directory that extent file names are relative to, or -1 (then only images
  * with an embedded descriptor open). */
-int vmdk_open(struct vmdk **out, int fd, int dirfd, bool writable, char *err, size_t errlen);
+int vmdk_open(struct vmdk **out, blk_file *file, int dirfd, bool writable, char *err, size_t errlen);
 void vmdk_close(struct vmdk *v);
 uint64_t vmdk_size(const struct vmdk *v);
 const char *vmdk_create_type(const struct vmdk *v);
@@ -25,7 +27,7 @@ int vmdk_block_status(struct vmdk *v, uint64_t off, uint64_t len, uint64_t *pnum
 /* streamOptimized writer: data must come in increasing grain order (what convert
  * does); grains never written read as zeros. */
 struct vmdk_stream;
-int vmdk_stream_create(struct vmdk_stream **out, int fd, const char *name, uint64_t size,
+int vmdk_stream_create(struct vmdk_stream **out, blk_file *file, const char *name, uint64_t size,
                        char *err, size_t errlen);
 int vmdk_stream_write(struct vmdk_stream *s, uint64_t off, const void *buf, size_t len);
 /* writes the remaining metadata, footer and end-of-stream marker */

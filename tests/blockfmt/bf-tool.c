@@ -23,6 +23,7 @@
 
 struct img {
     const char *fmt;
+    blk_file file;
     struct vhd *vhd;
     struct vdi *vdi;
     struct vmdk *vmdk;
@@ -35,16 +36,17 @@ static int img_open(struct img *im, const char *fmt, const char *path, char *err
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return fmt_err(err, errlen, -errno, "%s", strerror(errno));
+    im->file = (blk_file){ .fd = fd, .filename = (char *)path, .align = 1 };
     int r;
     if (!strcmp(fmt, "vpc")) {
-        r = vhd_open(&im->vhd, fd, false, err, errlen);
+        r = vhd_open(&im->vhd, &im->file, false, err, errlen);
     } else if (!strcmp(fmt, "vdi")) {
-        r = vdi_open(&im->vdi, fd, false, err, errlen);
+        r = vdi_open(&im->vdi, &im->file, false, err, errlen);
     } else if (!strcmp(fmt, "vmdk")) {
         char *copy = strdup(path);
         int dirfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         free(copy);
-        r = vmdk_open(&im->vmdk, fd, dirfd, false, err, errlen);
+        r = vmdk_open(&im->vmdk, &im->file, dirfd, false, err, errlen);
         if (dirfd >= 0)
             close(dirfd);
     } else {
@@ -83,6 +85,8 @@ static void img_close(struct img *im)
     vhd_close(im->vhd);
     vdi_close(im->vdi);
     vmdk_close(im->vmdk);
+    if (im->file.fd > 0)
+        close(im->file.fd);
 }
 
 static int die(const char *what, const char *msg)
@@ -118,16 +122,17 @@ static int run(int argc, char **argv, struct img *imp)
         int out = open(argv[4], O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (out < 0)
             return die(argv[4], strerror(errno));
+        blk_file of = { .fd = out, .filename = argv[4], .align = 1 };
         bool force = argc > 5 && !strcmp(argv[5], "force_size");
         static uint8_t buf[1 << 20];
         struct vmdk_stream *vs = NULL;
         uint64_t size = (uint64_t)st.st_size;
         int r;
         if (!strcmp(fmt, "vpc")) {
-            r = vhd_create_fixed(out, size, force, &size, err, sizeof(err));
+            r = vhd_create_fixed(&of, size, force, &size, err, sizeof(err));
         } else if (!strcmp(fmt, "vmdk")) {
             char *copy = strdup(argv[4]);
-            r = vmdk_stream_create(&vs, out, basename(copy), size, err, sizeof(err));
+            r = vmdk_stream_create(&vs, &of, basename(copy), size, err, sizeof(err));
             free(copy);
         } else {
             return die(fmt, "no writer for this format");
@@ -138,7 +143,7 @@ static int run(int argc, char **argv, struct img *imp)
             ssize_t n = pread(in, buf, sizeof(buf), (off_t)off);
             if (n <= 0)
                 return die(argv[3], "read error");
-            r = vs ? vmdk_stream_write(vs, off, buf, (size_t)n) : fmt_pwrite(out, buf, (size_t)n, off);
+            r = vs ? vmdk_stream_write(vs, off, buf, (size_t)n) : fmt_pwrite(&of, buf, (size_t)n, off);
             if (r < 0)
                 return die(argv[4], strerror(-r));
             off += (uint64_t)n;
@@ -188,8 +193,8 @@ static int run(int argc, char **argv, struct img *imp)
                     r = img_read(&im, off + done, buf, chunk);
                     if (r < 0)
                         return die(argv[3], img_error(&im, r));
-                    if ((r = fmt_pwrite(out, buf, chunk, off + done)) < 0)
-                        return die(argv[4], strerror(-r));
+                    if (pwrite(out, buf, chunk, (off_t)(off + done)) != (ssize_t)chunk)
+                        return die(argv[4], strerror(errno));
                     done += chunk;
                 }
             }

@@ -60,23 +60,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int fd = memfd_create("block-open", MFD_CLOEXEC);
     if (fd < 0)
         return 0;
-    if (fmt_pwrite(fd, data, size, 0) < 0) {
+    blk_file file = { .fd = fd, .filename = "fuzz-input", .align = 1 };
+    if (fmt_pwrite(&file, data, size, 0) < 0) {
         close(fd);
         return 0;
     }
     char err[256];
     struct vhd *vh;
-    if (vhd_open(&vh, fd, false, err, sizeof(err)) == 0) {
+    if (vhd_open(&vh, &file, false, err, sizeof(err)) == 0) {
         exercise(vh, vhd_size(vh), vhd_rd, vhd_bs);
         vhd_close(vh);
     }
     struct vdi *vd;
-    if (vdi_open(&vd, fd, false, err, sizeof(err)) == 0) {
+    if (vdi_open(&vd, &file, false, err, sizeof(err)) == 0) {
         exercise(vd, vdi_size(vd), vdi_rd, vdi_bs);
         vdi_close(vd);
     }
     struct vmdk *vm;
-    if (vmdk_open(&vm, fd, -1, false, err, sizeof(err)) == 0) {
+    if (vmdk_open(&vm, &file, -1, false, err, sizeof(err)) == 0) {
         exercise(vm, vmdk_size(vm), vmdk_rd, vmdk_bs);
         vmdk_close(vm);
     }

@@ -1,8 +1,6 @@
 # VMDK, VDI and VHD: interop with qemu-img, hostile images, fuzzing, crash consistency.
-BLOCKFMT_SRCS := block/vhd.c block/vdi.c block/vmdk.c block/vmdk-stream.c block/vmdk-vdi-vhd.c
-$(eval $(call library,blockfmt,$(BLOCKFMT_SRCS)))
-$(eval $(call program,tests/blockfmt/bf-tool,tests/blockfmt/bf-tool.c,blockfmt,-lz))
+$(eval $(call program,tests/blockfmt/bf-tool,tests/blockfmt/bf-tool.c,block,-lz))
 $(eval $(call test,blockfmt-interop,$(BUILD)/tests/blockfmt/bf-tool,tests/blockfmt/interop.sh $(BUILD)/tests/blockfmt/bf-tool $(BUILD)/vireo-img))
 $(eval $(call test,blockfmt-hostile,$(BUILD)/tests/blockfmt/bf-tool,tests/blockfmt/hostile.sh $(BUILD)/tests/blockfmt/bf-tool $(BUILD)/vireo-img))
 # RUNS also carries -max_len: the stream VMDK seed is 6.5 KiB and mutations must keep its footer
-$(eval $(call fuzzer,block-open,tests/blockfmt/fuzz-block-open.c,blockfmt,-lz,5000 -max_len=8192))
+$(eval $(call fuzzer,block-open,tests/blockfmt/fuzz-block-open.c,block,-lz,5000 -max_len=8192))
