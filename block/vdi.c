@@ -243,3 +243,53 @@ int vdi_block_status(struct vdi *v, uint64_t off, uint64_t len, uint64_t *pnum)
     }
     return st;
 }
+
+/* ---- the block layer's "vdi" driver (read-only: no pwritev, no create) ----------- */
+
+static int vdi_drv_probe(const uint8_t *buf, size_t len, const char *filename)
+{
+    return vdi_probe(buf, len) ? 100 : 0;
+}
+
+static int vdi_drv_open(blk *bs, const blk_open_opts *opts, char **err)
+{
+    char msg[256];
+    struct vdi *v;
+    int r = vdi_open(&v, &bs->file, !bs->read_only, msg, sizeof(msg));
+    if (r < 0) {
+        fmt_open_error(err, bs->filename, "vdi", msg);
+        return r;
+    }
+    bs->opaque = v;
+    bs->size = vdi_size(v);
+    return 0;
+}
+
+static void vdi_drv_close(blk *bs)
+{
+    vdi_close(bs->opaque);
+    bs->opaque = NULL;
+}
+
+static int vdi_read1(void *v, uint64_t off, void *buf, size_t len) { return vdi_read(v, off, buf, len); }
+
+static int vdi_drv_preadv(blk *bs, uint64_t off, uint64_t len, const struct iovec *iov, int iovcnt)
+{
+    return fmt_readv(bs->opaque, vdi_read1, off, iov, iovcnt);
+}
+
+static int vdi_drv_block_status(blk *bs, uint64_t off, uint64_t len, blk_status *st)
+{
+    uint64_t n = 0;
+    int r = vdi_block_status(bs->opaque, off, len, &n);
+    return fmt_status(r, n, st);
+}
+
+const blk_driver blk_drv_vdi = {
+    .name = "vdi",
+    .probe = vdi_drv_probe,
+    .open = vdi_drv_open,
+    .close = vdi_drv_close,
+    .preadv = vdi_drv_preadv,
+    .block_status = vdi_drv_block_status,
+};

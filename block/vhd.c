@@ -481,3 +481,107 @@ int vhd_create_fixed(blk_file *file, uint64_t bytes, bool force_size, uint64_t *
         *size_out = size;
     return 0;
 }
+
+/* ---- the block layer's "vpc" driver ---------------------------------------------- */
+
+static int vpc_probe(const uint8_t *buf, size_t len, const char *filename)
+{
+    /* Only dynamic disks carry the cookie at the start (a copy of the footer).  A
+     * fixed disk is raw data with a trailing footer and, as with qemu-img, needs -f vpc. */
+    return vhd_probe(buf, len, 0, NULL) ? 100 : 0;
+}
+
+static int vpc_open(blk *bs, const blk_open_opts *opts, char **err)
+{
+    char msg[256];
+    struct vhd *v;
+    int r = vhd_open(&v, &bs->file, !bs->read_only, msg, sizeof(msg));
+    if (r < 0) {
+        fmt_open_error(err, bs->filename, "vpc", msg);
+        return r;
+    }
+    bs->opaque = v;
+    bs->size = vhd_size(v);
+    return 0;
+}
+
+static void vpc_close(blk *bs)
+{
+    vhd_close(bs->opaque);
+    bs->opaque = NULL;
+}
+
+static int vpc_read1(void *v, uint64_t off, void *buf, size_t len) { return vhd_read(v, off, buf, len); }
+static int vpc_write1(void *v, uint64_t off, const void *buf, size_t len) { return vhd_write(v, off, buf, len); }
+
+static int vpc_preadv(blk *bs, uint64_t off, uint64_t len, const struct iovec *iov, int iovcnt)
+{
+    return fmt_readv(bs->opaque, vpc_read1, off, iov, iovcnt);
+}
+
+static int vpc_pwritev(blk *bs, uint64_t off, uint64_t len, const struct iovec *iov, int iovcnt)
+{
+    return fmt_writev(bs->opaque, vpc_write1, off, iov, iovcnt);
+}
+
+static int vpc_flush(blk *bs)
+{
+    return vhd_flush(bs->opaque);
+}
+
+static int vpc_block_status(blk *bs, uint64_t off, uint64_t len, blk_status *st)
+{
+    uint64_t n = 0;
+    int r = vhd_block_status(bs->opaque, off, len, &n);
+    return fmt_status(r, n, st);
+}
+
+static const blk_opt_desc vpc_create_opts[] = {
+    { "size", "virtual disk size" },
+    { "subformat", "fixed (Vireo creates fixed images only; dynamic ones are read)" },
+    { "force_size", "on: keep the exact size instead of rounding it to a CHS geometry" },
+    { NULL, NULL },
+};
+
+static int vpc_create(const char *filename, uint64_t size, const blk_kv *opts, int nopts,
+                      char **err)
+{
+    const char *sub = blk_kv_get(opts, nopts, "subformat");
+    if (!sub || strcmp(sub, "fixed") != 0) {
+        blk_set_err(err, "'%s': Vireo creates VHD images with subformat=fixed only "
+                    "(dynamic VHD is read-only)", filename);
+        return -ENOTSUP;
+    }
+    bool force;
+    int r = fmt_opt_bool(opts, nopts, "force_size", &force, err);
+    if (r < 0)
+        return r;
+    int fd = open(filename, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        blk_set_err(err, "Could not create '%s': %s", filename, strerror(errno));
+        return -errno;
+    }
+    blk_file f = { .fd = fd, .filename = (char *)filename, .align = 1 };
+    char msg[256];
+    r = vhd_create_fixed(&f, size, force, NULL, msg, sizeof(msg));
+    if (r < 0)
+        blk_set_err(err, "'%s': %s", filename, msg);
+    if (close(fd) < 0 && r == 0) {
+        r = -errno;
+        blk_set_err(err, "'%s': %s", filename, strerror(errno));
+    }
+    return r;
+}
+
+const blk_driver blk_drv_vpc = {
+    .name = "vpc",
+    .probe = vpc_probe,
+    .open = vpc_open,
+    .close = vpc_close,
+    .preadv = vpc_preadv,
+    .pwritev = vpc_pwritev,
+    .flush = vpc_flush,
+    .block_status = vpc_block_status,
+    .create_opts = vpc_create_opts,
+    .create = vpc_create,
+};

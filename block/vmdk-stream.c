@@ -235,26 +235,32 @@ int vmdk_stream_write(struct vmdk_stream *s, uint64_t off, const void *buf, size
     return 0;
 }
 
-int vmdk_stream_finish(struct vmdk_stream *s)
+/* Write the directory, footer and end-of-stream marker after the grains written so
+ * far, and cut the file there.  `final` keeps them; otherwise (a flush in the middle
+ * of a stream) the next grain overwrites them, so that the file is a complete image
+ * at every flush. */
+static int stream_trailer(struct vmdk_stream *s, bool final)
 {
-    int r = stream_flush_grain(s);
-    if (r == 0)
-        r = stream_emit_gt(s);
+    uint64_t saved_pos = s->pos;
+    uint64_t gti = s->gt_index;
+    uint32_t saved_gde = s->gt_used ? s->gd[gti] : 0;
+    uint32_t saved_gt[STREAM_GTES];
+    bool used = s->gt_used;
+    memcpy(saved_gt, s->gt, sizeof(saved_gt));
+    int r = stream_emit_gt(s);
     if (r < 0)
         return r;
-    if (s->error)
-        return s->error;
-    uint64_t gd_bytes = s->gd_entries * 4;
-    r = stream_marker(s, (gd_bytes + 511) / 512, VMDK_MARKER_GD);
+    uint64_t gd_bytes = s->gd_entries * 4, gd_padded = (gd_bytes + 511) & ~511ULL;
+    r = stream_marker(s, gd_padded / 512, VMDK_MARKER_GD);
     if (r < 0)
         return r;
     uint64_t gd_at = s->pos;
-    uint8_t *gd = calloc(1, (gd_bytes + 511) & ~511ULL);
+    uint8_t *gd = calloc(1, gd_padded);
     if (!gd)
         return -ENOMEM;
     for (uint64_t i = 0; i < s->gd_entries; i++)
         put_le32(gd + 4 * i, s->gd[i]);
-    r = stream_emit(s, gd, (gd_bytes + 511) & ~511ULL);
+    r = stream_emit(s, gd, gd_padded);
     free(gd);
     uint8_t footer[512];
     stream_header(s, footer, gd_at);
@@ -266,7 +272,60 @@ int vmdk_stream_finish(struct vmdk_stream *s)
         r = stream_marker(s, 0, VMDK_MARKER_EOS);
     if (r == 0)
         r = blk_file_truncate(s->file, s->pos * 512);
+    if (!final) {
+        s->pos = saved_pos;
+        if (used) {
+            s->gd[gti] = saved_gde;
+            memcpy(s->gt, saved_gt, sizeof(saved_gt));
+            s->gt_used = true;
+        }
+    }
     return r;
+}
+
+int vmdk_stream_finish(struct vmdk_stream *s)
+{
+    int r = stream_flush_grain(s);
+    if (r < 0)
+        return r;
+    if (s->error)
+        return s->error;
+    return stream_trailer(s, true);
+}
+
+int vmdk_stream_checkpoint(struct vmdk_stream *s)
+{
+    if (s->error)
+        return s->error;
+    int r = stream_trailer(s, false);
+    return r < 0 ? r : blk_file_flush(s->file);
+}
+
+int vmdk_stream_zero(struct vmdk_stream *s, uint64_t off, uint64_t len)
+{
+    if (s->error)
+        return s->error;
+    if (off > s->capacity * 512 || len > s->capacity * 512 - off)
+        return -EINVAL;
+    uint64_t gbytes = STREAM_GRAIN_SECTORS * 512;
+    while (len) {
+        uint64_t g = off / gbytes, in = off % gbytes;
+        uint64_t n = gbytes - in < len ? gbytes - in : len;
+        if (g == s->cur)
+            memset(s->grain + in, 0, n);
+        else if (g < s->done || (s->cur != UINT64_MAX && g < s->cur))
+            return -ENOTSUP;    /* a stream cannot go back */
+        /* grains not written yet read as zeros already */
+        off += n;
+        len -= n;
+    }
+    return 0;
+}
+
+bool vmdk_stream_written(const struct vmdk_stream *s, uint64_t off)
+{
+    uint64_t g = off / (STREAM_GRAIN_SECTORS * 512);
+    return g < s->done || g == s->cur;
 }
 
 void vmdk_stream_free(struct vmdk_stream *s)

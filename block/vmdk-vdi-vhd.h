@@ -71,4 +71,19 @@ fmt_err(char *err, size_t errlen, int code, const char *fmt, ...)
 /* Random bytes for UUIDs and CIDs (not security relevant). */
 void fmt_random(uint8_t *buf, size_t len);
 
+/* ---- glue to the block layer's driver interface ---- */
+
+typedef int fmt_read_fn(void *img, uint64_t off, void *buf, size_t len);
+typedef int fmt_write_fn(void *img, uint64_t off, const void *buf, size_t len);
+
+/* Run a vectored request as one call per iovec element. */
+int fmt_readv(void *img, fmt_read_fn *fn, uint64_t off, const struct iovec *iov, int iovcnt);
+int fmt_writev(void *img, fmt_write_fn *fn, uint64_t off, const struct iovec *iov, int iovcnt);
+/* Fill a blk_status from FMT_DATA / FMT_ZERO (or pass on an error). */
+int fmt_status(int st, uint64_t pnum, blk_status *out);
+/* Set *err to "'FILE': MSG" for an open that failed with `msg`. */
+void fmt_open_error(char **err, const char *filename, const char *fmtname, const char *msg);
+/* The create option `key` is "on" (true), "off"/absent (false); -EINVAL otherwise. */
+int fmt_opt_bool(const blk_kv *opts, int nopts, const char *key, bool *val, char **err);
+
 #endif

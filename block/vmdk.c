@@ -752,3 +752,15 @@ int vmdk_flush(struct vmdk *v)
         }
     return 0;
 }
+
+bool vmdk_has_data(struct vmdk *v)
+{
+    for (uint64_t off = 0; off < v->size;) {
+        uint64_t n = 0;
+        int st = vmdk_block_status(v, off, v->size - off, &n);
+        if (st != FMT_ZERO || n == 0)
+            return true;    /* data, or an error: treat as not empty */
+        off += n;
+    }
+    return false;
+}

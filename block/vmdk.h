@@ -23,6 +23,8 @@ int vmdk_read(struct vmdk *v, uint64_t off, void *buf, size_t len);
 int vmdk_write(struct vmdk *v, uint64_t off, const void *buf, size_t len);
 int vmdk_flush(struct vmdk *v);
 int vmdk_block_status(struct vmdk *v, uint64_t off, uint64_t len, uint64_t *pnum);
+/* does the image hold any data (a grain or flat extent)? */
+bool vmdk_has_data(struct vmdk *v);
 
 /* streamOptimized writer: data must come in increasing grain order (what convert
  * does); grains never written read as zeros. */
@@ -30,6 +32,12 @@ struct vmdk_stream;
 int vmdk_stream_create(struct vmdk_stream **out, blk_file *file, const char *name, uint64_t size,
                        char *err, size_t errlen);
 int vmdk_stream_write(struct vmdk_stream *s, uint64_t off, const void *buf, size_t len);
+/* zeros: only in the grain being written or ahead of it */
+int vmdk_stream_zero(struct vmdk_stream *s, uint64_t off, uint64_t len);
+/* has the grain holding `off` been written (or is being written)? */
+bool vmdk_stream_written(const struct vmdk_stream *s, uint64_t off);
+/* flush: make the file a complete image of the grains finished so far */
+int vmdk_stream_checkpoint(struct vmdk_stream *s);
 /* writes the remaining metadata, footer and end-of-stream marker */
 int vmdk_stream_finish(struct vmdk_stream *s);
 void vmdk_stream_free(struct vmdk_stream *s);

@@ -6,7 +6,11 @@
  *   bf-tool map FMT IMAGE               print "data|zero OFFSET LENGTH" runs
  *   bf-tool fromraw FMT RAW IMAGE [force_size]
  *                                       FMT vpc: fixed VHD; FMT vmdk: streamOptimized
- * FMT is vmdk, vdi or vpc (qemu-img's names). */
+ *   bf-tool blkconvert SRCFMT SRC DSTFMT DST [key=val,...]
+ *                                       the same through the block layer (blk_open,
+ *                                       blk_create, the driver table): a mini convert
+ *   bf-tool blkprobe IMAGE              print the probed format and virtual size
+ * FMT is vmdk, vdi or vpc (qemu-img's names); SRCFMT may be "probe". */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -96,9 +100,12 @@ static int die(const char *what, const char *msg)
 }
 
 static int run(int argc, char **argv, struct img *im);
+static int blk_main(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strncmp(argv[1], "blk", 3))
+        return blk_main(argc, argv);
     struct img im = {0};
     int r = run(argc, argv, &im);
     img_close(&im);
@@ -203,4 +210,86 @@ static int run(int argc, char **argv, struct img *imp)
         return close(out) < 0 ? die(argv[4], strerror(errno)) : 0;
     }
     return die("usage", "unknown command");
+}
+
+/* ---- through the block layer ---------------------------------------------------- */
+
+static int blk_fail(const char *what, char *err, int r)
+{
+    fprintf(stderr, "bf-tool: %s\n", err ? err : what);
+    (void)r;
+    free(err);
+    return 1;
+}
+
+static int blk_main(int argc, char **argv)
+{
+    char *err = NULL;
+    if (!strcmp(argv[1], "blkprobe") && argc == 3) {
+        blk_open_opts o = { .flags = BLK_O_NO_LOCK };
+        blk *bs = blk_open(argv[2], &o, &err);
+        if (!bs)
+            return blk_fail(argv[2], err, -1);
+        printf("%s %" PRIu64 "\n", bs->drv->name, blk_size(bs));
+        blk_close(bs);
+        return 0;
+    }
+    if (strcmp(argv[1], "blkconvert") != 0 || argc < 6)
+        return die("usage", "blkconvert SRCFMT SRC DSTFMT DST [key=val,...] | blkprobe IMAGE");
+    blk_open_opts so = { .format = strcmp(argv[2], "probe") ? argv[2] : NULL };
+    blk *src = blk_open(argv[3], &so, &err);
+    if (!src)
+        return blk_fail(argv[3], err, -1);
+    blk_kv kv[8];
+    int nkv = 0;
+    char *opts = argc > 6 ? strdup(argv[6]) : NULL, *save = NULL;
+    for (char *t = opts ? strtok_r(opts, ",", &save) : NULL; t && nkv < 8;
+         t = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(t, '=');
+        if (!eq)
+            return die(t, "option without '='");
+        *eq = 0;
+        kv[nkv++] = (blk_kv){ t, eq + 1 };
+    }
+    uint64_t size = blk_size(src);
+    int r = blk_create(argv[4], argv[5], size, kv, nkv, &err);
+    free(opts);
+    if (r < 0) {
+        blk_close(src);
+        return blk_fail(argv[5], err, r);
+    }
+    blk_open_opts dopts = { .flags = BLK_O_RDWR, .format = argv[4] };
+    blk *dst = blk_open(argv[5], &dopts, &err);
+    if (!dst) {
+        blk_close(src);
+        return blk_fail(argv[5], err, -1);
+    }
+    static uint8_t buf[1 << 20];
+    r = 0;
+    for (uint64_t off = 0; off < size && r >= 0;) {
+        blk_status st;
+        r = blk_block_status_above(src, off, size - off, &st);
+        if (r < 0)
+            break;
+        uint64_t n = st.len;
+        if (!(st.flags & BLK_ST_ZERO) && (st.flags & BLK_ST_DATA)) {
+            for (uint64_t done = 0; done < n && r >= 0;) {
+                size_t chunk = n - done < sizeof(buf) ? n - done : sizeof(buf);
+                r = blk_pread(src, off + done, buf, chunk);
+                if (r >= 0)
+                    r = blk_pwrite(dst, off + done, buf, chunk);
+                done += chunk;
+            }
+        }
+        off += n;
+    }
+    if (r >= 0)
+        r = blk_flush(dst);
+    blk_close(dst);
+    blk_close(src);
+    if (r < 0) {
+        fprintf(stderr, "bf-tool: converting %s: %s\n", argv[3], strerror(-r));
+        return 1;
+    }
+    return 0;
 }

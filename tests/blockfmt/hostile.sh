@@ -18,7 +18,9 @@ fi
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-python3 "$here/hostile.py" "$work" >"$work/list" || { echo "FAIL: hostile.py"; exit 1; }
+py=/usr/bin/python3
+[ -x $py ] || py=python3
+$py "$here/hostile.py" "$work" >"$work/list" || { echo "FAIL: hostile.py"; exit 1; }
 cd "$work" || exit 1
 
 # expect_error WHAT KEYWORD COMMAND...: the command must fail cleanly with one line
