@@ -2,7 +2,6 @@
  * synchronous calls into the drivers, chain-wide block status, messages. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,11 +146,11 @@ static char *resolve_backing(const char *overlay, const char *name)
     if (name[0] == '/') {
         return strdup(name);
     }
-    char *copy = strdup(overlay);
-    char *dir = dirname(copy);
-    char *r = blk_strdup_printf("%s/%s", dir, name);
-    free(copy);
-    return r;
+    const char *slash = strrchr(overlay, '/');
+    if (!slash) {
+        return strdup(name);            /* both relative to the working directory */
+    }
+    return blk_strdup_printf("%.*s/%s", (int)(slash - overlay), overlay, name);
 }
 
 static int open_backing(blk *bs, const blk_open_opts *opts, struct chain_id *seen, int depth,
@@ -288,7 +287,10 @@ static blk *open_layer(const char *filename, const blk_open_opts *opts, struct c
     r = bs->drv->open(bs, opts, err);
     if (r < 0) {
         blk_set_err(err, "Could not open '%s': %s", filename, strerror(-r));
-        bs->drv = NULL;                 /* open cleaned up after itself */
+        if (bs->drv->close) {
+            bs->drv->close(bs);         /* frees what open got to */
+        }
+        bs->drv = NULL;
         blk_close(bs);
         return NULL;
     }
@@ -504,7 +506,7 @@ int blk_block_status_above(blk *bs, uint64_t off, uint64_t len, blk_status *st)
             memset(st, 0, sizeof(*st));
             st->flags = BLK_ST_ZERO;
             st->len = len;
-            st->depth = depth;
+            st->depth = depth > 0 ? depth - 1 : 0;  /* the last layer that covers it */
             return 0;
         }
         if (len > b->size - off) {
