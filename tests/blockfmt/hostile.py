@@ -5,8 +5,9 @@
 
 Each image starts from a small valid image that qemu-img made (DIR/base.*) and has one
 field made hostile.  Prints one line per image:  FORMAT FILE ACTION KEYWORD
-ACTION is what must fail (open: any command; read: reading the data) and KEYWORD is a
-word the single error line must contain, so the test shows that the right check fired.
+ACTION is what must fail (open: any command; read: reading the data; check: `check`
+reports corruption, exit 2, while info and convert need only survive) and KEYWORD is a
+word the error must contain, so the test shows that the right check fired.
 """
 import os
 import struct
@@ -212,7 +213,8 @@ emit('qcow2', 'rt-past-eof.qcow2', put(q[:], 48, '>Q', 1 << 40), 'open', 'refcou
 emit('qcow2', 'rt-clusters-huge.qcow2', put(q[:], 56, '>I', 0x7fffffff), 'open', 'refcount')
 emit('qcow2', 'l1-on-header.qcow2', put(q[:], 40, '>Q', 0), 'open', 'L1')
 rt = struct.unpack_from('>Q', q, 48)[0]
-emit('qcow2', 'l1-on-refcount.qcow2', put(q[:], 40, '>Q', rt), 'open', 'overlap')
+# the L1 table on the refcount table: qemu-img opens it too; check must find it
+emit('qcow2', 'l1-on-refcount.qcow2', put(q[:], 40, '>Q', rt), 'check', 'ERROR')
 emit('qcow2', 'snapshots-huge.qcow2',
      put(put(q[:], 60, '>I', 0xffffffff), 64, '>Q', 0x10000), 'open', 'snapshot')
 emit('qcow2', 'snapshots-past-eof.qcow2',
@@ -224,21 +226,23 @@ emit('qcow2', 'size-huge.qcow2', put(q[:], 24, '>Q', 1 << 62), 'open', 'size')
 def with_backing(base, name, fmt_=None):
     """Point the image's backing file at `name` (stored after the header)."""
     b = base[:]
-    hlen = struct.unpack_from('>I', b, 100)[0]
-    off = hlen + 8          # after the end-of-extensions marker
+    # the name goes at the end of the header cluster, clear of the header extensions
     nb = name.encode()
+    off = 65536 - 512
     b[off:off + len(nb)] = nb
     put(b, 8, '>Q', off)
     put(b, 16, '>I', len(nb))
     return b
 
 
-emit('qcow2', 'self-backing.qcow2', with_backing(q, 'self-backing.qcow2'), 'open', 'backing')
-emit('qcow2', 'loop-a.qcow2', with_backing(q, 'loop-b.qcow2'), 'open', 'backing')
-emit('qcow2', 'loop-b.qcow2', with_backing(q, 'loop-a.qcow2'), 'open', 'backing')
+# backing chains: `check` looks at one image (as qemu-img check does), the others
+# must refuse the chain ("backing" action).  qemu-img 7.2 itself hangs on these.
+emit('qcow2', 'self-backing.qcow2', with_backing(q, 'self-backing.qcow2'), 'backing', 'backing')
+emit('qcow2', 'loop-a.qcow2', with_backing(q, 'loop-b.qcow2'), 'backing', 'backing')
+emit('qcow2', 'loop-b.qcow2', with_backing(q, 'loop-a.qcow2'), 'backing', 'backing')
 emit('qcow2', 'backing-len.qcow2', put(with_backing(q, 'x.qcow2'), 16, '>I', 0xffffffff),
      'open', 'backing')
-emit('qcow2', 'backing-missing.qcow2', with_backing(q, 'does-not-exist.qcow2'), 'open',
+emit('qcow2', 'backing-missing.qcow2', with_backing(q, 'does-not-exist.qcow2'), 'backing',
      'does-not-exist')
 
 print('\n'.join(out))

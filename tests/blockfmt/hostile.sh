@@ -45,16 +45,57 @@ expect_error() {
     fi
 }
 
+# expect_survive WHAT COMMAND...: any exit status, but no crash and no sanitizer report
+expect_survive() {
+    local what=$1 status
+    shift
+    "$@" >out.txt 2>err.txt </dev/null
+    status=$?
+    if grep -qE 'Sanitizer|runtime error' err.txt; then
+        echo "FAIL: $what: sanitizer report: $(grep -m1 -E 'Sanitizer|runtime error' err.txt)"
+    elif [ $status -ge 128 ]; then
+        echo "FAIL: $what: killed by signal $((status - 128))"
+    else
+        echo "PASS: $what: survived (exit $status)"
+    fi
+}
+
+# expect_corrupt WHAT KEYWORD COMMAND...: a check that reports corruption (exit 2)
+expect_corrupt() {
+    local what=$1 key=$2 status
+    shift 2
+    "$@" >out.txt 2>err.txt </dev/null
+    status=$?
+    if grep -qE 'Sanitizer|runtime error' err.txt out.txt; then
+        echo "FAIL: $what: sanitizer report"
+    elif [ $status -ne 2 ]; then
+        echo "FAIL: $what: exit $status, expected 2 (corruptions found)"
+    elif ! grep -qi -- "$key" out.txt err.txt; then
+        echo "FAIL: $what: output does not mention '$key'"
+    else
+        echo "PASS: $what: corruption reported (exit 2)"
+    fi
+}
+
 n=0
 while read -r fmt file action key; do
     n=$((n + 1))
+    if [ "$action" = check ]; then
+        if [ -n "$vimg" ]; then
+            expect_corrupt "$fmt $file: vireo-img check" "$key" "$vimg" check -f "$fmt" "$file"
+            expect_survive "$fmt $file: vireo-img info" "$vimg" info -f "$fmt" "$file"
+            expect_survive "$fmt $file: vireo-img convert" "$vimg" convert -f "$fmt" -O raw "$file" out.raw
+        fi
+        continue
+    fi
     if [ "$fmt" != qcow2 ]; then
         [ "$action" = open ] && expect_error "$fmt $file: bf-tool info" "$key" "$tool" info "$fmt" "$file"
         expect_error "$fmt $file: bf-tool toraw" "$key" "$tool" toraw "$fmt" "$file" out.raw
     fi
     if [ -n "$vimg" ]; then
-        [ "$action" = open ] && expect_error "$fmt $file: vireo-img info" "" "$vimg" info -f "$fmt" "$file"
+        [ "$action" != read ] && expect_error "$fmt $file: vireo-img info" "$key" "$vimg" info -f "$fmt" "$file"
         [ "$action" = open ] && expect_error "$fmt $file: vireo-img check" "" "$vimg" check -f "$fmt" "$file"
+        [ "$action" = backing ] && expect_survive "$fmt $file: vireo-img check" "$vimg" check -f "$fmt" "$file"
         expect_error "$fmt $file: vireo-img convert" "" "$vimg" convert -f "$fmt" -O raw "$file" out.raw
     fi
 done <list
