@@ -5,3 +5,6 @@ $(eval $(call long_test,blockfmt-interop-long,$(BUILD)/tests/blockfmt/bf-tool,en
 $(eval $(call test,blockfmt-hostile,$(BUILD)/tests/blockfmt/bf-tool,tests/blockfmt/hostile.sh $(BUILD)/tests/blockfmt/bf-tool $(BUILD)/vireo-img))
 # RUNS also carries -max_len: the stream VMDK seed is 6.5 KiB and mutations must keep its footer
 $(eval $(call fuzzer,block-open,tests/blockfmt/fuzz-block-open.c,block,-lz,5000 -max_len=8192))
+$(eval $(call program,tests/blockfmt/crash-writer,tests/blockfmt/crash-writer.c,block,-lz))
+$(eval $(call test,blockfmt-crash,$(BUILD)/tests/blockfmt/crash-writer $(BUILD)/vireo-img,tests/blockfmt/crash.sh $(BUILD)/tests/blockfmt/crash-writer $(BUILD)/vireo-img 6))
+$(eval $(call long_test,blockfmt-crash-long,$(BUILD)/tests/blockfmt/crash-writer $(BUILD)/vireo-img,tests/blockfmt/crash.sh $(BUILD)/tests/blockfmt/crash-writer $(BUILD)/vireo-img 60))
