@@ -1,7 +1,8 @@
-/* Fuzz target block-open: the image parsers of the VMDK, VDI and VHD drivers (and
- * qcow2 once the block layer's driver table is linked in; see the #if below).
+/* Fuzz target block-open: the image parsers of the qcow2, VMDK, VDI and VHD drivers.
  *
- * The input becomes a memory-backed file (memfd) that every driver opens read-only;
+ * The input becomes a memory-backed file (memfd) that every driver opens read-only:
+ * the VMDK/VDI/VHD format code directly, and qcow2 (plus the three drivers' glue)
+ * through blk_open of /proc/self/fd/N with the format named and no backing chain;
  * when one accepts it, the target reads a few ranges (start, middle, end, and where
  * block status says there is data) and walks the block status map a bounded number
  * of steps.  A crash, a sanitizer report or a hang is a bug; errors are expected. */
@@ -55,6 +56,15 @@ static int vdi_bs(void *i, uint64_t o, uint64_t l, uint64_t *p) { return vdi_blo
 static int vmdk_rd(void *i, uint64_t o, void *b, size_t l) { return vmdk_read(i, o, b, l); }
 static int vmdk_bs(void *i, uint64_t o, uint64_t l, uint64_t *p) { return vmdk_block_status(i, o, l, p); }
 
+static int blk_rd(void *b, uint64_t o, void *buf, size_t l) { return blk_pread(b, o, buf, l); }
+static int blk_bs(void *b, uint64_t o, uint64_t l, uint64_t *p)
+{
+    blk_status st;
+    int r = blk_block_status(b, o, l, &st);
+    *p = st.len;
+    return r < 0 ? r : (st.flags & BLK_ST_DATA) && !(st.flags & BLK_ST_ZERO) ? FMT_DATA : FMT_ZERO;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int fd = memfd_create("block-open", MFD_CLOEXEC);
@@ -80,6 +90,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (vmdk_open(&vm, &file, -1, false, err, sizeof(err)) == 0) {
         exercise(vm, vmdk_size(vm), vmdk_rd, vmdk_bs);
         vmdk_close(vm);
+    }
+    static const char *const formats[] = { "qcow2", "vmdk", "vdi", "vpc" };
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        blk_open_opts o = { .format = formats[i], .flags = BLK_O_NO_LOCK | BLK_O_NO_BACKING };
+        char *e = NULL;
+        blk *bs = blk_open(path, &o, &e);
+        free(e);
+        if (bs) {
+            exercise(bs, blk_size(bs), blk_rd, blk_bs);
+            blk_close(bs);
+        }
     }
     close(fd);
     return 0;
