@@ -456,6 +456,17 @@ int blk_pwrite_compressed(blk *bs, uint64_t off, const void *buf, size_t len)
     if (r < 0) {
         return r;
     }
+    if (bs->drv->compress && bs->drv->pwrite_precompressed) {
+        void *out = malloc(len ? len : 1);
+        size_t clen = 0;
+        r = out ? bs->drv->compress(bs, buf, len, out, &clen) : -ENOMEM;
+        if (r >= 0) {
+            r = clen ? DRV_CALL(bs, bs->drv->pwrite_precompressed(bs, off, out, clen))
+                     : blk_pwrite(bs, off, buf, len);
+        }
+        free(out);
+        return r;
+    }
     if (!bs->drv->pwrite_compressed) {
         return -ENOTSUP;
     }

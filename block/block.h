@@ -98,8 +98,9 @@ int blk_flush(blk *bs);
 #define BLK_ZERO_NO_FALLBACK (1u << 1)  /* fail with -ENOTSUP rather than write zeros */
 int blk_pwrite_zeroes(blk *bs, uint64_t off, uint64_t len, unsigned flags);
 int blk_discard(blk *bs, uint64_t off, uint64_t len);
-/* Write already-compressed-able data as a compressed cluster (convert -c).
- * off and len are cluster aligned (the last cluster may be short). */
+/* Write one cluster compressed (convert -c); data that does not shrink is
+ * written normally.  off is cluster aligned, len a cluster (the last may be
+ * short).  Thread safe: several callers compress in parallel. */
 int blk_pwrite_compressed(blk *bs, uint64_t off, const void *buf, size_t len);
 
 /* ---- block status ------------------------------------------------------------------ */
@@ -330,6 +331,10 @@ struct blk_driver {
     int (*pwrite_zeroes)(blk *bs, uint64_t off, uint64_t len, unsigned flags);
     int (*discard)(blk *bs, uint64_t off, uint64_t len);
     int (*pwrite_compressed)(blk *bs, uint64_t off, const void *buf, size_t len);
+    /* Or split in two, so clusters compress in parallel: compress (thread safe,
+     * called without bs->lock; *clen = 0 if the data does not shrink) and store. */
+    int (*compress)(blk *bs, const void *buf, size_t len, void *out, size_t *clen);
+    int (*pwrite_precompressed)(blk *bs, uint64_t off, const void *cdata, size_t clen);
     int (*block_status)(blk *bs, uint64_t off, uint64_t len, blk_status *st);
 
     int (*truncate)(blk *bs, uint64_t size, bool shrink, enum blk_prealloc p, char **err);

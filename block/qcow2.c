@@ -403,12 +403,15 @@ int q2_refcount_add(blk *bs, uint64_t off, uint64_t len, int addend)
 int64_t q2_alloc_clusters(blk *bs, uint64_t n)
 {
     q2 *s = q2_of(bs);
-    uint64_t c = s->free_hint;
+    uint64_t c = s->free_hint, first_free = ~0ull;
     for (uint64_t i = 0; i < n;) {
         uint64_t rc;
         int r = q2_refcount_get(bs, c + i, &rc);
         if (r < 0) {
             return r;
+        }
+        if (!rc && first_free == ~0ull) {
+            first_free = c + i;
         }
         if (rc) {
             c = c + i + 1;
@@ -420,15 +423,38 @@ int64_t q2_alloc_clusters(blk *bs, uint64_t n)
             return -ENOSPC;
         }
     }
-    for (uint64_t i = 0; i < n; i++) {
-        int r = refcount_set_busy(bs, c + i, 1, c, c + n);
+    /* set the refcounts block by block: one write per refcount block touched */
+    for (uint64_t i = 0; i < n;) {
+        uint64_t bi = (c + i) / s->rpb;
+        if (bi >= s->rt_size || !(s->rt[bi] & ~511ull)) {
+            int r = refcount_set_busy(bs, c + i, 1, c, c + n);   /* makes the block */
+            if (r < 0) {
+                return r;
+            }
+            i++;
+            continue;
+        }
+        uint8_t *rb;
+        int r = rb_load(bs, bi, &rb);
+        if (r < 0) {
+            return r;
+        }
+        uint64_t first_byte = ~0ull, end_byte = 0;
+        for (; i < n && (c + i) / s->rpb == bi; i++) {
+            uint64_t byte;
+            uint32_t nb;
+            rb_set(s, rb, (c + i) % s->rpb, 1, &byte, &nb);
+            first_byte = byte < first_byte ? byte : first_byte;
+            end_byte = byte + nb > end_byte ? byte + nb : end_byte;
+        }
+        r = blk_file_pwrite(&bs->file, (s->rt[bi] & ~511ull) + first_byte, rb + first_byte,
+                            end_byte - first_byte);
         if (r < 0) {
             return r;
         }
     }
-    if (s->free_hint == c) {
-        s->free_hint = c + n;
-    }
+    /* everything below the first free cluster seen is in use */
+    s->free_hint = first_free == c ? c + n : first_free;
     if (c + n > s->end_cluster) {
         s->end_cluster = c + n;
     }
@@ -832,6 +858,11 @@ static int q2_preadv(blk *bs, uint64_t off, uint64_t len, const struct iovec *io
 
 /* ---- writing ------------------------------------------------------------------------------- */
 
+static bool blk_buf_is_zero(const uint8_t *p, uint64_t n)
+{
+    return !n || (p[0] == 0 && !memcmp(p, p + 1, n - 1));
+}
+
 /* Drop the reference an L2 entry held (after it no longer points there). */
 static int release_entry(blk *bs, uint64_t e)
 {
@@ -846,6 +877,92 @@ static int release_entry(blk *bs, uint64_t e)
     default:
         return 0;
     }
+}
+
+/* Make fresh host clusters read as zeros without writing them: allocated,
+ * unwritten extents (so the file is not sparse there), extending the file when
+ * they lie past its end. */
+static int zero_fill(blk *bs, uint64_t off, uint64_t len)
+{
+    if (bs->file.is_blockdev) {
+        return -ENOTSUP;
+    }
+    int64_t flen = blk_file_length(&bs->file);
+    int mode = flen >= 0 && (uint64_t)flen <= off ? 0 : FALLOC_FL_ZERO_RANGE;
+    return fallocate(bs->file.fd, mode, off, len) < 0 ? -errno : 0;
+}
+
+/* Does the old content of the guest cluster at g read as zeros in this layer?
+ * (need = 0: nothing of it is kept, so it does not matter) */
+static bool old_reads_zero(blk *bs, uint64_t g, int need)
+{
+    q2 *s = q2_of(bs);
+    if (!need) {
+        return true;
+    }
+    uint64_t e, host, csize;
+    if (get_l2_entry(bs, g, &e) < 0) {
+        return false;
+    }
+    switch (q2_decode(s, e, &host, &csize)) {
+    case Q2_ZERO:
+    case Q2_ZERO_ALLOC:
+        return true;
+    case Q2_UNALLOC:
+        return !bs->backing || g >= bs->backing->size;
+    default:
+        return false;
+    }
+}
+
+/* Fill k freshly allocated host clusters at nh for guest clusters from gstart:
+ * request bytes [in, in+n) come from buf, the rest is copied on write from the
+ * old content.  When that old content is zeros, it is not written: clusters past
+ * the end of the file already read as zeros, others are punched first. */
+static int write_new_clusters(blk *bs, uint64_t gstart, uint64_t nh, uint64_t k, uint64_t in,
+                              const uint8_t *buf, uint64_t n)
+{
+    q2 *s = q2_of(bs);
+    uint64_t cs = s->cluster_size, total = k * cs, tail = in + n;
+    uint64_t vend = bs->size - gstart < total ? bs->size - gstart : total;
+    if (!bs->file.direct && old_reads_zero(bs, gstart, in) &&
+        old_reads_zero(bs, gstart + total - cs, tail < total ? 1 : 0)) {
+        /* nothing to copy: no buffer, no reads */
+        if (zero_fill(bs, nh, total) >= 0) {
+            return blk_file_pwrite(&bs->file, nh + in, buf, n);
+        }
+    }
+    uint8_t *data = NULL;
+    if (posix_memalign((void **)&data, 4096, total)) {
+        return -ENOMEM;
+    }
+    int r = 0;
+    if (in) {
+        r = read_in_cluster(bs, gstart, data, in);
+    }
+    if (r >= 0 && tail < vend) {
+        r = read_in_cluster(bs, gstart + tail, data + tail, vend - tail);
+    }
+    if (vend < total && tail < total) {
+        uint64_t z = vend > tail ? vend : tail;
+        memset(data + z, 0, total - z);
+    }
+    bool zero_cow = r >= 0 && blk_buf_is_zero(data, in) &&
+                    blk_buf_is_zero(data + tail, total - tail);
+    if (r >= 0 && zero_cow && !bs->file.direct) {
+        zero_cow = zero_fill(bs, nh, total) >= 0;
+        if (zero_cow) {
+            r = blk_file_pwrite(&bs->file, nh + in, buf, n);
+            free(data);
+            return r;
+        }
+    }
+    if (r >= 0) {
+        memcpy(data + in, buf, n);
+        r = blk_file_pwrite(&bs->file, nh, data, total);
+    }
+    free(data);
+    return r;
 }
 
 /* Write guest [off, off+len) from buf: in place where the clusters are ours
@@ -910,39 +1027,11 @@ static int q2_write_buf(blk *bs, uint64_t off, const uint8_t *buf, uint64_t len)
         }
         uint64_t n = k * cs - in < span ? k * cs - in : span;
         uint64_t gstart = off - in;             /* guest offset of the first cluster */
-        uint8_t *data = NULL;
-        if (posix_memalign((void **)&data, 4096, k * cs)) {
-            return -ENOMEM;
-        }
-        /* copy-on-write of the untouched head and tail */
-        if (in) {
-            r = read_in_cluster(bs, gstart, data, in);
-        }
-        uint64_t tail = in + n, tail_end = k * cs;
-        if (r >= 0 && tail < tail_end) {
-            uint64_t tc = tail & ~(cs - 1);
-            uint64_t vend = bs->size > gstart + tail_end ? tail_end : bs->size - gstart;
-            if (tail < vend) {
-                r = read_in_cluster(bs, gstart + tail, data + tail, vend - tail);
-            }
-            if (vend < tail_end) {
-                memset(data + (vend > tail ? vend : tail), 0,
-                       tail_end - (vend > tail ? vend : tail));
-            }
-            (void)tc;
-        }
-        if (r < 0) {
-            free(data);
-            return r;
-        }
-        memcpy(data + in, buf, n);
         int64_t nh = q2_alloc_clusters(bs, k);
         if (nh < 0) {
-            free(data);
             return (int)nh;
         }
-        r = blk_file_pwrite(&bs->file, nh, data, k * cs);
-        free(data);
+        r = write_new_clusters(bs, gstart, (uint64_t)nh, k, in, buf, n);
         if (r < 0) {
             return r;
         }
@@ -1097,46 +1186,49 @@ static int q2_discard(blk *bs, uint64_t off, uint64_t len)
 
 /* One compressed cluster (convert -c).  Data that does not shrink is written
  * as a normal cluster. */
-static int q2_pwrite_compressed(blk *bs, uint64_t off, const void *buf, size_t len)
+/* Deflate one cluster (zero-padded) into out (cluster_size bytes): thread safe,
+ * uses no image state but the cluster size.  *clen = 0: it does not shrink. */
+static int q2_compress(blk *bs, const void *buf, size_t len, void *out, size_t *clen)
 {
     q2 *s = q2_of(bs);
     uint64_t cs = s->cluster_size;
-    if ((off & (cs - 1)) || len > cs || (len < cs && off + len != bs->size)) {
+    *clen = 0;
+    if (len > cs) {
         return -EINVAL;
     }
     uint8_t *full = calloc(1, cs);
-    uint8_t *out = malloc(cs);
-    if (!full || !out) {
-        free(full);
-        free(out);
+    if (!full) {
         return -ENOMEM;
     }
     memcpy(full, buf, len);
     z_stream z = { 0 };
     int r = 0;
-    uint64_t clen = 0;
     if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
         r = -ENOMEM;
     } else {
         z.next_in = full;
         z.avail_in = (uInt)cs;
         z.next_out = out;
-        z.avail_out = (uInt)cs;
+        z.avail_out = (uInt)len;         /* out holds len bytes; more would not shrink */
         int zr = deflate(&z, Z_FINISH);
-        clen = cs - z.avail_out;
+        uint64_t n = len - z.avail_out;
         deflateEnd(&z);
-        if (zr != Z_STREAM_END || clen >= cs) {
-            clen = 0;                   /* incompressible */
-        }
+        *clen = zr == Z_STREAM_END && n < len ? n : 0;
     }
-    if (r < 0 || !clen) {
-        if (r >= 0) {
-            r = q2_write_buf(bs, off, full, len);
-        }
-        free(full);
-        free(out);
-        return r;
+    free(full);
+    return r;
+}
+
+/* Store clen bytes of deflated data as the compressed cluster at off. */
+static int q2_pwrite_precompressed(blk *bs, uint64_t off, const void *cdata, size_t clen)
+{
+    q2 *s = q2_of(bs);
+    uint64_t cs = s->cluster_size;
+    const uint8_t *out = cdata;
+    if ((off & (cs - 1)) || !clen || clen >= cs) {
+        return -EINVAL;
     }
+    int r = 0;
     uint64_t l2off;
     r = get_l2_for_write(bs, off, &l2off);
     /* place it: after the previous compressed cluster if it fits in that host
@@ -1156,8 +1248,6 @@ static int q2_pwrite_compressed(blk *bs, uint64_t off, const void *buf, size_t l
     if (r >= 0) {
         r = blk_file_pwrite(&bs->file, host, out, clen);
     }
-    free(full);
-    free(out);
     if (r < 0) {
         return r;
     }
@@ -2193,7 +2283,8 @@ const blk_driver blk_drv_qcow2 = {
     .flush = q2_flush,
     .pwrite_zeroes = q2_pwrite_zeroes,
     .discard = q2_discard,
-    .pwrite_compressed = q2_pwrite_compressed,
+    .compress = q2_compress,
+    .pwrite_precompressed = q2_pwrite_precompressed,
     .block_status = q2_block_status,
     .truncate = q2_truncate,
     .snapshot_create = q2_snapshot_create,

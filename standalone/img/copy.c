@@ -52,6 +52,83 @@ static int write_sparse(blk *t, uint64_t off, const uint8_t *buf, uint64_t n, ui
     return 0;
 }
 
+/* convert -c from one source: worker threads take clusters in turn, read,
+ * compress and store them (the store is serialised inside the block layer). */
+typedef struct zjob {
+    blk *s, *t;
+    uint64_t cs, next, size, done;
+    bool target_zero;
+    int err;
+    pthread_mutex_t lock;
+    struct img_progress *prog;
+} zjob;
+
+static void *zworker(void *arg)
+{
+    zjob *j = arg;
+    uint8_t *buf = xalloc(j->cs);
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        uint64_t off = j->next;
+        bool stop = off >= j->size || j->err;
+        j->next += j->cs;
+        pthread_mutex_unlock(&j->lock);
+        if (stop) {
+            break;
+        }
+        uint64_t n = j->size - off < j->cs ? j->size - off : j->cs;
+        blk_status st;
+        int r = blk_block_status_above(j->s, off, n, &st);
+        if (r >= 0 && (st.flags & BLK_ST_ZERO) && st.len >= n) {
+            if (!j->target_zero) {
+                r = blk_pwrite_zeroes(j->t, off, n, BLK_ZERO_MAY_UNMAP);
+            }
+        } else if (r >= 0) {
+            r = blk_pread(j->s, off, buf, n);
+            if (r >= 0 && img_is_zero(buf, n)) {
+                r = j->target_zero ? 0 : blk_pwrite_zeroes(j->t, off, n, BLK_ZERO_MAY_UNMAP);
+            } else if (r >= 0) {
+                r = blk_pwrite_compressed(j->t, off, buf, n);
+            }
+        }
+        pthread_mutex_lock(&j->lock);
+        if (r < 0 && !j->err) {
+            j->err = r;
+        }
+        j->done += n;
+        img_progress(j->prog, j->done, j->size);
+        pthread_mutex_unlock(&j->lock);
+    }
+    free(buf);
+    return NULL;
+}
+
+static int convert_compressed(blk *s, blk *t, uint64_t cs, bool target_zero,
+                              struct img_progress *prog)
+{
+    zjob j = { .s = s, .t = t, .cs = cs, .size = blk_size(s), .target_zero = target_zero,
+               .prog = prog };
+    pthread_mutex_init(&j.lock, NULL);
+    /* 8 workers, as many requests as qemu-img convert keeps in flight: more
+     * than the CPUs, so reads and stores overlap with compression */
+    int nt = 8;
+    pthread_t th[8];
+    int started = 0;
+    for (int i = 0; i < nt; i++) {
+        if (pthread_create(&th[i], NULL, zworker, &j) == 0) {
+            started++;
+        }
+    }
+    if (!started) {
+        zworker(&j);
+    }
+    for (int i = 0; i < started; i++) {
+        pthread_join(th[i], NULL);
+    }
+    pthread_mutex_destroy(&j.lock);
+    return j.err;
+}
+
 /* ---- convert ------------------------------------------------------------------------------ */
 
 int img_convert(int argc, char **argv)
@@ -93,6 +170,7 @@ int img_convert(int argc, char **argv)
                 for (const blk_opt_desc *o = d ? d->create_opts : NULL; o && o->key; o++) {
                     printf("  %-24s - %s\n", o->key, o->help);
                 }
+                img_free_opts(kv, nkv);
                 return 0;
             }
             break;
@@ -183,20 +261,25 @@ int img_convert(int argc, char **argv)
         goto out;
     }
     uint64_t cs = IMG_CHUNK;
+    int nsrc_done = 0;
     if (compress) {
         blk_info in;
         blk_get_info(t, &in);
-        if (!t->drv->pwrite_compressed || !in.cluster_size) {
+        if ((!t->drv->pwrite_compressed && !t->drv->compress) || !in.cluster_size) {
             img_error("Compression not supported for this file format");
             goto out;
         }
         cs = in.cluster_size;
     }
-    uint8_t *buf = xalloc(cs > IMG_CHUNK ? cs : IMG_CHUNK);
-    uint64_t base = 0;
     int r = 0;
     img_progress(&prog, 0, total);
-    for (int i = 0; i < nsrc && r >= 0; i++) {
+    if (compress && nsrc == 1 && !backing) {
+        r = convert_compressed(src[0], t, cs, target_is_zero, &prog);
+        nsrc_done = 1;
+    }
+    uint8_t *buf = xalloc(cs > IMG_CHUNK ? cs : IMG_CHUNK);
+    uint64_t base = 0;
+    for (int i = nsrc_done; i < nsrc && r >= 0; i++) {
         blk *s = src[i];
         uint64_t size = blk_size(s);
         for (uint64_t off = 0; off < size && r >= 0;) {
@@ -260,6 +343,7 @@ int img_convert(int argc, char **argv)
     img_progress(&prog, total, total);
     ret = 0;
 out:
+    img_free_opts(kv, nkv);
     blk_close(t);
     for (int i = 0; i < nsrc; i++) {
         blk_close(src[i]);

@@ -14,6 +14,7 @@ void img_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int img_fail(char *err, const char *what);
 /* Parse "-o a=b,c=d" into kv (appending); commas doubled escape a comma. */
 int img_parse_opts(const char *s, blk_kv **kv, int *n);
+void img_free_opts(blk_kv *kv, int n);
 int img_parse_cache(const char *s, enum blk_cache *c);
 blk *img_open(const char *file, const char *fmt, unsigned flags, enum blk_cache cache);
 bool img_is_zero(const uint8_t *p, size_t n);

@@ -68,6 +68,15 @@ int img_parse_opts(const char *s, blk_kv **kv, int *n)
     return 0;
 }
 
+void img_free_opts(blk_kv *kv, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free((char *)kv[i].key);
+        free((char *)kv[i].val);
+    }
+    free(kv);
+}
+
 int img_parse_cache(const char *s, enum blk_cache *c)
 {
     if (!strcmp(s, "writeback")) {
@@ -192,6 +201,7 @@ static int img_create(int argc, char **argv)
                 for (const blk_opt_desc *o = d ? d->create_opts : NULL; o && o->key; o++) {
                     printf("  %-24s - %s\n", o->key, o->help);
                 }
+                img_free_opts(kv, nkv);
                 return 0;
             }
             break;
@@ -278,6 +288,7 @@ static int img_create(int argc, char **argv)
     int r = blk_create(fmt, file, (uint64_t)size, o, no, &err);
     free(o);
     free(probed_fmt);
+    img_free_opts(kv, nkv);
     if (r < 0) {
         return img_fail(err, "image creation failed");
     }
@@ -975,6 +986,7 @@ static int img_measure(int argc, char **argv)
     char *err = NULL;
     int r = blk_measure(ofmt, kv, nkv, (uint64_t)size, src, &req, &full, &err);
     blk_close(src);
+    img_free_opts(kv, nkv);
     if (r < 0) {
         return img_fail(err, "measure failed");
     }
@@ -1021,6 +1033,7 @@ static int img_amend(int argc, char **argv)
     char *err = NULL;
     int r = blk_amend(bs, kv, nkv, &err);
     blk_close(bs);
+    img_free_opts(kv, nkv);
     return r < 0 ? img_fail(err, "amend failed") : 0;
 }
 

@@ -14,7 +14,7 @@ T=$(mktemp -d "${TMPDIR:-/var/tmp}/vireo-bench-XXXXXX")
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
 
-# A partly filled 4 GiB image: 48 extents of 8 MiB spread over the disk, half
+# A partly filled 4 GiB image: 24 extents of 8 MiB spread over the disk, half
 # random bytes, half compressible text-like data; the rest is holes.
 python3 - <<'EOF'
 import os, random
@@ -22,8 +22,8 @@ random.seed(3)
 with open('src.raw', 'wb') as f:
     f.truncate(4 << 30)
     line = b''.join(b'block %06d of the vireo benchmark image\n' % i for i in range(4096))
-    for i in range(48):
-        f.seek(i * (85 << 20) + (i % 5) * 4096)
+    for i in range(24):
+        f.seek(i * (170 << 20) + (i % 5) * 4096)
         if i % 2:
             f.write(os.urandom(8 << 20))
         else:
@@ -32,17 +32,26 @@ EOF
 
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-# time_cmd CLEANUP CMD...: median wall time of RUNS runs
-time_cmd() {
+# pair CLEANUP QCMD -- VCMD: RUNS alternating runs of both; sets q and v to the
+# median wall times (alternating keeps page cache and machine load fair).
+pair() {
     local clean=$1; shift
+    local qc=() vc=() seen=0
+    for a in "$@"; do
+        if [ "$a" = -- ]; then seen=1; elif [ $seen = 0 ]; then qc+=("$a"); else vc+=("$a"); fi
+    done
+    : > qt; : > vt
     for _ in $(seq "$RUNS"); do
-        eval "$clean"
-        sync
-        local t0; t0=$(now)
-        "$@" >/dev/null 2>&1 || { echo "error: $*" >&2; }
-        local t1; t1=$(now)
-        echo "$t1 - $t0" | bc
-    done | median
+        for who in q v; do
+            eval "$clean"
+            sync
+            local t0; t0=$(now)
+            if [ $who = q ]; then "${qc[@]}" >/dev/null 2>&1 || echo "error: ${qc[*]}" >&2
+            else "${vc[@]}" >/dev/null 2>&1 || echo "error: ${vc[*]}" >&2; fi
+            echo "$(now) - $t0" | bc >> ${who}t
+        done
+    done
+    q=$(median < qt); v=$(median < vt)
 }
 row() {
     local name=$1 q=$2 v=$3
@@ -51,15 +60,13 @@ row() {
 
 echo "| block operation (median of $RUNS) | qemu-img s | vireo-img s | ratio qemu/vireo |"
 echo "| --- | ---: | ---: | ---: |"
-q=$(time_cmd "rm -f q.qcow2" qemu-img convert -O qcow2 src.raw q.qcow2)
-v=$(time_cmd "rm -f v.qcow2" "$V" convert -O qcow2 src.raw v.qcow2)
-row "convert raw->qcow2, 4 GiB with 384 MiB data" "$q" "$v"
-q=$(time_cmd "rm -f q.raw" qemu-img convert -O raw q.qcow2 q.raw)
-v=$(time_cmd "rm -f v.raw" "$V" convert -O raw q.qcow2 v.raw)
+pair "rm -f q.qcow2 v.qcow2" qemu-img convert -O qcow2 src.raw q.qcow2 -- "$V" convert -O qcow2 src.raw v.qcow2
+row "convert raw->qcow2, 4 GiB with 192 MiB data" "$q" "$v"
+qemu-img convert -O qcow2 src.raw q.qcow2
+pair "rm -f q.raw v.raw" qemu-img convert -O raw q.qcow2 q.raw -- "$V" convert -O raw q.qcow2 v.raw
 row "convert qcow2->raw, same image" "$q" "$v"
 rm -f q.raw v.raw
-q=$(time_cmd "rm -f qc.qcow2" qemu-img convert -c -O qcow2 src.raw qc.qcow2)
-v=$(time_cmd "rm -f vc.qcow2" "$V" convert -c -O qcow2 src.raw vc.qcow2)
+pair "rm -f qc.qcow2 vc.qcow2" qemu-img convert -c -O qcow2 src.raw qc.qcow2 -- "$V" convert -c -O qcow2 src.raw vc.qcow2
 row "convert -c (zlib) raw->qcow2, same image" "$q" "$v"
 rm -f qc.qcow2 vc.qcow2
 # 4 KiB requests, 64 in flight, scattered: a step of 104729 * 4 KiB wraps
@@ -67,11 +74,9 @@ rm -f qc.qcow2 vc.qcow2
 N=40000
 S=$((104729 * 4096))
 cp q.qcow2 b.qcow2
-q=$(time_cmd ":" qemu-img bench -f qcow2 -c $N -d 64 -s 4k -S $S b.qcow2)
-v=$(time_cmd ":" "$V" bench -f qcow2 -c $N -d 64 -s 4k -S $S b.qcow2)
-printf '| %s | %.0f IOPS | %.0f IOPS | %.2f |\n' "random 4 KiB read, qcow2, depth 64" \
+pair ":" qemu-img bench -f qcow2 -c $N -d 64 -s 4k -S $S b.qcow2 -- "$V" bench -f qcow2 -c $N -d 64 -s 4k -S $S b.qcow2
+printf '| %s | %.0f IOPS | %.0f IOPS | %.2f |\n' "scattered 4 KiB read, qcow2, depth 64" \
     "$(echo "$N / $q" | bc -l)" "$(echo "$N / $v" | bc -l)" "$(echo "$q / $v" | bc -l)"
-q=$(time_cmd "cp q.qcow2 b.qcow2" qemu-img bench -w -f qcow2 -c $N -d 64 -s 4k -S $S b.qcow2)
-v=$(time_cmd "cp q.qcow2 b.qcow2" "$V" bench -w -f qcow2 -c $N -d 64 -s 4k -S $S b.qcow2)
-printf '| %s | %.0f IOPS | %.0f IOPS | %.2f |\n' "random 4 KiB write (allocating), qcow2, depth 64" \
+pair "rm -f b.qcow2; qemu-img create -q -f qcow2 b.qcow2 4G" qemu-img bench -w -f qcow2 -c $N -d 64 -s 4k -S $S b.qcow2 -- "$V" bench -w -f qcow2 -c $N -d 64 -s 4k -S $S b.qcow2
+printf '| %s | %.0f IOPS | %.0f IOPS | %.2f |\n' "scattered 4 KiB write (allocating, empty 4 GiB image), qcow2, depth 64" \
     "$(echo "$N / $q" | bc -l)" "$(echo "$N / $v" | bc -l)" "$(echo "$q / $v" | bc -l)"
