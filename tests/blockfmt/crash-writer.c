@@ -1,9 +1,10 @@
 /* Crash-consistency writer and verifier for qcow2 (tests/blockfmt/crash.sh).
  *
- *   crash-writer write IMAGE LOG SEED     random 4 KiB writes in batches, each batch
+ *   crash-writer write IMAGE LOG SEED [delete]
+ *                                         random 4 KiB writes in batches, each batch
  *                                         followed by blk_flush; internal snapshots
- *                                         created and deleted now and then; runs until
- *                                         killed
+ *                                         created now and then (and with "delete" the
+ *                                         oldest deleted); runs until killed
  *   crash-writer verify IMAGE LOG         every write the log lists is on the image
  *
  * Each block written holds (magic, block number, generation) and a pattern derived
@@ -14,6 +15,7 @@
  * never an older one, and never a mix. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +52,7 @@ static void fill(uint8_t *b, uint64_t blk, uint64_t gen)
 
 struct rec { uint64_t blk, gen; };
 
-static int do_write(const char *image, const char *logname, uint64_t seed)
+static int do_write(const char *image, const char *logname, uint64_t seed, bool delete)
 {
     char *err = NULL;
     blk_open_opts o = { .flags = BLK_O_RDWR, .format = "qcow2" };
@@ -102,7 +104,7 @@ static int do_write(const char *image, const char *logname, uint64_t seed)
                 return 1;
             }
         }
-        if (snaps - oldest > 3) {
+        if (delete && snaps - oldest > 3) {
             char name[32];
             snprintf(name, sizeof(name), "s%d", oldest++);
             if (blk_snapshot_delete(bs, name, &err) < 0) {
@@ -169,10 +171,11 @@ static int do_verify(const char *image, const char *logname)
 
 int main(int argc, char **argv)
 {
-    if (argc == 5 && !strcmp(argv[1], "write"))
-        return do_write(argv[2], argv[3], strtoull(argv[4], NULL, 0));
+    if ((argc == 5 || argc == 6) && !strcmp(argv[1], "write"))
+        return do_write(argv[2], argv[3], strtoull(argv[4], NULL, 0),
+                        argc == 6 && !strcmp(argv[5], "delete"));
     if (argc == 4 && !strcmp(argv[1], "verify"))
         return do_verify(argv[2], argv[3]);
-    fprintf(stderr, "usage: crash-writer write IMAGE LOG SEED | verify IMAGE LOG\n");
+    fprintf(stderr, "usage: crash-writer write IMAGE LOG SEED [delete] | verify IMAGE LOG\n");
     return 2;
 }

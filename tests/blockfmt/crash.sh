@@ -7,11 +7,15 @@
 #   - every write that completed before a flush is on the image (crash-writer verify),
 #   - `vireo-img check -r leaks` repairs the leaks and qemu-img check is then clean.
 #
-#   tests/blockfmt/crash.sh CRASH_WRITER VIREO_IMG ITERATIONS
+#   tests/blockfmt/crash.sh CRASH_WRITER VIREO_IMG ITERATIONS [delete]
+#
+# With "delete" the writer also deletes old snapshots (check-long): a kill in the
+# middle of a deletion must leave leaks at worst, like everything else.
 set -u
 writer=$(realpath "$1")
 vimg=$(realpath -m "$2")
 iters=$3
+mode=${4:-}
 if ! command -v qemu-img >/dev/null; then
     echo "SKIP: crash consistency (qemu-img not installed; package qemu-utils)"
     exit 0
@@ -35,7 +39,7 @@ for i in $(seq 1 "$iters"); do
         echo "FAIL: crash $i: qemu-img create: $(cat err.txt)"
         continue
     fi
-    "$writer" write img.qcow2 log "$i" 2>writer.txt &
+    "$writer" write img.qcow2 log "$i" $mode 2>writer.txt &
     pid=$!
     # kill somewhere between 20 ms and 1.5 s in
     sleep "0.$(printf %02d $((RANDOM % 98 + 2)))"
@@ -48,18 +52,22 @@ for i in $(seq 1 "$iters"); do
     kill -KILL $pid
     wait $pid 2>/dev/null
     nrec=$(( $(stat -c %s log 2>/dev/null || echo 0) / 16 ))
+    # a failing image is kept for whoever debugs it
+    keep=${TMPDIR:-/tmp}/vireo-crash-fail-$i.qcow2
+    cp img.qcow2 crashed.qcow2
 
     "$vimg" check -f qcow2 img.qcow2 >vcheck.txt 2>&1
     vst=$?
     qemu-img check -f qcow2 img.qcow2 >qcheck.txt 2>&1
     qst=$?
     if [ $vst -ne 0 ] && [ $vst -ne 3 ]; then
-        echo "FAIL: crash $i ($opts): vireo-img check exit $vst: $(head -n 5 vcheck.txt | tr '\n' '|')"
-        cp img.qcow2 "/tmp/crash-fail-$i.qcow2" 2>/dev/null
+        echo "FAIL: crash $i ($opts): vireo-img check exit $vst: $(head -n 5 vcheck.txt | tr '\n' '|') (image kept: $keep)"
+        cp crashed.qcow2 "$keep"
         continue
     fi
     if [ $qst -ne 0 ] && [ $qst -ne 3 ]; then
-        echo "FAIL: crash $i ($opts): qemu-img check exit $qst: $(head -n 5 qcheck.txt | tr '\n' '|')"
+        echo "FAIL: crash $i ($opts): qemu-img check exit $qst: $(head -n 5 qcheck.txt | tr '\n' '|') (image kept: $keep)"
+        cp crashed.qcow2 "$keep"
         continue
     fi
     if ! "$writer" verify img.qcow2 log >verify.txt 2>&1; then
@@ -73,7 +81,8 @@ for i in $(seq 1 "$iters"); do
         qst2=$?
         if [ $rst -ne 0 ] || [ $qst2 -ne 0 ]; then
             echo "FAIL: crash $i ($opts): leaks not repaired: vireo-img check -r leaks exit $rst," \
-                 "then qemu-img check exit $qst2: $(cat rcheck.txt qcheck2.txt | grep -v '^$' | head -n 6 | tr '\n' '|')"
+                 "then qemu-img check exit $qst2: $(cat rcheck.txt qcheck2.txt | grep -v '^$' | head -n 6 | tr '\n' '|') (image before repair kept: $keep)"
+            cp crashed.qcow2 "$keep"
             continue
         fi
         leak=" (leaks repaired)"

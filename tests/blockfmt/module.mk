@@ -7,4 +7,4 @@ $(eval $(call test,blockfmt-hostile,$(BUILD)/tests/blockfmt/bf-tool,tests/blockf
 $(eval $(call fuzzer,block-open,tests/blockfmt/fuzz-block-open.c,block,-lz,5000 -max_len=8192))
 $(eval $(call program,tests/blockfmt/crash-writer,tests/blockfmt/crash-writer.c,block,-lz))
 $(eval $(call test,blockfmt-crash,$(BUILD)/tests/blockfmt/crash-writer $(BUILD)/vireo-img,tests/blockfmt/crash.sh $(BUILD)/tests/blockfmt/crash-writer $(BUILD)/vireo-img 6))
-$(eval $(call long_test,blockfmt-crash-long,$(BUILD)/tests/blockfmt/crash-writer $(BUILD)/vireo-img,tests/blockfmt/crash.sh $(BUILD)/tests/blockfmt/crash-writer $(BUILD)/vireo-img 60))
+$(eval $(call long_test,blockfmt-crash-long,$(BUILD)/tests/blockfmt/crash-writer $(BUILD)/vireo-img,tests/blockfmt/crash.sh $(BUILD)/tests/blockfmt/crash-writer $(BUILD)/vireo-img 60 delete))
