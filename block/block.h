@@ -148,7 +148,8 @@ typedef struct blk_snapshot {
 } blk_snapshot;
 
 int blk_snapshot_create(blk *bs, const char *name, char **err);
-/* *list is malloc'd (free with blk_snapshot_list_free); returns the count or -errno */
+/* Returns the count or -errno; with a count > 0, *list is malloc'd (free with
+ * blk_snapshot_list_free), otherwise it is NULL. */
 int blk_snapshot_list(blk *bs, blk_snapshot **list);
 void blk_snapshot_list_free(blk_snapshot *list, int n);
 int blk_snapshot_apply(blk *bs, const char *name_or_id, char **err);

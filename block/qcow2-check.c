@@ -260,11 +260,19 @@ static int compare(walk *w, bool fix_leaks, bool quiet, int64_t *leaks_fixed)
     return 0;
 }
 
-/* COPIED must be set exactly where the stored refcount is 1 (active tables). */
-static void check_copied(walk *w)
+/* COPIED must be set exactly where the stored refcount is 1 (active tables;
+ * qcow2 spec, "Cluster mapping").  A mismatch is a corruption.  With `repair`,
+ * a flag is rewritten where the stored refcount equals the computed number of
+ * references: the count is right there, so the flag is what is wrong.  This
+ * is what leaves an image clean after its leaks were repaired, for the
+ * lowered refcounts change what the flags must say (qemu-img repairs the
+ * flags under -r leaks as well).  Returns the number of mismatches found;
+ * those not repaired are added to the corruptions. */
+static int64_t check_copied(walk *w, bool repair)
 {
     blk *bs = w->bs;
     q2 *s = q2_of(bs);
+    int64_t found = 0;
     uint8_t *t = malloc(s->cluster_size);
     for (uint32_t i = 0; i < s->l1_size; i++) {
         uint64_t l2off = s->l1[i] & Q2_OFFSET_MASK, rc;
@@ -273,14 +281,24 @@ static void check_copied(walk *w)
             continue;
         }
         if ((rc == 1) != !!(s->l1[i] & Q2_OFLAG_COPIED)) {
-            blk_check_msg(w->res, "ERROR OFLAG_COPIED L2 cluster: l1_index=%u l1_entry=%llx "
-                          "refcount=%llu", i, (unsigned long long)s->l1[i],
-                          (unsigned long long)rc);
-            w->res->corruptions++;
+            bool fix = repair && rc == w->refs[l2off >> s->cluster_bits];
+            blk_check_msg(w->res, "%s OFLAG_COPIED L2 cluster: l1_index=%u l1_entry=%llx "
+                          "refcount=%llu", fix ? "Repairing" : "ERROR", i,
+                          (unsigned long long)s->l1[i], (unsigned long long)rc);
+            if (fix) {
+                s->l1[i] ^= Q2_OFLAG_COPIED;
+                if (q2_write_l1_entries(bs, i, 1) < 0) {
+                    w->res->check_errors++;
+                }
+            } else {
+                w->res->corruptions++;
+            }
+            found++;
         }
         if (blk_file_pread(&bs->file, l2off, t, s->cluster_size) < 0) {
             continue;
         }
+        bool changed = false;
         for (uint64_t j = 0; j < s->l2_entries; j++) {
             uint64_t e = q2_be64(t + j * 8), host, csize, drc;
             enum q2_ctype ty = q2_decode(s, e, &host, &csize);
@@ -289,13 +307,29 @@ static void check_copied(walk *w)
                 continue;
             }
             if ((drc == 1) != !!(e & Q2_OFLAG_COPIED)) {
-                blk_check_msg(w->res, "ERROR OFLAG_COPIED data cluster: l2_entry=%llx "
-                              "refcount=%llu", (unsigned long long)e, (unsigned long long)drc);
-                w->res->corruptions++;
+                bool fix = repair && drc == w->refs[host >> s->cluster_bits];
+                blk_check_msg(w->res, "%s OFLAG_COPIED data cluster: l2_entry=%llx "
+                              "refcount=%llu", fix ? "Repairing" : "ERROR",
+                              (unsigned long long)e, (unsigned long long)drc);
+                if (fix) {
+                    q2_st64(t + j * 8, e ^ Q2_OFLAG_COPIED);
+                    changed = true;
+                } else {
+                    w->res->corruptions++;
+                }
+                found++;
+            }
+        }
+        if (changed) {
+            /* the table on disk is the truth from here on: drop the cached copy */
+            q2_cache_drop(&s->l2c, l2off);
+            if (blk_file_pwrite(&bs->file, l2off, t, s->cluster_size) < 0) {
+                w->res->check_errors++;
             }
         }
     }
     free(t);
+    return found;
 }
 
 /* Replace the refcount structure by one built from computed counts, placed at
@@ -449,7 +483,7 @@ int q2_check(blk *bs, blk_check_result *res, unsigned fix)
     }
     int64_t leaks_fixed = 0;
     compare(&w, false, false, &leaks_fixed);
-    check_copied(&w);
+    int64_t copied_bad = check_copied(&w, false);
     if (!fix || (!res->corruptions && !res->leaks && !(s->incompat & Q2_INCOMPAT_DIRTY))) {
         free_walk(&w);
         return 0;
@@ -485,12 +519,15 @@ int q2_check(blk *bs, blk_check_result *res, unsigned fix)
             r = q2_update_copied(bs);
         }
         repaired_errors = r >= 0;
-    } else if ((fix & BLK_FIX_LEAKS) && leaks) {
-        blk_check_result tmp = { 0 };
-        compare(&w, true, true, &leaks_fixed);
-        blk_check_result_free(&tmp);
-        free_walk(&w);
-    } else if ((fix & BLK_FIX_ERRORS) && (s->incompat & Q2_INCOMPAT_DIRTY)) {
+    } else if (fix & BLK_FIX_LEAKS) {
+        /* Lower the leaked counts, then make the COPIED flags agree with the
+         * counts as they are now.  As qemu-img does, the flag mismatches are
+         * counted as they stand after the leak repair: those found before it
+         * may have been leaks in disguise (a count too high, the flag right). */
+        if (leaks) {
+            compare(&w, true, true, &leaks_fixed);
+        }
+        corruptions += check_copied(&w, true) - copied_bad;
         free_walk(&w);
     } else {
         free_walk(&w);
@@ -510,7 +547,7 @@ int q2_check(blk *bs, blk_check_result *res, unsigned fix)
     r = run_check(bs, &after, &w, true);
     if (r >= 0) {
         compare(&w, false, true, &leaks_fixed);
-        check_copied(&w);
+        check_copied(&w, false);
     }
     free_walk(&w);
     res->corruptions_fixed = corruptions - after.corruptions;

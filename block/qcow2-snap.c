@@ -246,6 +246,43 @@ int q2_update_copied(blk *bs)
     return r;
 }
 
+/* Clear every COPIED flag of the active tables, L2 entries first, then the L1.
+ * Creating a snapshot does this before it raises any refcount: a crash in
+ * between leaves a flag clear on a cluster whose refcount is still 1, which
+ * costs at worst a needless copy on the next write (and is repaired by check
+ * -r leaks), never a flag that lets a write land in a shared cluster. */
+static int clear_copied(blk *bs)
+{
+    q2 *s = q2_of(bs);
+    int r = 0;
+    bool l1_changed = false;
+    for (uint32_t i = 0; i < s->l1_size && r >= 0; i++) {
+        uint64_t l2off = s->l1[i] & Q2_OFFSET_MASK;
+        if (!l2off) {
+            continue;
+        }
+        uint8_t *t;
+        r = q2_l2_load(bs, l2off, &t);
+        bool changed = false;
+        for (uint64_t j = 0; j < s->l2_entries && r >= 0; j++) {
+            uint64_t e = q2_be64(t + j * 8);
+            if (e & Q2_OFLAG_COPIED) {
+                q2_st64(t + j * 8, e & ~Q2_OFLAG_COPIED);
+                changed = true;
+            }
+        }
+        if (r >= 0 && changed) {
+            r = blk_file_pwrite(&bs->file, l2off, t, s->cluster_size);
+        }
+        l1_changed |= !!(s->l1[i] & Q2_OFLAG_COPIED);
+        s->l1[i] &= ~Q2_OFLAG_COPIED;
+    }
+    if (r >= 0 && l1_changed) {
+        r = q2_write_l1_entries(bs, 0, s->l1_size);
+    }
+    return r;
+}
+
 static int find_snap(q2 *s, const char *name_or_id)
 {
     for (uint32_t i = 0; i < s->nb_snapshots; i++) {
@@ -299,11 +336,17 @@ int q2_snapshot_create(blk *bs, const char *name, char **err)
         unsigned long v = strtoul(s->snaps[i].id, NULL, 10);
         max_id = v > max_id ? v : max_id;
     }
-    /* 1. everything reachable gains a reference; 2. COPIED flags follow;
-     * 3. the L1 copy; 4. the snapshot table (the commit point). */
-    int r = q2_update_refcounts(bs, s->l1, s->l1_size, +1);
+    /* 1. the COPIED flags go (everything will be shared); 2. everything
+     * reachable gains a reference; 3. the L1 copy; 4. the snapshot table (the
+     * commit point).  A crash before 4 leaves leaks, and flags clear where a
+     * refcount is still 1; never a flag on a refcount > 1.  The flushes keep
+     * that order on the disk too. */
+    int r = clear_copied(bs);
     if (r >= 0) {
-        r = q2_update_copied(bs);
+        r = q2_flush_file(bs);
+    }
+    if (r >= 0) {
+        r = q2_update_refcounts(bs, s->l1, s->l1_size, +1);
     }
     uint64_t bytes = (uint64_t)s->l1_size * 8;
     int64_t l1off = 0;
@@ -345,10 +388,19 @@ int q2_snapshot_create(blk *bs, const char *name, char **err)
     return r < 0 ? r : q2_flush_file(bs);
 }
 
+/* An image without snapshots gives NULL and 0: nothing is allocated that a
+ * caller seeing no snapshots would have to free. */
 int q2_snapshot_list(blk *bs, blk_snapshot **list)
 {
     q2 *s = q2_of(bs);
-    blk_snapshot *l = calloc(s->nb_snapshots + 1, sizeof(*l));
+    *list = NULL;
+    if (!s->nb_snapshots) {
+        return 0;
+    }
+    blk_snapshot *l = calloc(s->nb_snapshots, sizeof(*l));
+    if (!l) {
+        return -ENOMEM;
+    }
     for (uint32_t i = 0; i < s->nb_snapshots; i++) {
         q2_snap *sn = &s->snaps[i];
         snprintf(l[i].id, sizeof(l[i].id), "%s", sn->id);
@@ -402,6 +454,9 @@ int q2_snapshot_apply(blk *bs, const char *name_or_id, char **err)
         bs->size = sn->disk_size;
     }
     if (r >= 0) {
+        r = q2_flush_file(bs);          /* lowered refcounts first, then flags */
+    }
+    if (r >= 0) {
         r = q2_update_copied(bs);
     }
     free(old);
@@ -435,6 +490,10 @@ int q2_snapshot_delete(blk *bs, const char *name_or_id, char **err)
     }
     if (r >= 0 && sn.l1_size) {
         r = q2_refcount_add(bs, sn.l1_offset, (uint64_t)sn.l1_size * 8, -1);
+    }
+    /* COPIED is set only where the lowered refcount (1) is already on disk */
+    if (r >= 0) {
+        r = q2_flush_file(bs);
     }
     if (r >= 0) {
         r = q2_update_copied(bs);

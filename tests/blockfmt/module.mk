@@ -8,3 +8,5 @@ $(eval $(call fuzzer,block-open,tests/blockfmt/fuzz-block-open.c,block,-lz,5000 
 $(eval $(call program,tests/blockfmt/crash-writer,tests/blockfmt/crash-writer.c,block,-lz))
 $(eval $(call test,blockfmt-crash,$(BUILD)/tests/blockfmt/crash-writer $(BUILD)/vireo-img,tests/blockfmt/crash.sh $(BUILD)/tests/blockfmt/crash-writer $(BUILD)/vireo-img 6))
 $(eval $(call long_test,blockfmt-crash-long,$(BUILD)/tests/blockfmt/crash-writer $(BUILD)/vireo-img,tests/blockfmt/crash.sh $(BUILD)/tests/blockfmt/crash-writer $(BUILD)/vireo-img 60 delete))
+# every crash point of snapshot create/delete (strace kills after the k-th pwrite)
+$(eval $(call test,blockfmt-crashpoints,$(BUILD)/vireo-img,tests/blockfmt/crashpoints.sh $(BUILD)/vireo-img))
