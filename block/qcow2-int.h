@@ -142,6 +142,7 @@ enum q2_ctype q2_decode(q2 *s, uint64_t e, uint64_t *host, uint64_t *csize);
 int q2_refcount_get(blk *bs, uint64_t cluster, uint64_t *rc);
 int q2_refcount_set(blk *bs, uint64_t cluster, uint64_t rc);
 int q2_refcount_add(blk *bs, uint64_t off, uint64_t len, int addend);
+int q2_refcount_add_clusters(blk *bs, uint64_t *clusters, size_t n, int addend);
 int64_t q2_alloc_clusters(blk *bs, uint64_t n);
 int q2_l2_load(blk *bs, uint64_t off, uint8_t **table);
 int q2_l2_store(blk *bs, uint64_t off, uint32_t first, uint32_t n);

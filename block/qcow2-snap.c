@@ -149,12 +149,14 @@ static int snap_write(blk *bs)
     return old && old_size ? q2_refcount_add(bs, old, old_size, -1) : 0;
 }
 
-/* Add `addend` to everything an L1 table reaches: data clusters first, then
- * the L2 tables (so a table is freed only after its entries were read). */
+/* Add `addend` to everything an L1 table reaches.  All tables are read before
+ * any count changes (so a table is freed only after its entries were read),
+ * then the counts change one refcount block at a time. */
 int q2_update_refcounts(blk *bs, const uint64_t *l1, uint32_t l1_size, int addend)
 {
     q2 *s = q2_of(bs);
-    uint8_t *copy = malloc(s->cluster_size);
+    uint64_t *c = NULL;
+    size_t n = 0, cap = 0;
     int r = 0;
     for (uint32_t i = 0; i < l1_size && r >= 0; i++) {
         uint64_t l2off = l1[i] & Q2_OFFSET_MASK;
@@ -168,29 +170,37 @@ int q2_update_refcounts(blk *bs, const uint64_t *l1, uint32_t l1_size, int adden
         }
         uint8_t *t;
         r = q2_l2_load(bs, l2off, &t);
-        if (r < 0) {
-            break;
-        }
-        memcpy(copy, t, s->cluster_size);
-        for (uint64_t j = 0; j < s->l2_entries && r >= 0; j++) {
-            uint64_t host, csize, e = q2_be64(copy + j * 8);
-            switch (q2_decode(s, e, &host, &csize)) {
-            case Q2_NORMAL:
-            case Q2_ZERO_ALLOC:
-                r = q2_refcount_add(bs, host, 1, addend);
-                break;
-            case Q2_COMPRESSED:
-                r = q2_refcount_add(bs, host, csize, addend);
-                break;
-            default:
-                break;
+        for (uint64_t j = 0; j <= s->l2_entries && r >= 0; j++) {
+            /* entry l2_entries stands for the table itself */
+            uint64_t host = l2off, csize = 1, e = j < s->l2_entries ? q2_be64(t + j * 8) : 0;
+            if (j < s->l2_entries) {
+                enum q2_ctype ty = q2_decode(s, e, &host, &csize);
+                if (ty == Q2_NORMAL || ty == Q2_ZERO_ALLOC) {
+                    csize = 1;
+                } else if (ty != Q2_COMPRESSED) {
+                    continue;
+                }
+            }
+            uint64_t first = host >> s->cluster_bits;
+            uint64_t last = (host + csize - 1) >> s->cluster_bits;
+            for (uint64_t k = first; k <= last; k++) {
+                if (n == cap) {
+                    cap = cap ? cap * 2 : 1024;
+                    uint64_t *nc = realloc(c, cap * sizeof(*c));
+                    if (!nc) {
+                        r = -ENOMEM;
+                        break;
+                    }
+                    c = nc;
+                }
+                c[n++] = k;
             }
         }
-        if (r >= 0) {
-            r = q2_refcount_add(bs, l2off, 1, addend);
-        }
     }
-    free(copy);
+    if (r >= 0) {
+        r = q2_refcount_add_clusters(bs, c, n, addend);
+    }
+    free(c);
     return r;
 }
 

@@ -362,6 +362,104 @@ int q2_refcount_set(blk *bs, uint64_t cluster, uint64_t rc)
     return refcount_set_busy(bs, cluster, rc, 0, 0);
 }
 
+/* Cached state that must forget cluster `c`, whose refcount just became 0. */
+static void cluster_freed(blk *bs, uint64_t c)
+{
+    q2 *s = q2_of(bs);
+    q2_cache_drop(&s->l2c, c << s->cluster_bits);
+    q2_cache_drop(&s->rbc, c << s->cluster_bits);
+    if (s->zbuf_off && ((s->zbuf_off - 1) >> s->cluster_bits) == c) {
+        s->zbuf_off = 0;
+    }
+    if (s->free_byte && (s->free_byte >> s->cluster_bits) == c) {
+        s->free_byte = 0;
+    }
+    if (c < s->free_hint) {
+        s->free_hint = c;
+    }
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Add `addend` once per occurrence of each cluster index in c[0..n) (sorted in
+ * place).  Each refcount block is changed in its cache and written once, so a
+ * whole-table update (snapshot create/delete) is a few writes, not one per
+ * cluster: the moments at which a crash finds the update half done are few. */
+int q2_refcount_add_clusters(blk *bs, uint64_t *c, size_t n, int addend)
+{
+    q2 *s = q2_of(bs);
+    qsort(c, n, sizeof(*c), cmp_u64);
+    for (size_t i = 0; i < n;) {
+        uint64_t bi = c[i] / s->rpb;
+        size_t end = i;
+        while (end < n && c[end] / s->rpb == bi) {
+            end++;
+        }
+        if (bi >= s->rt_size || !(s->rt[bi] & ~511ull)) {
+            /* no block yet: the one-by-one path creates it */
+            for (; i < end; i++) {
+                int r = q2_refcount_add(bs, c[i] << s->cluster_bits, 1, addend);
+                if (r < 0) {
+                    return r;
+                }
+            }
+            continue;
+        }
+        uint8_t *rb;
+        int r = rb_load(bs, bi, &rb);
+        if (r < 0) {
+            return r;
+        }
+        /* check every new count before changing any */
+        for (size_t k = i; k < end;) {
+            size_t m = k;
+            while (m < end && c[m] == c[k]) {
+                m++;
+            }
+            uint64_t rc = rb_get(s, rb, c[k] % s->rpb);
+            int64_t d = (int64_t)addend * (int64_t)(m - k);
+            if ((d < 0 && rc < (uint64_t)-d) || (d > 0 && rc + (uint64_t)d > s->refcount_max)) {
+                return q2_mark_corrupt(bs, "refcount of cluster %llu would go from %llu by %lld",
+                                       (unsigned long long)c[k], (unsigned long long)rc,
+                                       (long long)d);
+            }
+            k = m;
+        }
+        uint64_t lo = UINT64_MAX, hi = 0;
+        for (size_t k = i; k < end;) {
+            size_t m = k;
+            while (m < end && c[m] == c[k]) {
+                m++;
+            }
+            uint64_t rc = rb_get(s, rb, c[k] % s->rpb), byte;
+            uint32_t nb;
+            rb_set(s, rb, c[k] % s->rpb, rc + (int64_t)addend * (int64_t)(m - k), &byte, &nb);
+            lo = byte < lo ? byte : lo;
+            hi = byte + nb > hi ? byte + nb : hi;
+            k = m;
+        }
+        r = blk_file_pwrite(&bs->file, (s->rt[bi] & ~511ull) + lo, rb + lo, hi - lo);
+        if (r < 0) {
+            q2_cache_drop(&s->rbc, s->rt[bi] & ~511ull);    /* the cache is ahead of disk */
+            return r;
+        }
+        if (addend < 0) {
+            for (size_t k = i; k < end; k++) {
+                uint64_t rc;
+                if ((k == i || c[k] != c[k - 1]) && q2_refcount_get(bs, c[k], &rc) >= 0 && !rc) {
+                    cluster_freed(bs, c[k]);
+                }
+            }
+        }
+        i = end;
+    }
+    return 0;
+}
+
 /* Add `addend` to the refcount of every cluster touched by [off, off+len). */
 int q2_refcount_add(blk *bs, uint64_t off, uint64_t len, int addend)
 {
@@ -386,14 +484,7 @@ int q2_refcount_add(blk *bs, uint64_t off, uint64_t len, int addend)
             return r;
         }
         if (rc + addend == 0) {
-            q2_cache_drop(&s->l2c, c << s->cluster_bits);
-            q2_cache_drop(&s->rbc, c << s->cluster_bits);
-            if (s->zbuf_off && ((s->zbuf_off - 1) >> s->cluster_bits) == c) {
-                s->zbuf_off = 0;
-            }
-            if (s->free_byte && (s->free_byte >> s->cluster_bits) == c) {
-                s->free_byte = 0;
-            }
+            cluster_freed(bs, c);
         }
     }
     return 0;
