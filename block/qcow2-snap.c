@@ -149,10 +149,9 @@ static int snap_write(blk *bs)
     return old && old_size ? q2_refcount_add(bs, old, old_size, -1) : 0;
 }
 
-/* Add `addend` to everything an L1 table reaches.  All tables are read before
- * any count changes (so a table is freed only after its entries were read),
- * then the counts change one refcount block at a time. */
-int q2_update_refcounts(blk *bs, const uint64_t *l1, uint32_t l1_size, int addend)
+/* The clusters an L1 table reaches (its L2 tables, data and compressed
+ * clusters), one index per reference, in a malloc'd array. */
+static int l1_clusters(blk *bs, const uint64_t *l1, uint32_t l1_size, uint64_t **out, size_t *nout)
 {
     q2 *s = q2_of(bs);
     uint64_t *c = NULL;
@@ -183,7 +182,7 @@ int q2_update_refcounts(blk *bs, const uint64_t *l1, uint32_t l1_size, int adden
             }
             uint64_t first = host >> s->cluster_bits;
             uint64_t last = (host + csize - 1) >> s->cluster_bits;
-            for (uint64_t k = first; k <= last; k++) {
+            for (uint64_t k = first; k <= last && r >= 0; k++) {
                 if (n == cap) {
                     cap = cap ? cap * 2 : 1024;
                     uint64_t *nc = realloc(c, cap * sizeof(*c));
@@ -197,10 +196,27 @@ int q2_update_refcounts(blk *bs, const uint64_t *l1, uint32_t l1_size, int adden
             }
         }
     }
+    if (r < 0) {
+        free(c);
+        return r;
+    }
+    *out = c;
+    *nout = n;
+    return 0;
+}
+
+/* Add `addend` to everything an L1 table reaches.  All tables are read before
+ * any count changes (so a table is freed only after its entries were read),
+ * then the counts change one refcount block at a time. */
+int q2_update_refcounts(blk *bs, const uint64_t *l1, uint32_t l1_size, int addend)
+{
+    uint64_t *c;
+    size_t n;
+    int r = l1_clusters(bs, l1, l1_size, &c, &n);
     if (r >= 0) {
         r = q2_refcount_add_clusters(bs, c, n, addend);
+        free(c);
     }
-    free(c);
     return r;
 }
 
@@ -351,13 +367,19 @@ int q2_snapshot_create(blk *bs, const char *name, char **err)
      * commit point).  A crash before 4 leaves leaks, and flags clear where a
      * refcount is still 1; never a flag on a refcount > 1.  The flushes keep
      * that order on the disk too. */
-    int r = clear_copied(bs);
+    uint64_t *refs = NULL;
+    size_t nrefs = 0;
+    int r = l1_clusters(bs, s->l1, s->l1_size, &refs, &nrefs);    /* reads before 1. */
+    if (r >= 0) {
+        r = clear_copied(bs);
+    }
     if (r >= 0) {
         r = q2_flush_file(bs);
     }
     if (r >= 0) {
-        r = q2_update_refcounts(bs, s->l1, s->l1_size, +1);
+        r = q2_refcount_add_clusters(bs, refs, nrefs, +1);
     }
+    free(refs);
     uint64_t bytes = (uint64_t)s->l1_size * 8;
     int64_t l1off = 0;
     if (r >= 0 && bytes) {
