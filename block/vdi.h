@@ -1,0 +1,20 @@
+/* VDI (VirtualBox): read support for normal (dynamic) and fixed (static) images. */
+#ifndef BLOCK_VDI_H
+#define BLOCK_VDI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "block/block.h"
+
+struct vdi;
+
+bool vdi_probe(const uint8_t *head, size_t len);
+int vdi_open(struct vdi **out, blk_file *file, bool writable, char *err, size_t errlen);
+void vdi_close(struct vdi *v);
+uint64_t vdi_size(const struct vdi *v);
+int vdi_read(struct vdi *v, uint64_t off, void *buf, size_t len);
+int vdi_block_status(struct vdi *v, uint64_t off, uint64_t len, uint64_t *pnum);
+
+#endif

@@ -1,0 +1,70 @@
+/* Helpers shared by the VMDK, VDI and VHD drivers. */
+#include "block/vmdk-vdi-vhd.h"
+
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+void fmt_random(uint8_t *buf, size_t len)
+{
+    if (getrandom(buf, len, GRND_NONBLOCK) == (ssize_t)len)
+        return;
+    /* early boot or a seccomp sandbox: fall back to a time-seeded generator */
+    uint64_t x = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)buf;
+    for (size_t i = 0; i < len; i++) {
+        x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
+        buf[i] = (uint8_t)((x * 0x2545F4914F6CDD1DULL) >> 56);
+    }
+}
+
+int fmt_readv(void *img, fmt_read_fn *fn, uint64_t off, const struct iovec *iov, int iovcnt)
+{
+    for (int i = 0; i < iovcnt; i++) {
+        int r = fn(img, off, iov[i].iov_base, iov[i].iov_len);
+        if (r < 0)
+            return r;
+        off += iov[i].iov_len;
+    }
+    return 0;
+}
+
+int fmt_writev(void *img, fmt_write_fn *fn, uint64_t off, const struct iovec *iov, int iovcnt)
+{
+    for (int i = 0; i < iovcnt; i++) {
+        int r = fn(img, off, iov[i].iov_base, iov[i].iov_len);
+        if (r < 0)
+            return r;
+        off += iov[i].iov_len;
+    }
+    return 0;
+}
+
+int fmt_status(int st, uint64_t pnum, blk_status *out)
+{
+    if (st < 0)
+        return st;
+    memset(out, 0, sizeof(*out));
+    out->len = pnum;
+    /* these formats have no backing files here: what is not data reads as zeros */
+    out->flags = st == FMT_DATA ? BLK_ST_DATA | BLK_ST_ALLOCATED : BLK_ST_ZERO;
+    return 0;
+}
+
+void fmt_open_error(char **err, const char *filename, const char *fmtname, const char *msg)
+{
+    blk_set_err(err, "'%s' (%s): %s", filename, fmtname, msg);
+}
+
+int fmt_opt_bool(const blk_kv *opts, int nopts, const char *key, bool *val, char **err)
+{
+    const char *s = blk_kv_get(opts, nopts, key);
+    *val = false;
+    if (!s || !strcmp(s, "off") || !strcmp(s, "false"))
+        return 0;
+    if (!strcmp(s, "on") || !strcmp(s, "true")) {
+        *val = true;
+        return 0;
+    }
+    blk_set_err(err, "Parameter '%s' expects 'on' or 'off', not '%s'", key, s);
+    return -EINVAL;
+}

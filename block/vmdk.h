@@ -1,0 +1,46 @@
+/* VMDK: read monolithicSparse, monolithicFlat, twoGbMaxExtent*, streamOptimized;
+ * write flat extents in place and new streamOptimized images. */
+#ifndef BLOCK_VMDK_H
+#define BLOCK_VMDK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "block/block.h"
+
+struct vmdk;
+
+bool vmdk_probe(const uint8_t *head, size_t len);
+/* dirfd: directory that extent file names are relative to, or -1 (then only images
+ * with an embedded descriptor open). */
+int vmdk_open(struct vmdk **out, blk_file *file, int dirfd, bool writable, char *err, size_t errlen);
+void vmdk_close(struct vmdk *v);
+uint64_t vmdk_size(const struct vmdk *v);
+const char *vmdk_create_type(const struct vmdk *v);
+const char *vmdk_last_error(const struct vmdk *v);
+int vmdk_read(struct vmdk *v, uint64_t off, void *buf, size_t len);
+int vmdk_write(struct vmdk *v, uint64_t off, const void *buf, size_t len);
+int vmdk_flush(struct vmdk *v);
+int vmdk_block_status(struct vmdk *v, uint64_t off, uint64_t len, uint64_t *pnum);
+/* does the image hold any data (a grain or flat extent)? */
+bool vmdk_has_data(struct vmdk *v);
+
+/* streamOptimized writer: data must come in increasing grain order (what convert
+ * does); grains never written read as zeros. */
+struct vmdk_stream;
+int vmdk_stream_create(struct vmdk_stream **out, blk_file *file, const char *name, uint64_t size,
+                       char *err, size_t errlen);
+int vmdk_stream_write(struct vmdk_stream *s, uint64_t off, const void *buf, size_t len);
+/* zeros: only in the grain being written or ahead of it */
+int vmdk_stream_zero(struct vmdk_stream *s, uint64_t off, uint64_t len);
+/* has the grain holding `off` been written (or is being written)? */
+bool vmdk_stream_written(const struct vmdk_stream *s, uint64_t off);
+/* flush: make the file a complete image of the grains finished so far */
+int vmdk_stream_checkpoint(struct vmdk_stream *s);
+/* writes the remaining metadata, footer and end-of-stream marker */
+int vmdk_stream_finish(struct vmdk_stream *s);
+void vmdk_stream_free(struct vmdk_stream *s);
+uint64_t vmdk_stream_size(const struct vmdk_stream *s);
+
+#endif
