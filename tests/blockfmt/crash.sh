@@ -7,11 +7,27 @@
 #   - every write that completed before a flush is on the image (crash-writer verify),
 #   - `vireo-img check -r leaks` repairs the leaks and qemu-img check is then clean.
 #
+# One state is accepted although both tools count it as errors: COPIED clear on
+# clusters whose refcount is 1.  A snapshot clears the COPIED flags, then raises
+# the refcounts, and flag and refcount live in different clusters, so a kill
+# between the two leaves it (docs/block.md); qemu's own snapshot code has the same
+# window.  It is harmless (the next write copies a cluster it could have reused)
+# and `-r leaks` in both tools repairs it, so a round passes when every error line
+# is exactly that and the repair then leaves qemu-img check clean.  COPIED *set*
+# on a refcount above 1 (a write could land in a shared cluster) always fails.
+#
 #   tests/blockfmt/crash.sh CRASH_WRITER VIREO_IMG ITERATIONS [delete]
 #
 # With "delete" the writer also deletes old snapshots (check-long): a kill in the
 # middle of a deletion must leave leaks at worst, like everything else.
 set -u
+
+# True when every ERROR line of a check report is a COPIED flag missing on a
+# cluster with refcount 1 (and there is at least one).
+only_copied_clear() {
+    grep -q '^ERROR' "$1" &&
+        ! grep '^ERROR' "$1" | grep -qvE '^ERROR OFLAG_COPIED (data cluster: l2_entry=[0-9a-f]+|L2 cluster: l1_index=[0-9]+ l1_entry=[0-9a-f]+) refcount=1$'
+}
 writer=$(realpath "$1")
 vimg=$(realpath -m "$2")
 iters=$3
@@ -60,6 +76,11 @@ for i in $(seq 1 "$iters"); do
     vst=$?
     qemu-img check -f qcow2 img.qcow2 >qcheck.txt 2>&1
     qst=$?
+    copied=
+    if [ $vst -eq 2 ] && [ $qst -eq 2 ] && only_copied_clear vcheck.txt && only_copied_clear qcheck.txt; then
+        copied=" (COPIED clear on refcount 1 after a kill inside a snapshot, repaired)"
+        vst=3 qst=3     # repaired like leaks below, and must come out clean
+    fi
     if [ $vst -ne 0 ] && [ $vst -ne 3 ]; then
         echo "FAIL: crash $i ($opts): vireo-img check exit $vst: $(head -n 5 vcheck.txt | tr '\n' '|') (image kept: $keep)"
         cp crashed.qcow2 "$keep"
@@ -89,5 +110,5 @@ for i in $(seq 1 "$iters"); do
     else
         leak=
     fi
-    echo "PASS: crash $i ($opts): $nrec flushed writes intact, vireo-img check $vst, qemu-img check $qst$leak"
+    echo "PASS: crash $i ($opts): $nrec flushed writes intact, vireo-img check $vst, qemu-img check $qst$leak$copied"
 done
