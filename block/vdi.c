@@ -192,8 +192,9 @@ uint64_t vdi_size(const struct vdi *v)
     return v->size;
 }
 
-static int vdi_map(struct vdi *v, uint64_t off, uint64_t len, uint64_t *pnum, uint64_t *host)
+static int vdi_map(void *img, uint64_t off, uint64_t len, uint64_t *pnum, uint64_t *host)
 {
+    struct vdi *v = img;
     uint32_t blk = (uint32_t)(off / v->block_size);
     uint64_t in = off % v->block_size;
     uint64_t n = v->block_size - in;
@@ -210,21 +211,7 @@ int vdi_read(struct vdi *v, uint64_t off, void *buf, size_t len)
 {
     if (off > v->size || len > v->size - off)
         return -EINVAL;
-    uint8_t *p = buf;
-    while (len) {
-        uint64_t n, host = 0;
-        if (vdi_map(v, off, len, &n, &host) == FMT_DATA) {
-            int r = fmt_pread(v->file, p, n, host);
-            if (r < 0)
-                return r;
-        } else {
-            memset(p, 0, n);
-        }
-        p += n;
-        off += n;
-        len -= n;
-    }
-    return 0;
+    return fmt_read_mapped(v, vdi_map, v->file, off, buf, len);
 }
 
 int vdi_block_status(struct vdi *v, uint64_t off, uint64_t len, uint64_t *pnum)
@@ -233,15 +220,7 @@ int vdi_block_status(struct vdi *v, uint64_t off, uint64_t len, uint64_t *pnum)
         return -EINVAL;
     if (len > v->size - off)
         len = v->size - off;
-    uint64_t host;
-    int st = vdi_map(v, off, len, pnum, &host);
-    while (*pnum < len) {
-        uint64_t n;
-        if (vdi_map(v, off + *pnum, len - *pnum, &n, &host) != st)
-            break;
-        *pnum += n;
-    }
-    return st;
+    return fmt_status_mapped(v, vdi_map, off, len, pnum);
 }
 
 /* ---- the block layer's "vdi" driver (read-only: no pwritev, no create) ----------- */

@@ -345,8 +345,9 @@ static int vhd_load_bitmap(struct vhd *v, uint32_t blk)
 
 /* How the run starting at `off` (at most `len` bytes, within one block) is backed:
  * returns FMT_DATA with *host set, or FMT_ZERO; *pnum is the run length. */
-static int vhd_map(struct vhd *v, uint64_t off, uint64_t len, uint64_t *pnum, uint64_t *host)
+static int vhd_map(void *img, uint64_t off, uint64_t len, uint64_t *pnum, uint64_t *host)
 {
+    struct vhd *v = img;
     if (v->type == VHD_TYPE_FIXED) {
         *pnum = len;
         *host = off;
@@ -381,24 +382,7 @@ int vhd_read(struct vhd *v, uint64_t off, void *buf, size_t len)
 {
     if (off > v->size || len > v->size - off)
         return -EINVAL;
-    uint8_t *p = buf;
-    while (len) {
-        uint64_t n, host = 0;
-        int st = vhd_map(v, off, len, &n, &host);
-        if (st < 0)
-            return st;
-        if (st == FMT_DATA) {
-            int r = fmt_pread(v->file, p, n, host);
-            if (r < 0)
-                return r;
-        } else {
-            memset(p, 0, n);
-        }
-        p += n;
-        off += n;
-        len -= n;
-    }
-    return 0;
+    return fmt_read_mapped(v, vhd_map, v->file, off, buf, len);
 }
 
 int vhd_block_status(struct vhd *v, uint64_t off, uint64_t len, uint64_t *pnum)
@@ -407,19 +391,7 @@ int vhd_block_status(struct vhd *v, uint64_t off, uint64_t len, uint64_t *pnum)
         return -EINVAL;
     if (len > v->size - off)
         len = v->size - off;
-    uint64_t host;
-    int st = vhd_map(v, off, len, pnum, &host);
-    if (st < 0)
-        return st;
-    /* extend over neighbouring runs of the same kind */
-    while (*pnum < len) {
-        uint64_t n;
-        int st2 = vhd_map(v, off + *pnum, len - *pnum, &n, &host);
-        if (st2 != st)
-            break;
-        *pnum += n;
-    }
-    return st;
+    return fmt_status_mapped(v, vhd_map, off, len, pnum);
 }
 
 int vhd_write(struct vhd *v, uint64_t off, const void *buf, size_t len)

@@ -39,6 +39,44 @@ int fmt_writev(void *img, fmt_write_fn *fn, uint64_t off, const struct iovec *io
     return 0;
 }
 
+int fmt_read_mapped(void *img, fmt_map_fn *map, blk_file *file, uint64_t off, void *buf,
+                    size_t len)
+{
+    uint8_t *p = buf;
+    while (len) {
+        uint64_t n, host = 0;
+        int st = map(img, off, len, &n, &host);
+        if (st < 0)
+            return st;
+        if (st == FMT_DATA) {
+            int r = fmt_pread(file, p, n, host);
+            if (r < 0)
+                return r;
+        } else {
+            memset(p, 0, n);
+        }
+        p += n;
+        off += n;
+        len -= n;
+    }
+    return 0;
+}
+
+int fmt_status_mapped(void *img, fmt_map_fn *map, uint64_t off, uint64_t len, uint64_t *pnum)
+{
+    uint64_t host;
+    int st = map(img, off, len, pnum, &host);
+    if (st < 0)
+        return st;
+    while (*pnum < len) {
+        uint64_t n;
+        if (map(img, off + *pnum, len - *pnum, &n, &host) != st)
+            break;
+        *pnum += n;
+    }
+    return st;
+}
+
 int fmt_status(int st, uint64_t pnum, blk_status *out)
 {
     if (st < 0)

@@ -79,6 +79,16 @@ typedef int fmt_write_fn(void *img, uint64_t off, const void *buf, size_t len);
 /* Run a vectored request as one call per iovec element. */
 int fmt_readv(void *img, fmt_read_fn *fn, uint64_t off, const struct iovec *iov, int iovcnt);
 int fmt_writev(void *img, fmt_write_fn *fn, uint64_t off, const struct iovec *iov, int iovcnt);
+/* A format's map of guest bytes: FMT_DATA with the host offset of `off`, FMT_ZERO,
+ * or -errno; *pnum is how far that answer holds (0 < *pnum <= len). */
+typedef int fmt_map_fn(void *img, uint64_t off, uint64_t len, uint64_t *pnum, uint64_t *host);
+/* Read [off, off+len) through `map`: data from `file`, zeros elsewhere.  The caller
+ * has checked the range against the virtual size. */
+int fmt_read_mapped(void *img, fmt_map_fn *map, blk_file *file, uint64_t off, void *buf,
+                    size_t len);
+/* The kind of `off` (FMT_DATA, FMT_ZERO or -errno) and in *pnum how far it extends
+ * over neighbouring runs of the same kind, up to len. */
+int fmt_status_mapped(void *img, fmt_map_fn *map, uint64_t off, uint64_t len, uint64_t *pnum);
 /* Fill a blk_status from FMT_DATA / FMT_ZERO (or pass on an error). */
 int fmt_status(int st, uint64_t pnum, blk_status *out);
 /* Set *err to "'FILE': MSG" for an open that failed with `msg`. */
