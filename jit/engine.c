@@ -915,3 +915,49 @@ bool jit_handle_fault(jit_cpu *cpu, const siginfo_t *si, void *ucontext)
     cpu->priv->jmp_reason = JIT_EXIT_FAULT;
     siglongjmp(cpu->priv->jmp, 1);
 }
+
+/* ---- fork ---- */
+
+/* Holding e->lock across fork means no thread is in the middle of changing the
+ * cache (translating, chaining, invalidating, flushing: a flush holds e->lock
+ * while it changes anything), so the child's copy is consistent.  exec_lock is not
+ * taken: readers sit in generated code for as long as they like; in the child
+ * they do not exist, so the lock is simply made anew. */
+void jit_fork_prepare(jit_engine *e)
+{
+    pthread_mutex_lock(&e->lock);
+}
+
+void jit_fork_parent(jit_engine *e)
+{
+    pthread_mutex_unlock(&e->lock);
+}
+
+void jit_fork_child(jit_engine *e, jit_cpu *keep)
+{
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&e->lock, &ma);
+    pthread_mutexattr_destroy(&ma);
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&e->exec_lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
+    /* The other threads' CPUs: nobody runs them any more. */
+    jit_cpu_priv **pp = &e->cpus;
+    while (*pp) {
+        jit_cpu_priv *p = *pp;
+        if (keep && p == keep->priv) {
+            pp = &p->next;
+            continue;
+        }
+        *pp = p->next;
+        e->dispatches_gone += p->dispatches;
+        p->cpu->priv = NULL;
+        munmap(p->jc, JIT_JC_SIZE * sizeof(*p->jc));
+        free(p->ivals);
+        free(p);
+    }
+}

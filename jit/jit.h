@@ -206,6 +206,16 @@ bool jit_page_has_code(jit_engine *e, uint64_t addr);
  * handler; jit_invalidate is the call for those). */
 void jit_flush(jit_engine *e);
 
+/* fork() in a process whose other threads may hold the engine's locks (while
+ * translating, chaining or running generated code): call jit_fork_prepare just
+ * before fork, then jit_fork_parent in the parent or jit_fork_child in the child.
+ * The calling thread must not be inside jit_exec.  The child reinitialises the
+ * locks (its other threads are gone, with whatever they held) and forgets every
+ * CPU but keep, which must be the calling thread's (or NULL). */
+void jit_fork_prepare(jit_engine *e);
+void jit_fork_parent(jit_engine *e);
+void jit_fork_child(jit_engine *e, jit_cpu *keep);
+
 typedef struct jit_stats {
     uint64_t blocks_translated;
     uint64_t blocks_live;
