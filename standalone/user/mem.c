@@ -358,6 +358,20 @@ bool user_page_mapped(uint64_t addr)
     return guest_range_ok(addr, 1) && (pages[pg(addr)] & UPF_USED);
 }
 
+/* fork: hold the lock across it so that the child's page flags are whole. */
+void user_mem_fork_prepare(void)
+{
+    pthread_mutex_lock(&mem_lock);
+}
+
+void user_mem_fork_done(bool child)
+{
+    if (child)
+        pthread_mutex_init(&mem_lock, NULL);
+    else
+        pthread_mutex_unlock(&mem_lock);
+}
+
 int user_page_prot(uint64_t addr)
 {
     return guest_range_ok(addr, 1) ? pages[pg(addr)] : 0;

@@ -190,6 +190,20 @@ void user_signal_init(void)
     }
 }
 
+/* fork: the actions table is whole in the child. */
+void user_signal_fork_prepare(void)
+{
+    pthread_mutex_lock(&sig_lock);
+}
+
+void user_signal_fork_done(bool child)
+{
+    if (child)
+        pthread_mutex_init(&sig_lock, NULL);
+    else
+        pthread_mutex_unlock(&sig_lock);
+}
+
 /* ---- system calls -------------------------------------------------------------- */
 
 int64_t user_sys_rt_sigaction(int sig, uint64_t act, uint64_t oact, uint64_t size)

@@ -2,6 +2,7 @@
  * become host threads with their own CPU state; anything without CLONE_VM becomes a
  * host fork), and thread exit with CLONE_CHILD_CLEARTID. */
 #include "user.h"
+#include "jit/jit.h"
 
 #include <errno.h>
 #include <linux/futex.h>
@@ -106,6 +107,39 @@ static void *thread_main(void *arg)
     user_cpu_loop(t);
 }
 
+/* A host fork while other guest threads may be translating, running code, mapping
+ * memory or changing signal actions: every lock they could hold is taken first (in
+ * the order the rest of the code nests them: signal actions, the address space, the
+ * JIT engine), so the child's copies are whole; the child, whose only thread is
+ * this one, then makes the locks anew.  Signals stay blocked meanwhile, so no
+ * handler of ours runs while they are held. */
+static pid_t user_fork(struct user_thread *t)
+{
+    /* jit.h: the JIT's CPU header is the first member of every front-end's CPU */
+    jit_cpu *jc = (jit_cpu *)t->cpu;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    user_signal_fork_prepare();
+    user_mem_fork_prepare();
+    jit_fork_prepare(jc->engine);
+    pid_t pid = fork();
+    int err = errno;
+    if (pid == 0) {
+        jit_fork_child(jc->engine, jc);
+        user_mem_fork_done(true);
+        user_signal_fork_done(true);
+        t->tid = (int)syscall(SYS_gettid);
+        user_threads_live = 1;
+    } else {
+        jit_fork_parent(jc->engine);
+        user_mem_fork_done(false);
+        user_signal_fork_done(false);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return pid < 0 ? -err : pid;
+}
+
 int64_t user_sys_clone(struct user_thread *t, uint64_t flags, uint64_t newsp, uint64_t ptid,
                        uint64_t tls, uint64_t ctid)
 {
@@ -166,12 +200,10 @@ int64_t user_sys_clone(struct user_thread *t, uint64_t flags, uint64_t newsp, ui
      * which is allowed since the child gets its own copy of memory). */
     if (flags & (CLONE_THREAD | CLONE_SIGHAND))
         return -EINVAL;
-    pid_t pid = fork();
+    pid_t pid = user_fork(t);
     if (pid < 0)
-        return -errno;
+        return pid;
     if (pid == 0) {
-        t->tid = (int)syscall(SYS_gettid);
-        user_threads_live = 1;
         if (newsp)
             user_cpu_set_x(t->cpu, RV_SP, newsp);
         if (flags & CLONE_SETTLS)

@@ -65,6 +65,10 @@ bool user_page_mapped(uint64_t addr);
  * page mapped with that permission. */
 bool user_access_ok(uint64_t addr, uint64_t len, bool write);
 int user_page_prot(uint64_t addr);
+/* Around a host fork (thread.c): take the lock, then release it in the parent or
+ * make it anew in the child (where its holder may not exist). */
+void user_mem_fork_prepare(void);
+void user_mem_fork_done(bool child);
 /* riscv_engine_options.code_read: fetch guest code for the JIT. */
 int user_code_read(riscv_cpu *cpu, uint64_t addr, void *buf, size_t len);
 void user_mem_prepare_write(uint64_t addr, uint64_t len);
@@ -142,6 +146,8 @@ int64_t user_sys_rt_sigprocmask(int how, uint64_t set, uint64_t oset, uint64_t s
 int64_t user_sys_rt_sigreturn(struct user_thread *t);
 int64_t user_sys_sigaltstack(uint64_t ss, uint64_t oss);
 void user_signal_set_host_mask(uint64_t guest_mask);
+void user_signal_fork_prepare(void);
+void user_signal_fork_done(bool child);
 /* Die the way the guest died: re-raise sig with the default action. */
 void user_die_by_signal(int sig) __attribute__((noreturn));
 extern uint64_t user_sigtramp;       /* guest address of the rt_sigreturn trampoline */
