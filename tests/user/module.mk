@@ -18,7 +18,7 @@ user-progs: $(USER_PROG_BINS)
 
 $(eval $(call test,user-progs,$(filter $(BUILD)/vireo-riscv64,$(ALL_PROGRAMS)) $(USER_PROG_BINS),tests/user/run-progs.sh $(BUILD)))
 
-# Programs from Debian source packages (Lua, zlib), cross-built into the cache.
+# Programs from Debian source packages (Lua, zlib, SQLite), cross-built into the cache.
 $(eval $(call test,user-realprogs,$(filter $(BUILD)/vireo-riscv64,$(ALL_PROGRAMS)),tests/user/run-realprogs.sh $(BUILD) 1))
 $(eval $(call long_test,user-realprogs-long,$(filter $(BUILD)/vireo-riscv64,$(ALL_PROGRAMS)),tests/user/run-realprogs.sh $(BUILD) 10))
 

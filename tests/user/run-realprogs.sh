@@ -55,3 +55,26 @@ for be in native interp; do
         echo "FAIL: minigzip decompress [$be]"
     fi
 done
+
+# SQLite: the sqlite3 shell runs a scripted SQL workload on a file database (WAL,
+# transactions, rollbacks, VACUUM); output must equal the native build's.
+if [ -x "$bin/riscv64/sqlite3" ]; then
+    sqlw="$here/sqlite/workload.sql"
+    (cd "$tmp" && "$bin/native/sqlite3" -cmd ".parameter set @scale $scale" ref.db <"$sqlw" >sql.native 2>&1)
+    for be in native interp; do
+        (cd "$tmp" && run $be "$bin/riscv64/sqlite3" -cmd ".parameter set @scale $scale" "emu-$be.db" <"$sqlw") >"$tmp/sql.$be" 2>&1; rc=$?
+        if [ $rc = 0 ] && cmp -s "$tmp/sql.native" "$tmp/sql.$be" && [ "$(tail -n 2 "$tmp/sql.native" | head -n 1)" = ok ]; then
+            echo "PASS: sqlite workload [$be] ($(wc -l <"$tmp/sql.native") lines as native)"
+        else
+            echo "FAIL: sqlite workload [$be] (exit $rc)"; diff "$tmp/sql.native" "$tmp/sql.$be" | head
+        fi
+        q="select sqlite_version(), printf('%.3f', 1e10 / 7), hex(zeroblob(3)), upper('ok');"
+        if [ "$(run $be "$bin/riscv64/sqlite3" :memory: "$q" 2>&1)" = "$("$bin/native/sqlite3" :memory: "$q" 2>&1)" ]; then
+            echo "PASS: sqlite :memory: [$be]"
+        else
+            echo "FAIL: sqlite :memory: [$be]"
+        fi
+    done
+else
+    echo "FAIL: sqlite (not built by srcpkgs.sh)"
+fi
