@@ -45,3 +45,10 @@ endif
 
 # The command line, compared with qemu-riscv64's where they share options.
 $(eval $(call test,user-cli,$(filter $(BUILD)/vireo-riscv64,$(ALL_PROGRAMS)) $(BUILD)/user/progs/static/args,tests/user/run-cli.sh $(BUILD)))
+
+# make fuzz: the differential test for FUZZ_SECONDS from a new seed each time (printed;
+# RVDIFF_FUZZ_SEED=N repeats a run).
+.PHONY: fuzz-rvdiff
+fuzz-rvdiff: $(RVDIFF_DEPS)
+	@tests/user/rvdiff/run-rvdiff.sh $(BUILD) $${RVDIFF_FUZZ_SEED:-$$(( $$(date +%s) % 1000000000 * 1000 ))} 100000000 $(FUZZ_SECONDS)
+FUZZ_TARGETS += fuzz-rvdiff
