@@ -224,11 +224,7 @@ int main(int argc, char **argv)
     t->tid = (int)syscall(SYS_gettid);
     user_self = t;
     /* The guest starts with the signal mask it inherited (as across execve). */
-    sigset_t hm;
-    pthread_sigmask(SIG_SETMASK, NULL, &hm);
-    for (int s = 1; s <= USER_NSIG; s++)
-        if (sigismember(&hm, s) == 1)
-            t->sigmask |= 1ULL << (s - 1);
+    t->sigmask = user_host_sigmask(SIG_BLOCK, 0);
     user_signal_set_host_mask(t->sigmask);
     user_cpu_set_x(t->cpu, RV_SP, sp);
     user_cpu_set_pc(t->cpu, img.interp_entry);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 
 uint8_t *guest_base;
 
@@ -199,6 +200,72 @@ int64_t user_munmap(uint64_t addr, uint64_t len)
         set_flags(addr, len, 0);
     pthread_mutex_unlock(&mem_lock);
     return r;
+}
+
+/* System V shared memory (ipc.c): a segment is attached inside the reservation
+ * (SHM_REMAP replaces the reserved range), and the attachments are remembered so
+ * that shmdt knows their length.  A guest munmap of part of one is not tracked. */
+#define SHM_MAX 256
+static struct { uint64_t addr, len; } shm_att[SHM_MAX];
+
+int64_t user_mem_shmat(int id, uint64_t addr, uint64_t len, int shmflg)
+{
+    if (len == 0 || len >= USER_SPACE_SIZE)
+        return -EINVAL;
+    pthread_mutex_lock(&mem_lock);
+    int64_t ret;
+    int slot = 0;
+    while (slot < SHM_MAX && shm_att[slot].len)
+        slot++;
+    if (slot == SHM_MAX) {
+        ret = -EMFILE;
+        goto out;
+    }
+    if (addr == 0) {
+        addr = find_free_locked(len);
+        if (!addr) {
+            ret = -ENOMEM;
+            goto out;
+        }
+    } else if (!space_ok(addr, len) || (!(shmflg & SHM_REMAP) && !range_free(addr, len))) {
+        ret = -EINVAL;
+        goto out;
+    }
+    drop_code(addr, len);
+    void *p = shmat(id, g2h(addr), (shmflg & (SHM_RDONLY | SHM_EXEC)) | SHM_REMAP);
+    if (p == (void *)-1) {
+        ret = -errno;
+        goto out;
+    }
+    set_flags(addr, len, UPF_USED | UPF_R | (shmflg & SHM_RDONLY ? 0 : UPF_W) | (shmflg & SHM_EXEC ? UPF_X : 0));
+    shm_att[slot].addr = addr;
+    shm_att[slot].len = len;
+    ret = (int64_t)addr;
+out:
+    pthread_mutex_unlock(&mem_lock);
+    return ret;
+}
+
+int64_t user_mem_shmdt(uint64_t addr)
+{
+    pthread_mutex_lock(&mem_lock);
+    int64_t ret = -EINVAL;
+    for (int i = 0; i < SHM_MAX; i++) {
+        if (shm_att[i].len && shm_att[i].addr == addr) {
+            uint64_t len = shm_att[i].len;
+            drop_code(addr, len);
+            if (shmdt(g2h(addr)) < 0) {
+                ret = -errno;
+                break;
+            }
+            ret = reserve_again(addr, len);
+            set_flags(addr, len, 0);
+            shm_att[i].len = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&mem_lock);
+    return ret;
 }
 
 int64_t user_mprotect(uint64_t addr, uint64_t len, int prot)

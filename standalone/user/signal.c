@@ -70,6 +70,43 @@ static bool default_ignored(int sig)
     return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
 }
 
+/* The host signal mask, set with the system call itself: glibc's pthread_sigmask
+ * and sigprocmask quietly leave out signals 32 and 33 (its internal SIGCANCEL and
+ * SIGSETXID), but a guest that blocks them must have them blocked (glibc's
+ * SIGEV_THREAD timers wait for 32 in sigwaitinfo with it blocked).  The emulator
+ * itself uses neither pthread_cancel nor glibc's set*id broadcast. */
+uint64_t user_host_sigmask(int how, uint64_t set)
+{
+    uint64_t old = 0;
+    syscall(SYS_rt_sigprocmask, how, &set, &old, 8);
+    return old;
+}
+
+#if defined(__x86_64__)
+/* An action for 32 or 33, which glibc's sigaction refuses: the raw call needs a
+ * restorer, the code an x86-64 handler returns to, making rt_sigreturn (15). */
+void user_host_restorer(void);
+__asm__(".text\n"
+        ".type user_host_restorer, @function\n"
+        "user_host_restorer:\n"
+        "\tmovq $15, %rax\n"
+        "\tsyscall\n"
+        ".size user_host_restorer, . - user_host_restorer\n");
+
+static int raw_sigaction(int sig, const struct sigaction *sa)
+{
+    struct {
+        void *handler;
+        unsigned long flags;
+        void (*restorer)(void);
+        uint64_t mask;
+    } k = { (void *)sa->sa_sigaction, (unsigned long)sa->sa_flags | 0x04000000 /* SA_RESTORER */,
+            user_host_restorer, 0 };
+    memcpy(&k.mask, &sa->sa_mask, sizeof(k.mask));   /* the kernel's 64 bits come first */
+    return (int)syscall(SYS_rt_sigaction, sig, &k, NULL, 8);
+}
+#endif
+
 void user_die_by_signal(int sig)
 {
     /* Do not leave a core file of the emulator where the guest's would be. */
@@ -79,10 +116,7 @@ void user_die_by_signal(int sig)
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = SIG_DFL;
     sigaction(sig, &sa, NULL);
-    sigset_t s;
-    sigemptyset(&s);
-    sigaddset(&s, sig);
-    pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+    user_host_sigmask(SIG_UNBLOCK, bit(sig));
     syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), sig);
     /* The signal does not kill by default (or could not be raised). */
     _exit(128 + sig);
@@ -90,12 +124,7 @@ void user_die_by_signal(int sig)
 
 void user_signal_set_host_mask(uint64_t guest_mask)
 {
-    sigset_t s;
-    sigemptyset(&s);
-    for (int sig = 1; sig <= USER_NSIG; sig++)
-        if ((guest_mask & bit(sig)) && !(SYNC_SIGS & bit(sig)))
-            sigaddset(&s, sig);
-    pthread_sigmask(SIG_SETMASK, &s, NULL);
+    user_host_sigmask(SIG_SETMASK, guest_mask & ~SYNC_SIGS);
 }
 
 /* ---- the host handler ------------------------------------------------------------ */
@@ -163,7 +192,16 @@ static int install_host(int sig, uint64_t guest_handler)
         sa.sa_sigaction = host_handler;
         sa.sa_flags = SA_SIGINFO;
     }
+#if defined(__x86_64__)
+    if (sig == 32 || sig == 33)
+        return raw_sigaction(sig, &sa);
+#endif
     return sigaction(sig, &sa, NULL);
+}
+
+static void *no_op_thread(void *arg)
+{
+    return arg;
 }
 
 void user_signal_init(void)
@@ -177,9 +215,14 @@ void user_signal_init(void)
         user_mprotect((uint64_t)a, USER_PAGE, PROT_READ | PROT_EXEC);
         user_sigtramp = (uint64_t)a;
     }
+    /* Host glibc installs its own actions for 32 and 33 when the process first
+     * creates a thread; have that happen now, before the guest sets its own. */
+    pthread_t th;
+    if (pthread_create(&th, NULL, no_op_thread, NULL) == 0)
+        pthread_join(th, NULL);
     for (int sig = 1; sig <= USER_NSIG; sig++) {
         user_sigactions[sig].handler = 0;
-        if (SYNC_SIGS & bit(sig))
+        if ((SYNC_SIGS & bit(sig)) || sig == 32 || sig == 33)
             install_host(sig, 0);
     }
     /* Inherited ignored signals stay ignored, as across a real execve. */
@@ -269,13 +312,9 @@ int64_t user_sigsuspend(struct user_thread *t, uint64_t mask)
     saved_mask = t->sigmask;
     have_saved_mask = true;
     t->sigmask = mask & ~UNBLOCKABLE;
-    sigset_t s;
-    sigemptyset(&s);
-    for (int sig = 1; sig <= USER_NSIG; sig++)
-        if ((t->sigmask & bit(sig)) && !(SYNC_SIGS & bit(sig)))
-            sigaddset(&s, sig);
+    uint64_t s = t->sigmask & ~SYNC_SIGS;
     if (!(t->pending & ~t->sigmask))
-        sigsuspend(&s);
+        syscall(SYS_rt_sigsuspend, &s, 8);   /* not glibc's: it would unblock 32 and 33 */
     user_signal_set_host_mask(t->sigmask);
     if (!(t->pending & ~t->sigmask)) {
         t->sigmask = saved_mask;
@@ -414,9 +453,7 @@ static void deliver(struct user_thread *t, int sig, const siginfo_t *info, bool 
 
 void user_signal_deliver_pending(struct user_thread *t)
 {
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
+    uint64_t old = user_host_sigmask(SIG_BLOCK, ~0ULL);
     t->pending_any = 0;
     uint64_t p = __atomic_load_n(&t->pending, __ATOMIC_SEQ_CST) & ~t->sigmask;
     /* One at a time, lowest number first, as Linux does for standard signals; the
@@ -426,15 +463,15 @@ void user_signal_deliver_pending(struct user_thread *t)
             continue;
         __atomic_and_fetch(&t->pending, ~bit(sig), __ATOMIC_SEQ_CST);
         siginfo_t info = t->pending_info[sig];
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        user_host_sigmask(SIG_SETMASK, old);
         deliver(t, sig, &info, false);
-        pthread_sigmask(SIG_BLOCK, &all, &old);
+        old = user_host_sigmask(SIG_BLOCK, ~0ULL);
         break;
     }
     if (t->pending & ~t->sigmask)
         t->pending_any = 1;
     /* The mask may have changed in deliver(): leave the host mask as it now is. */
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    user_host_sigmask(SIG_SETMASK, old);
     user_signal_set_host_mask(t->sigmask);
     if (have_saved_mask) {
         t->sigmask = saved_mask;

@@ -42,6 +42,8 @@ enum {
     RV_timerfd_create = 85, RV_timerfd_settime = 86, RV_timerfd_gettime = 87,
     RV_utimensat = 88, RV_personality = 92, RV_exit = 93, RV_exit_group = 94,
     RV_waitid = 95, RV_set_tid_address = 96, RV_futex = 98, RV_set_robust_list = 99,
+    RV_get_robust_list = 100, RV_timer_create = 107, RV_timer_gettime = 108,
+    RV_timer_getoverrun = 109, RV_timer_settime = 110, RV_timer_delete = 111,
     RV_nanosleep = 101, RV_getitimer = 102, RV_setitimer = 103, RV_clock_gettime = 113,
     RV_clock_getres = 114, RV_clock_nanosleep = 115, RV_sched_setaffinity = 122,
     RV_sched_getaffinity = 123, RV_sched_yield = 124, RV_kill = 129, RV_tkill = 130,
@@ -875,7 +877,10 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
     case RV_munlock:
         return guest_range_ok(a0, a1) ? 0 : -ENOMEM;
     case RV_membarrier:
-        return enosys(nr);
+        /* Guest threads are host threads of this process: the host's barrier
+         * covers them (the flags and cpu_id arguments are plain values). */
+        HOST(SYS_membarrier, a0, a1, a2);
+        break;
 
     /* time */
     case RV_clock_gettime:
@@ -901,6 +906,35 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         break;
     case RV_times:
         HOST(SYS_times, gbuf(a0, 32));
+        break;
+    case RV_timer_create: {
+        /* struct sigevent is 64 bytes with the same layout on both ABIs; its value
+         * comes back untouched in the siginfo.  SIGEV_SIGNAL and SIGEV_THREAD_ID
+         * (guest tids are host tids) are the kernel's; SIGEV_THREAD is glibc's, on
+         * top of SIGEV_THREAD_ID. */
+        uint64_t sev[8];
+        const void *g = gread(a1, sizeof(sev));
+        if (g == BAD_PTR)
+            return -EFAULT;
+        if (g)
+            memcpy(sev, g, sizeof(sev));
+        void *id = gwrite(a2, 4);
+        if (id == NULL || id == BAD_PTR)
+            return -EFAULT;
+        HOST(SYS_timer_create, a0, g ? sev : NULL, id);
+        break;
+    }
+    case RV_timer_settime:
+        HOST(SYS_timer_settime, a0, a1, gbuf(a2, 32), gbuf(a3, 32));
+        break;
+    case RV_timer_gettime:
+        HOST(SYS_timer_gettime, a0, gbuf(a1, 32));
+        break;
+    case RV_timer_getoverrun:
+        HOST(SYS_timer_getoverrun, a0);
+        break;
+    case RV_timer_delete:
+        HOST(SYS_timer_delete, a0);
         break;
 
     /* processes */
@@ -1049,10 +1083,29 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         break;
     }
     case RV_set_robust_list:
-        /* The host kernel would walk the list with guest addresses as host ones. */
-        return -ENOSYS;
+        /* Kept here: the host kernel would walk the list with guest addresses as
+         * host ones.  The emulator walks it when the thread exits (thread.c). */
+        if (a1 != 24)
+            return -EINVAL;
+        t->robust_head = a0;
+        return 0;
+    case RV_get_robust_list: {
+        /* Only the calling thread's own list is known here. */
+        if (a0 != 0 && a0 != (uint64_t)t->tid)
+            return -ESRCH;
+        uint64_t *head = gwrite(a1, 8), *len = gwrite(a2, 8);
+        if (head == NULL || head == BAD_PTR || len == NULL || len == BAD_PTR)
+            return -EFAULT;
+        *head = t->robust_head;
+        *len = 24;
+        return 0;
+    }
     case RV_rseq:
+        /* glibc registers it at start-up and carries on without it (its
+         * __rseq_size stays 0); restartable sequences would need the emulator to
+         * abort them on preemption and signals. */
     case RV_clone3:
+        /* glibc tries clone3 first and falls back to clone on ENOSYS. */
     case RV_riscv_hwprobe:
         return -ENOSYS;
     case RV_riscv_flush_icache:
@@ -1066,6 +1119,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
     case RV_exit:
         user_thread_exit(t, (int)a0);
     case RV_exit_group:
+        user_robust_release(t);
         exit((int)a0 & 0xff);
 
     /* signals */
@@ -1081,13 +1135,9 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         uint64_t *dst = gwrite(a0, 8);
         if (dst == NULL || dst == BAD_PTR)
             return -EFAULT;
-        sigset_t hs;
-        sigpending(&hs);
-        uint64_t m = t->pending;
-        for (int s = 1; s <= USER_NSIG; s++)
-            if (sigismember(&hs, s) == 1)
-                m |= 1ULL << (s - 1);
-        *dst = m;
+        uint64_t hs = 0;   /* the raw call: glibc's sigismember refuses 32 and 33 */
+        syscall(SYS_rt_sigpending, &hs, 8);
+        *dst = t->pending | hs;
         return 0;
     }
     case RV_rt_sigsuspend: {
@@ -1101,6 +1151,8 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         SAFE(SYS_rt_sigtimedwait, gbuf(a0, 8), gbuf(a1, 128), gbuf(a2, 16), a3, 0, 0);
         break;
     default:
+        if (user_sys_ipc(t, nr, (const uint64_t[6]){ a0, a1, a2, a3, a4, a5 }, &ret))
+            break;
         return enosys(nr);
     }
     (void)p2;

@@ -64,8 +64,62 @@ void user_cpu_loop(struct user_thread *t)
     }
 }
 
+/* Robust futexes (Linux Documentation/locking/robust-futex-ABI.rst): the head,
+ * registered by set_robust_list, is { next, futex_offset, list_op_pending }; each
+ * entry's futex word is at entry + futex_offset, and bit 0 of an entry pointer marks
+ * a PI futex.  When a thread dies, every futex word it still owns (the low 30 bits
+ * are its tid) gets FUTEX_OWNER_DIED, keeps FUTEX_WAITERS, and one waiter of a
+ * non-PI futex is woken.  The host kernel cannot walk the list (its pointers are
+ * guest addresses), so the emulator does it for a thread that exits. */
+#define ROBUST_LIST_LIMIT 2048
+
+static void robust_death(uint64_t uaddr, int tid, bool pi, bool pending)
+{
+    if ((uaddr & 3) || !user_access_ok(uaddr, 4, true))
+        return;
+    uint32_t *w = g2h(uaddr);
+    uint32_t v = __atomic_load_n(w, __ATOMIC_SEQ_CST);
+    for (;;) {
+        if (pending && !pi && v == 0) {
+            /* died between taking the lock and storing its tid: a waiter may sleep */
+            syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0);
+            return;
+        }
+        if ((v & FUTEX_TID_MASK) != (uint32_t)tid)
+            return;
+        uint32_t nv = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+        if (__atomic_compare_exchange_n(w, &v, nv, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            break;
+    }
+    if (!pi && (v & FUTEX_WAITERS))
+        syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+void user_robust_release(struct user_thread *t)
+{
+    uint64_t head = t->robust_head;
+    t->robust_head = 0;
+    if (!head || !user_access_ok(head, 24, false))
+        return;
+    const uint64_t *h = g2h(head);
+    uint64_t entry = h[0], pending = h[2];
+    int64_t off = (int64_t)h[1];
+    for (int n = 0; n < ROBUST_LIST_LIMIT && entry != head; n++) {
+        uint64_t e = entry & ~1ULL;
+        if (!user_access_ok(e, 8, false))
+            break;
+        uint64_t next = *(const uint64_t *)g2h(e);   /* before the word changes hands */
+        if (e != (pending & ~1ULL))
+            robust_death(e + (uint64_t)off, t->tid, entry & 1, false);
+        entry = next;
+    }
+    if (pending)
+        robust_death((pending & ~1ULL) + (uint64_t)off, t->tid, pending & 1, true);
+}
+
 void user_thread_exit(struct user_thread *t, int status)
 {
+    user_robust_release(t);
     if (t->clear_child_tid && guest_range_ok(t->clear_child_tid, 4)
         && (user_page_prot(t->clear_child_tid) & UPF_W)) {
         /* What the kernel does for CLONE_CHILD_CLEARTID: glibc's pthread_join
@@ -117,9 +171,7 @@ static pid_t user_fork(struct user_thread *t)
 {
     /* jit.h: the JIT's CPU header is the first member of every front-end's CPU */
     jit_cpu *jc = (jit_cpu *)t->cpu;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
+    uint64_t old = user_host_sigmask(SIG_BLOCK, ~0ULL);
     user_signal_fork_prepare();
     user_mem_fork_prepare();
     jit_fork_prepare(jc->engine);
@@ -130,13 +182,14 @@ static pid_t user_fork(struct user_thread *t)
         user_mem_fork_done(true);
         user_signal_fork_done(true);
         t->tid = (int)syscall(SYS_gettid);
+        t->robust_head = 0;   /* as Linux: a child starts without a robust list */
         user_threads_live = 1;
     } else {
         jit_fork_parent(jc->engine);
         user_mem_fork_done(false);
         user_signal_fork_done(false);
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    user_host_sigmask(SIG_SETMASK, old);
     return pid < 0 ? -err : pid;
 }
 
@@ -176,13 +229,11 @@ int64_t user_sys_clone(struct user_thread *t, uint64_t flags, uint64_t newsp, ui
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         pthread_attr_setstacksize(&attr, 1 << 20);
         /* The new thread starts with every signal blocked and sets its own mask. */
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_BLOCK, &all, &old);
+        uint64_t old = user_host_sigmask(SIG_BLOCK, ~0ULL);
         __atomic_add_fetch(&user_threads_live, 1, __ATOMIC_SEQ_CST);
         pthread_t th;
         int e = pthread_create(&th, &attr, thread_main, &cs);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        user_host_sigmask(SIG_SETMASK, old);
         pthread_attr_destroy(&attr);
         if (e) {
             __atomic_sub_fetch(&user_threads_live, 1, __ATOMIC_SEQ_CST);

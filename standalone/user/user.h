@@ -67,6 +67,9 @@ bool user_access_ok(uint64_t addr, uint64_t len, bool write);
 int user_page_prot(uint64_t addr);
 /* Around a host fork (thread.c): take the lock, then release it in the parent or
  * make it anew in the child (where its holder may not exist). */
+/* System V shared memory inside the guest space (addr 0: anywhere). */
+int64_t user_mem_shmat(int id, uint64_t addr, uint64_t len, int shmflg);
+int64_t user_mem_shmdt(uint64_t addr);
 void user_mem_fork_prepare(void);
 void user_mem_fork_done(bool child);
 /* riscv_engine_options.code_read: fetch guest code for the JIT. */
@@ -130,6 +133,7 @@ struct user_thread {
     uint64_t altstack_sp, altstack_size;
     int altstack_flags;
     bool in_syscall;
+    uint64_t robust_head;           /* set_robust_list: guest address of the list head */
 };
 
 extern __thread struct user_thread *user_self;
@@ -146,6 +150,9 @@ int64_t user_sys_rt_sigprocmask(int how, uint64_t set, uint64_t oset, uint64_t s
 int64_t user_sys_rt_sigreturn(struct user_thread *t);
 int64_t user_sys_sigaltstack(uint64_t ss, uint64_t oss);
 void user_signal_set_host_mask(uint64_t guest_mask);
+/* Set the calling thread's host signal mask (bit n-1 for signal n, 32 and 33
+ * included, which glibc's calls leave out); returns the old one. */
+uint64_t user_host_sigmask(int how, uint64_t set);
 void user_signal_fork_prepare(void);
 void user_signal_fork_done(bool child);
 /* Die the way the guest died: re-raise sig with the default action. */
@@ -168,6 +175,11 @@ void user_safe_syscall_adjust(void *ucontext);
 int64_t user_sys_clone(struct user_thread *t, uint64_t flags, uint64_t newsp, uint64_t ptid,
                        uint64_t tls, uint64_t ctid);
 void user_thread_exit(struct user_thread *t, int status) __attribute__((noreturn));
+/* System V IPC (ipc.c): true if nr is one of its calls, with the result in *ret. */
+bool user_sys_ipc(struct user_thread *t, uint64_t nr, const uint64_t *a, int64_t *ret);
+/* CLONE_CHILD_CLEARTID's cousin for robust futexes: mark the futexes on the
+ * thread's robust list as owned by a dead thread and wake a waiter (thread.c). */
+void user_robust_release(struct user_thread *t);
 int user_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- the CPU (cpu/riscv/cpu.h), and the process-wide engine ------------------------- */
