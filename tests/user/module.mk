@@ -34,8 +34,8 @@ RVDIFF_SEED ?= 1
 $(eval $(call test,user-rvdiff,$(RVDIFF_DEPS),tests/user/rvdiff/run-rvdiff.sh $(BUILD) $(RVDIFF_SEED) 200))
 $(eval $(call long_test,user-rvdiff-long,$(RVDIFF_DEPS),tests/user/rvdiff/run-rvdiff.sh $(BUILD) 100000 5000))
 
-# make bench: riscv64 kernels and Lua, native vs vireo-riscv64 vs qemu-riscv64.
-$(eval $(call bench,riscv-user,$(filter $(BUILD)/vireo-riscv64,$(ALL_PROGRAMS)),tests/bench/riscv-bench.sh $(BUILD) 3))
+# make bench: riscv64 kernels, Lua, zlib and SQLite, native vs vireo-riscv64 vs qemu-riscv64.
+$(eval $(call bench,riscv-user,$(filter $(BUILD)/vireo-riscv64,$(ALL_PROGRAMS)),tests/bench/riscv-bench.sh $(BUILD) 5))
 
 # Unit tests of the loader and the guest address space.
 ifneq ($(wildcard cpu/riscv/module.mk),)
