@@ -223,6 +223,7 @@ int main(int argc, char **argv)
     riscv_cpu_set_opaque(t->cpu, t);
     t->tid = (int)syscall(SYS_gettid);
     user_self = t;
+    user_thread_register(t);
     /* The guest starts with the signal mask it inherited (as across execve). */
     t->sigmask = user_host_sigmask(SIG_BLOCK, 0);
     user_signal_set_host_mask(t->sigmask);

@@ -1119,7 +1119,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
     case RV_exit:
         user_thread_exit(t, (int)a0);
     case RV_exit_group:
-        user_robust_release(t);
+        user_robust_release_all();
         exit((int)a0 & 0xff);
 
     /* signals */

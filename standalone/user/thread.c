@@ -17,6 +17,29 @@
 
 __thread struct user_thread *user_self;
 static int user_threads_live = 1;
+/* Every live guest thread: for exit_group's robust lists, and so that a forked
+ * child can free the other threads' state (they do not exist there). */
+static pthread_mutex_t thr_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct user_thread *thr_list;
+
+void user_thread_register(struct user_thread *t)
+{
+    pthread_mutex_lock(&thr_lock);
+    t->next = thr_list;
+    thr_list = t;
+    pthread_mutex_unlock(&thr_lock);
+}
+
+static void thread_unregister(struct user_thread *t)
+{
+    pthread_mutex_lock(&thr_lock);
+    for (struct user_thread **pp = &thr_list; *pp; pp = &(*pp)->next)
+        if (*pp == t) {
+            *pp = t->next;
+            break;
+        }
+    pthread_mutex_unlock(&thr_lock);
+}
 
 void user_cpu_loop(struct user_thread *t)
 {
@@ -117,6 +140,14 @@ void user_robust_release(struct user_thread *t)
         robust_death((pending & ~1ULL) + (uint64_t)off, t->tid, pending & 1, true);
 }
 
+void user_robust_release_all(void)
+{
+    pthread_mutex_lock(&thr_lock);
+    for (struct user_thread *o = thr_list; o; o = o->next)
+        user_robust_release(o);
+    pthread_mutex_unlock(&thr_lock);
+}
+
 void user_thread_exit(struct user_thread *t, int status)
 {
     user_robust_release(t);
@@ -131,6 +162,7 @@ void user_thread_exit(struct user_thread *t, int status)
     /* The last thread leaving ends the process with its status, as on Linux. */
     if (__atomic_sub_fetch(&user_threads_live, 1, __ATOMIC_SEQ_CST) == 0)
         exit(status & 0xff);
+    thread_unregister(t);
     riscv_cpu_free(t->cpu);
     t->cpu = NULL;
     user_self = NULL;
@@ -172,6 +204,7 @@ static pid_t user_fork(struct user_thread *t)
     /* jit.h: the JIT's CPU header is the first member of every front-end's CPU */
     jit_cpu *jc = (jit_cpu *)t->cpu;
     uint64_t old = user_host_sigmask(SIG_BLOCK, ~0ULL);
+    pthread_mutex_lock(&thr_lock);
     user_signal_fork_prepare();
     user_mem_fork_prepare();
     jit_fork_prepare(jc->engine);
@@ -181,6 +214,18 @@ static pid_t user_fork(struct user_thread *t)
         jit_fork_child(jc->engine, jc);
         user_mem_fork_done(true);
         user_signal_fork_done(true);
+        /* the other threads are gone: their CPUs (already out of the JIT's list)
+         * and thread structures go too */
+        for (struct user_thread *o = thr_list, *next; o; o = next) {
+            next = o->next;
+            if (o != t) {
+                riscv_cpu_free(o->cpu);
+                free(o);
+            }
+        }
+        t->next = NULL;
+        thr_list = t;
+        pthread_mutex_init(&thr_lock, NULL);
         t->tid = (int)syscall(SYS_gettid);
         t->robust_head = 0;   /* as Linux: a child starts without a robust list */
         user_threads_live = 1;
@@ -188,6 +233,7 @@ static pid_t user_fork(struct user_thread *t)
         jit_fork_parent(jc->engine);
         user_mem_fork_done(false);
         user_signal_fork_done(false);
+        pthread_mutex_unlock(&thr_lock);
     }
     user_host_sigmask(SIG_SETMASK, old);
     return pid < 0 ? -err : pid;
@@ -231,12 +277,14 @@ int64_t user_sys_clone(struct user_thread *t, uint64_t flags, uint64_t newsp, ui
         /* The new thread starts with every signal blocked and sets its own mask. */
         uint64_t old = user_host_sigmask(SIG_BLOCK, ~0ULL);
         __atomic_add_fetch(&user_threads_live, 1, __ATOMIC_SEQ_CST);
+        user_thread_register(nt);
         pthread_t th;
         int e = pthread_create(&th, &attr, thread_main, &cs);
         user_host_sigmask(SIG_SETMASK, old);
         pthread_attr_destroy(&attr);
         if (e) {
             __atomic_sub_fetch(&user_threads_live, 1, __ATOMIC_SEQ_CST);
+            thread_unregister(nt);
             riscv_cpu_free(nt->cpu);
             free(nt);
             sem_destroy(&cs.ready);

@@ -134,6 +134,7 @@ struct user_thread {
     int altstack_flags;
     bool in_syscall;
     uint64_t robust_head;           /* set_robust_list: guest address of the list head */
+    struct user_thread *next;       /* the list of live threads (thread.c) */
 };
 
 extern __thread struct user_thread *user_self;
@@ -180,6 +181,11 @@ bool user_sys_ipc(struct user_thread *t, uint64_t nr, const uint64_t *a, int64_t
 /* CLONE_CHILD_CLEARTID's cousin for robust futexes: mark the futexes on the
  * thread's robust list as owned by a dead thread and wake a waiter (thread.c). */
 void user_robust_release(struct user_thread *t);
+/* exit_group: the same for every live thread. */
+void user_robust_release_all(void);
+/* Enter a thread in the list of live threads (the main thread; clone does it for
+ * the others). */
+void user_thread_register(struct user_thread *t);
 int user_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- the CPU (cpu/riscv/cpu.h), and the process-wide engine ------------------------- */
