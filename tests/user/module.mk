@@ -44,7 +44,7 @@ $(eval $(call test,user-unit,$(BUILD)/user/test-user $(USER_PROG_BINS),$(BUILD)/
 endif
 
 # The command line, compared with qemu-riscv64's where they share options.
-$(eval $(call test,user-cli,$(filter $(BUILD)/vireo-riscv64,$(ALL_PROGRAMS)) $(BUILD)/user/progs/static/args,tests/user/run-cli.sh $(BUILD)))
+$(eval $(call test,user-cli,$(filter $(BUILD)/vireo-riscv64,$(ALL_PROGRAMS)) $(BUILD)/user/progs/static/args $(BUILD)/user/progs/dyn/args,tests/user/run-cli.sh $(BUILD)))
 
 # make fuzz: the differential test for FUZZ_SECONDS from a new seed each time (printed;
 # RVDIFF_FUZZ_SEED=N repeats a run).

@@ -37,3 +37,28 @@ head -c 100 /dev/urandom >"$tmp/garbage"; printf '\177ELF\002\001\001' | dd of="
 check "corrupt ELF refused: exit 1" '[ $rc = 1 ] && grep -q "garbage" "$tmp/err"'
 "$vireo" -accel tcg,backend=nope "$prog" 2>"$tmp/err"; rc=$?
 check "unknown backend: exit 1" '[ $rc = 1 ] && grep -q "backend" "$tmp/err"'
+
+# binfmt_misc: the entry vireo-binfmt registers must select riscv64 executables
+# (static, dynamic/PIE) and nothing else, and match Debian's qemu-riscv64 entry.
+binfmt=$(cd "$(dirname "$0")/../../standalone/user" && pwd)/vireo-binfmt
+line=$("$binfmt" --print "$vireo")
+hexof() { printf '%b' "$1" | od -An -tx1 -v | tr -s ' \n' ' '; }
+magic=($(hexof "$(echo "$line" | cut -d: -f5)")) mask=($(hexof "$(echo "$line" | cut -d: -f6)"))
+matches() {
+    local f=($(head -c 20 "$1" | od -An -tx1 -v | tr -s ' \n' ' '))
+    [ ${#f[@]} = 20 ] || return 1
+    for i in $(seq 0 19); do
+        [ $((0x${f[i]} & 0x${mask[i]})) = $((0x${magic[i]} & 0x${mask[i]})) ] || return 1
+    done
+}
+check "binfmt entry: 20-byte magic and mask, interpreter is this vireo" '[ ${#magic[@]} = 20 ] && [ ${#mask[@]} = 20 ] && [ "$(echo "$line" | cut -d: -f7)" = "$vireo" ]'
+check "binfmt entry matches riscv64 static and dynamic programs" 'matches "$prog" && matches "$build/user/progs/dyn/args" && matches /usr/riscv64-linux-gnu/lib/ld-linux-riscv64-lp64d.so.1'
+riscv64-linux-gnu-gcc -c -x c - -o "$tmp/rel.o" <<<'int x;' 2>/dev/null
+check "binfmt entry refuses host programs, riscv64 objects and text" '! matches /bin/true && ! matches "$tmp/rel.o" && ! matches "$0"'
+qconf=/usr/lib/binfmt.d/qemu-riscv64.conf
+if [ -f "$qconf" ]; then
+    qmagic=($(hexof "$(cut -d: -f5 "$qconf")")) qmask=($(hexof "$(cut -d: -f6 "$qconf")"))
+    check "binfmt magic and mask as Debian's qemu-riscv64 entry" '[ "${magic[*]}" = "${qmagic[*]}" ] && [ "${mask[*]}" = "${qmask[*]}" ]'
+else
+    echo "SKIP: binfmt entry against qemu's (no $qconf)"
+fi
