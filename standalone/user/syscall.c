@@ -1160,16 +1160,67 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
     return ret;
 }
 
+/* -strace: which arguments are paths, printed as strings (bit i: argument i). */
+static unsigned strace_paths(uint64_t nr)
+{
+    switch (nr) {
+    case RV_execve: case RV_chdir: case RV_statfs: case RV_truncate:
+        return 1;
+    case RV_openat: case RV_newfstatat: case RV_faccessat: case RV_faccessat2:
+    case RV_readlinkat: case RV_unlinkat: case RV_mkdirat: case RV_statx:
+    case RV_fchmodat: case RV_fchownat: case RV_utimensat: case RV_mknodat:
+        return 2;
+    case RV_symlinkat:
+        return 5;
+    case RV_linkat: case RV_renameat2:
+        return 10;
+    }
+    return 0;
+}
+
+/* A guest string for the log: at most 64 characters, escaped, from readable pages only. */
+static int strace_str(char *out, size_t size, uint64_t g)
+{
+    size_t k = 0;
+    out[k++] = '"';
+    for (int i = 0; i < 64 && k + 6 < size; i++) {
+        if (!user_access_ok(g + (uint64_t)i, 1, false)) {
+            k = 0;
+            break;
+        }
+        unsigned char c = *(const unsigned char *)g2h(g + (uint64_t)i);
+        if (!c)
+            break;
+        if (c >= 32 && c < 127 && c != '"' && c != '\\')
+            out[k++] = (char)c;
+        else
+            k += (size_t)snprintf(out + k, size - k, "\\x%02x", c);
+    }
+    if (k == 0)   /* unreadable: the raw address */
+        return snprintf(out, size, "0x%llx", (unsigned long long)g);
+    out[k++] = '"';
+    out[k] = 0;
+    return (int)k;
+}
+
 static void strace_line(struct user_thread *t, uint64_t nr, const uint64_t *a, int64_t ret, bool before)
 {
-    char buf[256];
+    char buf[768];
     const char *name = nr < USER_NR_MAX && user_syscall_names[nr] ? user_syscall_names[nr] : "?";
     int n;
-    if (before)
-        n = snprintf(buf, sizeof(buf), "%d %s(0x%llx,0x%llx,0x%llx,0x%llx,0x%llx,0x%llx)", t->tid, name,
-                     (unsigned long long)a[0], (unsigned long long)a[1], (unsigned long long)a[2],
-                     (unsigned long long)a[3], (unsigned long long)a[4], (unsigned long long)a[5]);
-    else if (ret < 0 && ret > -4096)
+    if (before) {
+        n = snprintf(buf, sizeof(buf), "%d %s(", t->tid, name);
+        unsigned paths = strace_paths(nr);
+        for (int i = 0; i < 6 && n < (int)sizeof(buf) - 100; i++) {
+            if (i)
+                buf[n++] = ',';
+            if ((paths >> i) & 1)
+                n += strace_str(buf + n, 90, a[i]);
+            else
+                n += snprintf(buf + n, sizeof(buf) - (size_t)n, "0x%llx", (unsigned long long)a[i]);
+        }
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, ")");
+    } else if (ret < 0 && ret > -4096)
         n = snprintf(buf, sizeof(buf), " = -1 errno=%lld (%s)\n", (long long)-ret, strerror((int)-ret));
     else
         n = snprintf(buf, sizeof(buf), " = %lld\n", (long long)ret);

@@ -24,6 +24,8 @@ for opts in "" "-0 zero" "-E VIREO_A=set" "-U VIREO_B" "-E VIREO_A=x -U VIREO_B 
 done
 "$vireo" -strace "$prog" x >"$tmp/out" 2>"$tmp/err"
 check "-strace logs write and exit_group" 'grep -q " write(0x1," "$tmp/err" && grep -q "exit_group(0x2" "$tmp/err" && grep -q "argv\[1\]=x" "$tmp/out"'
+"$vireo" -strace "$build/user/progs/dyn/args" >/dev/null 2>"$tmp/err"
+check "-strace prints path arguments and every common call's name" 'grep -q "openat(0x[0-9a-f]*,\"/etc/ld.so.cache\",0x" "$tmp/err" && grep -q " mmap(0x" "$tmp/err" && grep -q " newfstatat(0x" "$tmp/err" && ! grep -q " ?(" "$tmp/err"'
 check "-version" '"$vireo" -version | grep -q "^vireo-riscv64 version"'
 check "-h" '"$vireo" -h | grep -q "^usage: vireo-riscv64"'
 "$vireo" -bogus "$prog" >/dev/null 2>"$tmp/err"; rc=$?
