@@ -84,10 +84,15 @@ struct user_image {
     uint64_t interp_entry; /* where execution starts when there is an interpreter */
     uint64_t brk;          /* end of the highest segment */
     uint64_t start_code, end_code;
-    char interp[4096];
+    uint64_t map[2][2];    /* guest [start, length) of the program and the interpreter */
+    char interp[4096];     /* PT_INTERP, at most PATH_MAX with its NUL */
 };
 
+/* Load the program at path and its PT_INTERP (looked up under sysroot first).  On
+ * error nothing stays mapped and err holds one line naming the file and the fault. */
 int user_load_elf(const char *path, struct user_image *img, const char *sysroot, char *err, size_t errlen);
+/* Unmap what user_load_elf mapped (for tests and fuzzing: a loaded image is torn down). */
+void user_unload_elf(struct user_image *img);
 /* Check that path is a riscv64 ELF executable (for execve). */
 bool user_is_guest_elf(const char *path);
 uint64_t user_setup_stack(const struct user_image *img, int argc, char **argv, char **envp, const char *execfn);
