@@ -296,6 +296,17 @@ static int map_elf(struct elf_file *f, bool is_interp, uint64_t *bias_out, uint6
         uint64_t e = (ph[i].p_vaddr + bias + ph[i].p_memsz + USER_PAGE - 1) & USER_PAGE_MASK;
         user_mprotect(s, e - s, prot_of(ph[i].p_flags));
     }
+    /* Pages between segments are not the program's: give them back, as Linux
+     * never maps them. */
+    uint64_t end = 0;
+    for (int i = 0; i < f->eh.e_phnum; i++) {
+        if (ph[i].p_type != PT_LOAD || !ph[i].p_memsz)
+            continue;
+        uint64_t s = (ph[i].p_vaddr + bias) & USER_PAGE_MASK;
+        if (end && s > end)
+            user_munmap(end, s - end);
+        end = (ph[i].p_vaddr + bias + ph[i].p_memsz + USER_PAGE - 1) & USER_PAGE_MASK;
+    }
     *bias_out = bias;
     return 0;
 }
