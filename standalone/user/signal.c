@@ -223,7 +223,8 @@ int64_t user_sys_rt_sigprocmask(int how, uint64_t set, uint64_t oset, uint64_t s
         return -EFAULT;
     uint64_t old = t->sigmask;
     if (set) {
-        uint64_t s = *(uint64_t *)g2h(set);
+        uint64_t s;
+        memcpy(&s, g2h(set), 8);   /* any alignment */
         switch (how) {
         case SIG_BLOCK:
             t->sigmask |= s;
@@ -243,7 +244,7 @@ int64_t user_sys_rt_sigprocmask(int how, uint64_t set, uint64_t oset, uint64_t s
             t->pending_any = 1;
     }
     if (oset)
-        *(uint64_t *)g2h(oset) = old;
+        memcpy(g2h(oset), &old, 8);
     return 0;
 }
 

@@ -67,6 +67,11 @@ enum {
     RV_close_range = 436, RV_faccessat2 = 439,
 };
 
+/* Guest words at any alignment (a guest may hand us a misaligned struct; Linux
+ * copies it byte-wise, and a typed load of it would be undefined behaviour). */
+typedef uint64_t u64_any __attribute__((aligned(1), may_alias));
+typedef uint32_t u32_any __attribute__((aligned(1), may_alias));
+
 /* A host address the kernel always refuses: non-canonical on x86-64. */
 #define BAD_PTR ((void *)0x8000000000000000ULL)
 
@@ -249,14 +254,14 @@ struct rv_epoll_event {
     uint32_t events;
     uint32_t pad;
     uint64_t data;
-};
+} __attribute__((packed));   /* the same layout; packed only so that it may sit anywhere */
 
 /* struct iovec arrays carry guest pointers. */
 static struct iovec *get_iov(uint64_t g, uint64_t cnt, bool for_write_to_guest)
 {
     if (cnt > IOV_MAX)
         return NULL;
-    const uint64_t *src = gread(g, cnt * 16);
+    const u64_any *src = gread(g, cnt * 16);
     if (src == BAD_PTR || (src == NULL && cnt))
         return NULL;
     struct iovec *iov = calloc(cnt ? cnt : 1, sizeof(*iov));
@@ -277,7 +282,7 @@ static struct iovec *get_iov(uint64_t g, uint64_t cnt, bool for_write_to_guest)
 /* struct msghdr: same layout on both ABIs but it carries guest pointers. */
 static int64_t do_msg(int fd, uint64_t gmsg, int flags, bool send)
 {
-    uint64_t *m = gwrite(gmsg, 56);
+    u64_any *m = gwrite(gmsg, 56);
     if (m == NULL || m == BAD_PTR)
         return -EFAULT;
     struct msghdr h = {
@@ -297,9 +302,9 @@ static int64_t do_msg(int fd, uint64_t gmsg, int flags, bool send)
     if (r < 0)
         return r;
     if (!send) {
-        ((uint32_t *)&m[1])[0] = h.msg_namelen;
+        ((u32_any *)&m[1])[0] = h.msg_namelen;
         m[5] = h.msg_controllen;
-        ((uint32_t *)&m[6])[0] = h.msg_flags;
+        ((u32_any *)&m[6])[0] = h.msg_flags;
     }
     return r;
 }
@@ -313,7 +318,7 @@ static char **get_strv(uint64_t g)
     if (!v)
         return NULL;
     for (;; n++) {
-        uint64_t *slot = gread(g + n * 8, 8);
+        u64_any *slot = gread(g + n * 8, 8);
         if (slot == NULL || slot == BAD_PTR || n > 100000) {
             free(v);
             return NULL;
@@ -742,7 +747,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         break;
     case RV_pselect6: {
         /* the sixth argument is { const sigset_t *ss; size_t ss_len; } in guest memory */
-        uint64_t *sm = gread(a5, 16);
+        u64_any *sm = gread(a5, 16);
         uint64_t hsm[2];
         void *smp = NULL;
         if (sm == BAD_PTR)
@@ -832,7 +837,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         HOST(SYS_setsockopt, a0, a1, a2, gbuf(a3, a4), a4);
         break;
     case RV_getsockopt: {
-        uint32_t *lenp = gwrite(a4, 4);
+        u32_any *lenp = gwrite(a4, 4);
         if (lenp == NULL || lenp == BAD_PTR)
             return -EFAULT;
         HOST(SYS_getsockopt, a0, a1, a2, gbuf(a3, *lenp), lenp);
@@ -1078,7 +1083,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
     case RV_sigaltstack:
         return user_sys_sigaltstack(a0, a1);
     case RV_rt_sigpending: {
-        uint64_t *dst = gwrite(a0, 8);
+        u64_any *dst = gwrite(a0, 8);
         if (dst == NULL || dst == BAD_PTR)
             return -EFAULT;
         sigset_t hs;
@@ -1091,7 +1096,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         return 0;
     }
     case RV_rt_sigsuspend: {
-        uint64_t *set = gread(a0, 8);
+        u64_any *set = gread(a0, 8);
         if (set == NULL || set == BAD_PTR)
             return -EFAULT;
         extern int64_t user_sigsuspend(struct user_thread *t, uint64_t mask);
