@@ -8,3 +8,20 @@ ifneq ($(wildcard cpu/riscv/module.mk),)
 # The loader on arbitrary bytes, as the program and as its interpreter.
 $(eval $(call fuzzer,user-elf,tests/user/hostile/fuzz-elf.c $(filter-out standalone/user/main.c,$(USER_SRCS)),riscv jit,,3000 -max_len=8192))
 endif
+
+# The syscall storm: a static riscv64 guest, run under vireo-riscv64 in a sandbox.
+$(BUILD)/user/hostile/storm: tests/user/hostile/storm.c
+	@mkdir -p $(@D)
+	$(RV_CC) $(RV_CFLAGS) -static -o $@ $< -lpthread
+ifneq ($(wildcard cpu/riscv/module.mk),)
+STORM_SEED ?= 1
+$(eval $(call test,user-storm,$(BUILD)/vireo-riscv64 $(BUILD)/user/hostile/storm,tests/user/hostile/run-storm.sh $(BUILD) $(STORM_SEED) 6 4 2500))
+# make fuzz: storms with random seeds (printed) for FUZZ_SECONDS, both backends.
+.PHONY: fuzz-long-user-storm
+fuzz-long-user-storm: $(BUILD)/vireo-riscv64 $(BUILD)/user/hostile/storm
+	@end=$$(( $$(date +%s) + $${FUZZ_SECONDS:-300} )); \
+	while [ $$(date +%s) -lt $$end ]; do \
+	    tests/user/hostile/run-storm.sh $(BUILD) random 16 4 5000 || exit 1; \
+	done
+FUZZ_LONG += fuzz-long-user-storm
+endif
