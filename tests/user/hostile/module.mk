@@ -25,3 +25,13 @@ fuzz-long-user-storm: $(BUILD)/vireo-riscv64 $(BUILD)/user/hostile/storm
 	done
 FUZZ_LONG += fuzz-long-user-storm
 endif
+
+# A JIT bug's reproducer (guest addresses outside the guest space reach host
+# memory): run by hand with `make user-escape`; to become a test once fixed.
+$(BUILD)/user/hostile/escape: tests/user/hostile/escape.c
+	@mkdir -p $(@D)
+	$(RV_CC) $(RV_CFLAGS) -static -o $@ $<
+.PHONY: user-escape
+user-escape: $(BUILD)/vireo-riscv64 $(BUILD)/user/hostile/escape
+	@for b in native interp; do echo "vireo-riscv64 [$$b]:"; $(BUILD)/vireo-riscv64 -accel tcg,backend=$$b $(BUILD)/user/hostile/escape; echo "exit $$?"; done
+	@q=$$(command -v qemu-riscv64-static || command -v qemu-riscv64) && echo "qemu-riscv64:" && $$q $(BUILD)/user/hostile/escape; echo "exit $$?"
