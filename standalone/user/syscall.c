@@ -1144,7 +1144,11 @@ void user_syscall(struct user_thread *t)
      * (rt_sigreturn, a thread's start). */
     user_cpu_set_pc(cpu, pc + 4);
     t->in_syscall = true;
-    int64_t ret = dispatch(t, nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    int64_t ret;
+    if (sigsetjmp(t->syscall_fault, 0) == 0)
+        ret = dispatch(t, nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    else
+        ret = -EFAULT;   /* from host_handler: guest memory vanished under our copy */
     t->in_syscall = false;
     if (user_opts.strace)
         strace_line(t, nr, a, ret, false);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/types.h>
 
@@ -131,6 +132,10 @@ struct user_thread {
     uint64_t altstack_sp, altstack_size;
     int altstack_flags;
     bool in_syscall;
+    /* Where a host fault on guest memory during a system call returns to (the
+     * page was unmapped by another thread after our check): the call fails with
+     * EFAULT, as Linux's copy_to_user does. */
+    sigjmp_buf syscall_fault;
 };
 
 extern __thread struct user_thread *user_self;
