@@ -35,3 +35,11 @@ $(BUILD)/user/hostile/escape: tests/user/hostile/escape.c
 user-escape: $(BUILD)/vireo-riscv64 $(BUILD)/user/hostile/escape
 	@for b in native interp; do echo "vireo-riscv64 [$$b]:"; $(BUILD)/vireo-riscv64 -accel tcg,backend=$$b $(BUILD)/user/hostile/escape; echo "exit $$?"; done
 	@q=$$(command -v qemu-riscv64-static || command -v qemu-riscv64) && echo "qemu-riscv64:" && $$q $(BUILD)/user/hostile/escape; echo "exit $$?"
+
+# One thread unmaps what another hands to calls the emulator completes itself.
+$(BUILD)/user/hostile/race: tests/user/hostile/race.c
+	@mkdir -p $(@D)
+	$(RV_CC) $(RV_CFLAGS) -static -o $@ $< -lpthread
+ifneq ($(wildcard cpu/riscv/module.mk),)
+$(eval $(call test,user-race,$(BUILD)/vireo-riscv64 $(BUILD)/user/hostile/race,tests/user/hostile/run-race.sh $(BUILD) 100000))
+endif
