@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -987,11 +988,26 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         HOST(SYS_getrlimit, a0, gbuf(a1, 16));
         break;
     case RV_setrlimit:
-        HOST(SYS_setrlimit, a0, gbuf(a1, 16));
+    case RV_prlimit64: {
+        /* Limits on address space, data and stack would bind the emulator (its
+         * reservation, the JIT's buffers, host threads), not the guest: they are
+         * accepted and not applied. */
+        uint64_t res = nr == RV_setrlimit ? a0 : a1, newl = nr == RV_setrlimit ? a1 : a2;
+        bool self = nr == RV_setrlimit || a0 == 0 || (pid_t)a0 == getpid();
+        if (self && newl && ((int)res == RLIMIT_AS || (int)res == RLIMIT_DATA || (int)res == RLIMIT_STACK)) {
+            if (gread(newl, 16) == BAD_PTR)
+                return -EFAULT;
+            if (nr == RV_setrlimit)
+                return 0;
+            HOST(SYS_prlimit64, a0, a1, NULL, gbuf(a3, 16));
+            break;
+        }
+        if (nr == RV_setrlimit)
+            HOST(SYS_setrlimit, a0, gbuf(a1, 16));
+        else
+            HOST(SYS_prlimit64, a0, a1, gbuf(a2, 16), gbuf(a3, 16));
         break;
-    case RV_prlimit64:
-        HOST(SYS_prlimit64, a0, a1, gbuf(a2, 16), gbuf(a3, 16));
-        break;
+    }
     case RV_getrusage:
         HOST(SYS_getrusage, a0, gbuf(a1, 144));
         break;
