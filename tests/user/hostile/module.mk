@@ -43,3 +43,11 @@ $(BUILD)/user/hostile/race: tests/user/hostile/race.c
 ifneq ($(wildcard cpu/riscv/module.mk),)
 $(eval $(call test,user-race,$(BUILD)/vireo-riscv64 $(BUILD)/user/hostile/race,tests/user/hostile/run-race.sh $(BUILD) 100000))
 endif
+
+# Guest rlimits on address space, data and stack must not starve the emulator.
+$(BUILD)/user/hostile/rlimit: tests/user/hostile/rlimit.c
+	@mkdir -p $(@D)
+	$(RV_CC) $(RV_CFLAGS) -static -o $@ $< -lpthread
+ifneq ($(wildcard cpu/riscv/module.mk),)
+$(eval $(call test,user-rlimit,$(BUILD)/vireo-riscv64 $(BUILD)/user/hostile/rlimit,tests/user/hostile/run-vs-qemu.sh $(BUILD) rlimit))
+endif
