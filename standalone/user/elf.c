@@ -32,33 +32,35 @@
  * aside); so do we. */
 #define MAX_PHNUM (65536 / sizeof(Elf64_Phdr))
 
-/* The checks every riscv64 executable passes; the message says which failed. */
+/* The checks every riscv64 executable passes; the message says which failed (the
+ * file's identity ones all begin alike, for scripts that look for it). */
+#define NOT_RV "not a riscv64 ELF executable ("
 static const char *header_problem(const Elf64_Ehdr *eh, char *buf, size_t len)
 {
     if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
-        return "not an ELF file";
+        return NOT_RV "not an ELF file)";
     if (eh->e_ident[EI_CLASS] == ELFCLASS32)
-        return "32-bit ELF (ELFCLASS32); riscv64 programs are ELFCLASS64";
+        return NOT_RV "32-bit ELF, ELFCLASS32; riscv64 programs are ELFCLASS64)";
     if (eh->e_ident[EI_CLASS] != ELFCLASS64) {
-        snprintf(buf, len, "unknown ELF class %u", eh->e_ident[EI_CLASS]);
+        snprintf(buf, len, NOT_RV "unknown ELF class %u)", eh->e_ident[EI_CLASS]);
         return buf;
     }
     if (eh->e_ident[EI_DATA] == ELFDATA2MSB)
-        return "big-endian ELF (ELFDATA2MSB); riscv64 is little-endian";
+        return NOT_RV "big-endian ELF, ELFDATA2MSB; riscv64 is little-endian)";
     if (eh->e_ident[EI_DATA] != ELFDATA2LSB) {
-        snprintf(buf, len, "unknown ELF data encoding %u", eh->e_ident[EI_DATA]);
+        snprintf(buf, len, NOT_RV "unknown ELF data encoding %u)", eh->e_ident[EI_DATA]);
         return buf;
     }
     if (eh->e_machine != EM_RISCV) {
-        snprintf(buf, len, "ELF machine %u is not RISC-V (%u)", eh->e_machine, EM_RISCV);
+        snprintf(buf, len, NOT_RV "ELF machine %u is not RISC-V, %u)", eh->e_machine, EM_RISCV);
         return buf;
     }
     if (eh->e_type == ET_REL)
-        return "relocatable object (ET_REL), not an executable";
+        return NOT_RV "a relocatable object, ET_REL)";
     if (eh->e_type == ET_CORE)
-        return "core dump (ET_CORE), not an executable";
+        return NOT_RV "a core dump, ET_CORE)";
     if (eh->e_type != ET_EXEC && eh->e_type != ET_DYN) {
-        snprintf(buf, len, "ELF type %u is not an executable", eh->e_type);
+        snprintf(buf, len, NOT_RV "ELF type %u)", eh->e_type);
         return buf;
     }
     if (eh->e_phentsize != sizeof(Elf64_Phdr)) {
@@ -150,7 +152,7 @@ static int open_elf(struct elf_file *f, const char *path)
     if (n < 0)
         return fail(f, "%s", strerror(errno));
     if (n < SELFMAG || memcmp(f->eh.e_ident, ELFMAG, SELFMAG) != 0)
-        return fail(f, "not an ELF file");
+        return fail(f, NOT_RV "not an ELF file)");
     if (n < (ssize_t)sizeof(f->eh))
         return fail(f, "truncated ELF header (%zd of %zu bytes)", n, sizeof(f->eh));
     char why[128];

@@ -224,7 +224,7 @@ int main(int argc, char **argv)
     build(&e, ET_EXEC, CODE_VA, 0, "/interp-self");
     emit("interp-self", &e, "interpreter DIR/interp-self: is the program itself");
     build(&e, ET_EXEC, CODE_VA, 0, "/not-elf");
-    emit("interp-not-elf", &e, "interpreter DIR/not-elf: not an ELF file");
+    emit("interp-not-elf", &e, "interpreter DIR/not-elf: not a riscv64 ELF executable (not an ELF file)");
     build(&e, ET_EXEC, CODE_VA, 0, "/a-directory");
     emit("interp-directory", &e, "interpreter DIR/a-directory: is a directory");
     build(&e, ET_EXEC, CODE_VA, 0, "/no-such-interpreter");
