@@ -7,11 +7,13 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef EM_RISCV
@@ -21,22 +23,70 @@
 /* Where a PIE main program goes (like Linux: two thirds up the user space, so that
  * brk has room above it), and where its interpreter goes when it is ET_DYN. */
 #define PIE_BASE 0x2aaaaab000ULL
+/* The lowest address a segment may load at: Linux's default vm.mmap_min_addr. */
+#define LOAD_MIN_ADDR 0x10000ULL
+/* Segments end below the stack area (its 8 MiB and the guard page above it), which
+ * user_setup_stack maps later with MAP_FIXED. */
+#define LOAD_LIMIT (USER_SPACE_SIZE - USER_PAGE - USER_STACK_SIZE)
+/* Linux reads at most 64 KiB of program headers (fs/binfmt_elf.c, ELF_MIN_ALIGN
+ * aside); so do we. */
+#define MAX_PHNUM (65536 / sizeof(Elf64_Phdr))
 
-static bool header_ok(const Elf64_Ehdr *eh)
+/* The checks every riscv64 executable passes; the message says which failed (the
+ * file's identity ones all begin alike, for scripts that look for it). */
+#define NOT_RV "not a riscv64 ELF executable ("
+static const char *header_problem(const Elf64_Ehdr *eh, char *buf, size_t len)
 {
-    return memcmp(eh->e_ident, ELFMAG, SELFMAG) == 0 && eh->e_ident[EI_CLASS] == ELFCLASS64
-        && eh->e_ident[EI_DATA] == ELFDATA2LSB && eh->e_machine == EM_RISCV
-        && (eh->e_type == ET_EXEC || eh->e_type == ET_DYN) && eh->e_phentsize == sizeof(Elf64_Phdr)
-        && eh->e_phnum > 0 && eh->e_phnum <= 128;
+    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
+        return NOT_RV "not an ELF file)";
+    if (eh->e_ident[EI_CLASS] == ELFCLASS32)
+        return NOT_RV "32-bit ELF, ELFCLASS32; riscv64 programs are ELFCLASS64)";
+    if (eh->e_ident[EI_CLASS] != ELFCLASS64) {
+        snprintf(buf, len, NOT_RV "unknown ELF class %u)", eh->e_ident[EI_CLASS]);
+        return buf;
+    }
+    if (eh->e_ident[EI_DATA] == ELFDATA2MSB)
+        return NOT_RV "big-endian ELF, ELFDATA2MSB; riscv64 is little-endian)";
+    if (eh->e_ident[EI_DATA] != ELFDATA2LSB) {
+        snprintf(buf, len, NOT_RV "unknown ELF data encoding %u)", eh->e_ident[EI_DATA]);
+        return buf;
+    }
+    if (eh->e_machine != EM_RISCV) {
+        snprintf(buf, len, NOT_RV "ELF machine %u is not RISC-V, %u)", eh->e_machine, EM_RISCV);
+        return buf;
+    }
+    if (eh->e_type == ET_REL)
+        return NOT_RV "a relocatable object, ET_REL)";
+    if (eh->e_type == ET_CORE)
+        return NOT_RV "a core dump, ET_CORE)";
+    if (eh->e_type != ET_EXEC && eh->e_type != ET_DYN) {
+        snprintf(buf, len, NOT_RV "ELF type %u)", eh->e_type);
+        return buf;
+    }
+    if (eh->e_phentsize != sizeof(Elf64_Phdr)) {
+        snprintf(buf, len, "program header entry size %u (ELF64 has %zu)", eh->e_phentsize,
+                 sizeof(Elf64_Phdr));
+        return buf;
+    }
+    if (eh->e_phnum == 0)
+        return "no program headers (e_phnum 0)";
+    if (eh->e_phnum > MAX_PHNUM) {
+        snprintf(buf, len, "%u program headers (at most %zu)", eh->e_phnum, MAX_PHNUM);
+        return buf;
+    }
+    return NULL;
 }
 
 bool user_is_guest_elf(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return false;
     Elf64_Ehdr eh;
-    bool ok = pread(fd, &eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) && header_ok(&eh);
+    char why[128];
+    struct stat st;
+    bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
+           && pread(fd, &eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) && !header_problem(&eh, why, sizeof(why));
     close(fd);
     return ok;
 }
@@ -46,159 +96,324 @@ static int prot_of(uint32_t pf)
     return (pf & PF_R ? PROT_READ : 0) | (pf & PF_W ? PROT_WRITE : 0) | (pf & PF_X ? PROT_EXEC : 0);
 }
 
-/* Map one ELF image.  Segments are copied in with pread (not file-mapped): the
- * emulator loads only the program and its interpreter this way, and copying keeps
- * partial pages and the bss tail exact without caring about file alignment. */
-static int load_one(const char *path, bool is_interp, uint64_t *bias_out, Elf64_Ehdr *eh_out,
-                    struct user_image *img, char *err, size_t errlen)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
+/* One ELF file being loaded; name is how messages call it. */
+struct elf_file {
+    const char *name;
+    int fd;
+    struct stat st;
     Elf64_Ehdr eh;
-    Elf64_Phdr ph[128];
-    if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || !header_ok(&eh)) {
-        snprintf(err, errlen, "%s: not a riscv64 ELF executable", path);
-        close(fd);
-        return -1;
+    Elf64_Phdr *ph;
+    char *err;
+    size_t errlen;
+};
+
+static int fail(struct elf_file *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct elf_file *f, const char *fmt, ...)
+{
+    int n = snprintf(f->err, f->errlen, "%s: ", f->name);
+    if (n >= 0 && (size_t)n < f->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(f->err + n, f->errlen - n, fmt, ap);
+        va_end(ap);
     }
-    size_t phsz = eh.e_phnum * sizeof(Elf64_Phdr);
-    if (pread(fd, ph, phsz, eh.e_phoff) != (ssize_t)phsz) {
-        snprintf(err, errlen, "%s: truncated program headers", path);
-        close(fd);
-        return -1;
+    return -1;
+}
+
+static void close_elf(struct elf_file *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    free(f->ph);
+    f->ph = NULL;
+}
+
+/* Open the file and check its header and program headers against the file and the
+ * guest address space: nothing is mapped until everything a segment needs is known
+ * to be there. */
+static int open_elf(struct elf_file *f, const char *path)
+{
+    f->ph = NULL;
+    /* O_NONBLOCK: a FIFO must not stall the open (it is refused just below). */
+    f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (f->fd < 0)
+        return fail(f, "%s", strerror(errno));
+    if (fstat(f->fd, &f->st) < 0)
+        return fail(f, "%s", strerror(errno));
+    if (S_ISDIR(f->st.st_mode))
+        return fail(f, "is a directory");
+    if (!S_ISREG(f->st.st_mode))
+        return fail(f, "not a regular file");
+    if (f->st.st_size == 0)
+        return fail(f, "empty file");
+    memset(&f->eh, 0, sizeof(f->eh));
+    ssize_t n = pread(f->fd, &f->eh, sizeof(f->eh), 0);
+    if (n < 0)
+        return fail(f, "%s", strerror(errno));
+    if (n < SELFMAG || memcmp(f->eh.e_ident, ELFMAG, SELFMAG) != 0)
+        return fail(f, NOT_RV "not an ELF file)");
+    if (n < (ssize_t)sizeof(f->eh))
+        return fail(f, "truncated ELF header (%zd of %zu bytes)", n, sizeof(f->eh));
+    char why[128];
+    const char *bad = header_problem(&f->eh, why, sizeof(why));
+    if (bad)
+        return fail(f, "%s", bad);
+    uint64_t size = (uint64_t)f->st.st_size;
+    size_t phsz = f->eh.e_phnum * sizeof(Elf64_Phdr);
+    if (f->eh.e_phoff > size || phsz > size - f->eh.e_phoff)
+        return fail(f, "program headers at offset 0x%llx run past the end of the file (%llu bytes)",
+                    (unsigned long long)f->eh.e_phoff, (unsigned long long)size);
+    f->ph = malloc(phsz);
+    if (!f->ph)
+        return fail(f, "out of memory");
+    if (pread(f->fd, f->ph, phsz, f->eh.e_phoff) != (ssize_t)phsz)
+        return fail(f, "cannot read the program headers");
+    int nload = 0, prev = -1, ninterp = 0;
+    for (int i = 0; i < f->eh.e_phnum; i++) {
+        const Elf64_Phdr *p = &f->ph[i];
+        if (p->p_type == PT_INTERP)
+            ninterp++;
+        if (p->p_type != PT_LOAD)
+            continue;
+        nload++;
+        if (p->p_filesz > p->p_memsz)
+            return fail(f, "segment %d: p_filesz 0x%llx is larger than p_memsz 0x%llx", i,
+                        (unsigned long long)p->p_filesz, (unsigned long long)p->p_memsz);
+        if (p->p_align > 1 && (p->p_align & (p->p_align - 1)))
+            return fail(f, "segment %d: p_align 0x%llx is not a power of two", i,
+                        (unsigned long long)p->p_align);
+        if (p->p_vaddr + p->p_memsz < p->p_vaddr || p->p_vaddr + p->p_memsz > UINT64_MAX - USER_PAGE)
+            return fail(f, "segment %d: address range 0x%llx + 0x%llx wraps around", i,
+                        (unsigned long long)p->p_vaddr, (unsigned long long)p->p_memsz);
+        if (p->p_offset > size || p->p_filesz > size - p->p_offset)
+            return fail(f, "segment %d: file range 0x%llx + 0x%llx runs past the end of the file (%llu bytes)",
+                        i, (unsigned long long)p->p_offset, (unsigned long long)p->p_filesz,
+                        (unsigned long long)size);
+        /* gABI: loadable segments are sorted by p_vaddr; they may share a page but
+         * never bytes. */
+        if (prev >= 0 && p->p_vaddr < f->ph[prev].p_vaddr + f->ph[prev].p_memsz)
+            return fail(f, "segment %d [0x%llx, 0x%llx) overlaps or precedes segment %d [0x%llx, 0x%llx)",
+                        i, (unsigned long long)p->p_vaddr, (unsigned long long)(p->p_vaddr + p->p_memsz),
+                        prev, (unsigned long long)f->ph[prev].p_vaddr,
+                        (unsigned long long)(f->ph[prev].p_vaddr + f->ph[prev].p_memsz));
+        prev = i;
     }
+    if (nload == 0)
+        return fail(f, "no loadable segment (PT_LOAD)");
+    if (ninterp > 1)
+        return fail(f, "%d PT_INTERP headers (at most one)", ninterp);
+    return 0;
+}
+
+/* The interpreter path of PT_INTERP: NUL-terminated inside the segment, as Linux
+ * requires, and no longer than a path can be. */
+static int read_interp(struct elf_file *f, const Elf64_Phdr *p, char *out, size_t outlen)
+{
+    uint64_t size = (uint64_t)f->st.st_size;
+    if (p->p_filesz < 2)
+        return fail(f, "empty PT_INTERP");
+    if (p->p_filesz > outlen)
+        return fail(f, "PT_INTERP is %llu bytes, longer than PATH_MAX (%zu)",
+                    (unsigned long long)p->p_filesz, outlen);
+    if (p->p_offset > size || p->p_filesz > size - p->p_offset)
+        return fail(f, "PT_INTERP at offset 0x%llx runs past the end of the file",
+                    (unsigned long long)p->p_offset);
+    if (pread(f->fd, out, p->p_filesz, p->p_offset) != (ssize_t)p->p_filesz)
+        return fail(f, "cannot read PT_INTERP");
+    if (out[p->p_filesz - 1] != 0)
+        return fail(f, "PT_INTERP is not NUL-terminated");
+    if (out[0] == 0)
+        return fail(f, "empty PT_INTERP");
+    return 0;
+}
+
+/* Map one checked ELF image at its place (ET_EXEC) or a free one (ET_DYN) and copy
+ * its segments in.  Segments are copied with pread (not file-mapped): the emulator
+ * loads only the program and its interpreter this way, and copying keeps partial
+ * pages and the bss tail exact without caring about file alignment.  MAP_FIXED_NOREPLACE:
+ * an image never lands on anything already mapped (the program, for its
+ * interpreter). */
+static int map_elf(struct elf_file *f, bool is_interp, uint64_t *bias_out, uint64_t map[2])
+{
+    const Elf64_Phdr *ph = f->ph;
     uint64_t lo = UINT64_MAX, hi = 0;
-    for (int i = 0; i < eh.e_phnum; i++) {
+    for (int i = 0; i < f->eh.e_phnum; i++) {
         if (ph[i].p_type != PT_LOAD)
             continue;
-        if (ph[i].p_filesz > ph[i].p_memsz || ph[i].p_vaddr + ph[i].p_memsz < ph[i].p_vaddr) {
-            snprintf(err, errlen, "%s: bad PT_LOAD segment", path);
-            close(fd);
-            return -1;
-        }
         if (ph[i].p_vaddr < lo)
             lo = ph[i].p_vaddr;
         if (ph[i].p_vaddr + ph[i].p_memsz > hi)
             hi = ph[i].p_vaddr + ph[i].p_memsz;
     }
-    if (hi <= lo) {
-        snprintf(err, errlen, "%s: no loadable segment", path);
-        close(fd);
-        return -1;
-    }
     lo &= USER_PAGE_MASK;
     hi = (hi + USER_PAGE - 1) & USER_PAGE_MASK;
+    if (hi <= lo)
+        return fail(f, "loadable segments are all empty");
     uint64_t bias = 0;
-    if (eh.e_type == ET_DYN) {
-        uint64_t want = is_interp ? 0 : PIE_BASE;
-        uint64_t at = user_find_free(hi - lo, want);
-        if (!at) {
-            snprintf(err, errlen, "%s: no room for %llu bytes", path, (unsigned long long)(hi - lo));
-            close(fd);
-            return -1;
-        }
+    if (f->eh.e_type == ET_DYN) {
+        if (hi - lo > LOAD_LIMIT - LOAD_MIN_ADDR)
+            return fail(f, "segments span 0x%llx bytes, more than the guest address space",
+                        (unsigned long long)(hi - lo));
+        uint64_t at = user_find_free(hi - lo, is_interp ? 0 : PIE_BASE);
+        if (!at)
+            return fail(f, "no room for 0x%llx bytes in the guest address space", (unsigned long long)(hi - lo));
         bias = at - lo;
-    }
-    if (!guest_range_ok(lo + bias, hi - lo)) {
-        snprintf(err, errlen, "%s: loads outside the guest address space", path);
-        close(fd);
-        return -1;
+    } else if (lo < LOAD_MIN_ADDR) {
+        return fail(f, "loads at 0x%llx, below 0x%llx (the lowest address Linux maps)",
+                    (unsigned long long)lo, LOAD_MIN_ADDR);
+    } else if (hi > USER_SPACE_SIZE) {
+        return fail(f, "loads up to 0x%llx, above the guest address space (0x%llx)",
+                    (unsigned long long)hi, USER_SPACE_SIZE);
+    } else if (hi > LOAD_LIMIT) {
+        return fail(f, "loads up to 0x%llx, into the stack area reserved at [0x%llx, 0x%llx)",
+                    (unsigned long long)hi, LOAD_LIMIT, USER_SPACE_SIZE);
     }
     /* One anonymous read-write mapping for the whole image, filled, then each
      * segment gets its own protection. */
     int64_t r = user_mmap(lo + bias, hi - lo, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-    if (r < 0) {
-        snprintf(err, errlen, "%s: cannot map: %s", path, strerror((int)-r));
-        close(fd);
-        return -1;
-    }
-    uint64_t brk = 0;
-    for (int i = 0; i < eh.e_phnum; i++) {
-        if (ph[i].p_type != PT_LOAD)
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (r == -EEXIST)
+        return fail(f, "segments at [0x%llx, 0x%llx) overlap what is already loaded there",
+                    (unsigned long long)(lo + bias), (unsigned long long)(hi + bias));
+    if (r < 0)
+        return fail(f, "cannot map [0x%llx, 0x%llx): %s", (unsigned long long)(lo + bias),
+                    (unsigned long long)(hi + bias), strerror((int)-r));
+    map[0] = lo + bias;
+    map[1] = hi - lo;
+    for (int i = 0; i < f->eh.e_phnum; i++) {
+        if (ph[i].p_type != PT_LOAD || !ph[i].p_filesz)
             continue;
-        uint64_t va = ph[i].p_vaddr + bias;
-        if (ph[i].p_filesz
-            && pread(fd, g2h(va), ph[i].p_filesz, ph[i].p_offset) != (ssize_t)ph[i].p_filesz) {
-            snprintf(err, errlen, "%s: truncated segment", path);
-            close(fd);
-            return -1;
-        }
-        if (va + ph[i].p_memsz > brk)
-            brk = va + ph[i].p_memsz;
-        if ((ph[i].p_flags & PF_X) && img && !is_interp) {
-            img->start_code = va;
-            img->end_code = va + ph[i].p_filesz;
+        if (pread(f->fd, g2h(ph[i].p_vaddr + bias), ph[i].p_filesz, ph[i].p_offset) != (ssize_t)ph[i].p_filesz) {
+            user_munmap(map[0], map[1]);
+            map[0] = map[1] = 0;
+            return fail(f, "segment %d: cannot read 0x%llx bytes at offset 0x%llx", i,
+                        (unsigned long long)ph[i].p_filesz, (unsigned long long)ph[i].p_offset);
         }
     }
-    for (int i = 0; i < eh.e_phnum; i++) {
-        if (ph[i].p_type != PT_LOAD)
+    for (int i = 0; i < f->eh.e_phnum; i++) {
+        if (ph[i].p_type != PT_LOAD || !ph[i].p_memsz)
             continue;
         uint64_t s = (ph[i].p_vaddr + bias) & USER_PAGE_MASK;
         uint64_t e = (ph[i].p_vaddr + bias + ph[i].p_memsz + USER_PAGE - 1) & USER_PAGE_MASK;
         user_mprotect(s, e - s, prot_of(ph[i].p_flags));
     }
-    if (img && !is_interp) {
-        img->brk = brk;
-        img->phnum = eh.e_phnum;
-        img->phdr = 0;
-        for (int i = 0; i < eh.e_phnum; i++) {
-            if (ph[i].p_type == PT_PHDR)
-                img->phdr = ph[i].p_vaddr + bias;
-            if (ph[i].p_type == PT_INTERP) {
-                if (ph[i].p_filesz == 0 || ph[i].p_filesz >= sizeof(img->interp)
-                    || pread(fd, img->interp, ph[i].p_filesz, ph[i].p_offset) != (ssize_t)ph[i].p_filesz) {
-                    snprintf(err, errlen, "%s: bad PT_INTERP", path);
-                    close(fd);
-                    return -1;
-                }
-                img->interp[ph[i].p_filesz] = 0;
-            }
-        }
-        /* Without PT_PHDR, the headers are where the first segment maps the file. */
-        if (!img->phdr) {
-            for (int i = 0; i < eh.e_phnum; i++) {
-                if (ph[i].p_type == PT_LOAD && ph[i].p_offset <= eh.e_phoff
-                    && eh.e_phoff + phsz <= ph[i].p_offset + ph[i].p_filesz) {
-                    img->phdr = ph[i].p_vaddr + bias + (eh.e_phoff - ph[i].p_offset);
-                    break;
-                }
-            }
+    /* Pages between segments are not the program's: give them back, as Linux
+     * never maps them. */
+    uint64_t end = 0;
+    for (int i = 0; i < f->eh.e_phnum; i++) {
+        if (ph[i].p_type != PT_LOAD || !ph[i].p_memsz)
+            continue;
+        uint64_t s = (ph[i].p_vaddr + bias) & USER_PAGE_MASK;
+        if (end && s > end)
+            user_munmap(end, s - end);
+        end = (ph[i].p_vaddr + bias + ph[i].p_memsz + USER_PAGE - 1) & USER_PAGE_MASK;
+    }
+    *bias_out = bias;
+    return 0;
+}
+
+void user_unload_elf(struct user_image *img)
+{
+    for (int i = 0; i < 2; i++) {
+        if (img->map[i][1])
+            user_munmap(img->map[i][0], img->map[i][1]);
+        img->map[i][0] = img->map[i][1] = 0;
+    }
+}
+
+static int load_main(const char *path, struct user_image *img, char *err, size_t errlen,
+                     struct stat *st)
+{
+    struct elf_file f = { .name = path, .err = err, .errlen = errlen };
+    if (open_elf(&f, path) < 0) {
+        close_elf(&f);
+        return -1;
+    }
+    *st = f.st;
+    for (int i = 0; i < f.eh.e_phnum; i++) {
+        if (f.ph[i].p_type == PT_INTERP && read_interp(&f, &f.ph[i], img->interp, sizeof(img->interp)) < 0) {
+            close_elf(&f);
+            return -1;
         }
     }
-    close(fd);
-    *bias_out = bias;
-    *eh_out = eh;
+    uint64_t bias;
+    if (map_elf(&f, false, &bias, img->map[0]) < 0) {
+        close_elf(&f);
+        return -1;
+    }
+    const Elf64_Phdr *ph = f.ph;
+    img->load_bias = bias;
+    img->entry = f.eh.e_entry + bias;
+    img->interp_entry = img->entry;
+    img->phnum = f.eh.e_phnum;
+    for (int i = 0; i < f.eh.e_phnum; i++) {
+        if (ph[i].p_type == PT_PHDR)
+            img->phdr = ph[i].p_vaddr + bias;
+        if (ph[i].p_type != PT_LOAD)
+            continue;
+        uint64_t va = ph[i].p_vaddr + bias;
+        if (va + ph[i].p_memsz > img->brk)
+            img->brk = va + ph[i].p_memsz;
+        if (ph[i].p_flags & PF_X) {
+            img->start_code = va;
+            img->end_code = va + ph[i].p_filesz;
+        }
+    }
+    /* Without PT_PHDR, the headers are where the first segment maps the file. */
+    size_t phsz = f.eh.e_phnum * sizeof(Elf64_Phdr);
+    for (int i = 0; i < f.eh.e_phnum && !img->phdr; i++) {
+        if (ph[i].p_type == PT_LOAD && ph[i].p_offset <= f.eh.e_phoff
+            && f.eh.e_phoff + phsz <= ph[i].p_offset + ph[i].p_filesz)
+            img->phdr = ph[i].p_vaddr + bias + (f.eh.e_phoff - ph[i].p_offset);
+    }
+    close_elf(&f);
     return 0;
+}
+
+static int load_interp(const char *path, const char *name, const struct stat *main_st,
+                       struct user_image *img, char *err, size_t errlen)
+{
+    struct elf_file f = { .name = name, .err = err, .errlen = errlen };
+    int r = open_elf(&f, path);
+    if (r == 0 && f.st.st_dev == main_st->st_dev && f.st.st_ino == main_st->st_ino)
+        r = fail(&f, "is the program itself");
+    /* ld.so has no PT_INTERP; Linux ignores one in an interpreter, but a file that
+     * asks for another interpreter is not one (and following it could loop). */
+    for (int i = 0; r == 0 && i < f.eh.e_phnum; i++)
+        if (f.ph[i].p_type == PT_INTERP)
+            r = fail(&f, "asks for an interpreter itself (PT_INTERP); chains of interpreters are not followed");
+    uint64_t bias;
+    if (r == 0)
+        r = map_elf(&f, true, &bias, img->map[1]);
+    if (r == 0) {
+        img->interp_base = bias;
+        img->interp_entry = f.eh.e_entry + bias;
+    }
+    close_elf(&f);
+    return r;
 }
 
 int user_load_elf(const char *path, struct user_image *img, const char *sysroot, char *err, size_t errlen)
 {
     memset(img, 0, sizeof(*img));
-    Elf64_Ehdr eh;
-    uint64_t bias;
-    if (load_one(path, false, &bias, &eh, img, err, errlen) < 0)
+    struct stat st;
+    if (load_main(path, img, err, errlen, &st) < 0)
         return -1;
-    img->load_bias = bias;
-    img->entry = eh.e_entry + bias;
-    img->interp_entry = img->entry;
-    if (img->interp[0]) {
-        char ipath[8192];
-        const char *use = img->interp;
-        if (sysroot && img->interp[0] == '/') {
-            snprintf(ipath, sizeof(ipath), "%s%s", sysroot, img->interp);
-            if (access(ipath, R_OK) == 0)
-                use = ipath;
-        }
-        Elf64_Ehdr ieh;
-        uint64_t ibias;
-        if (load_one(use, true, &ibias, &ieh, NULL, err, errlen) < 0)
-            return -1;
-        img->interp_base = ibias;
-        img->interp_entry = ieh.e_entry + ibias;
+    if (!img->interp[0])
+        return 0;
+    char ipath[sizeof(img->interp) + 4096];
+    const char *use = img->interp;
+    if (sysroot && img->interp[0] == '/') {
+        int n = snprintf(ipath, sizeof(ipath), "%s%s", sysroot, img->interp);
+        if (n > 0 && (size_t)n < sizeof(ipath) && access(ipath, F_OK) == 0)
+            use = ipath;
+    }
+    char name[sizeof(ipath) + 4200];
+    snprintf(name, sizeof(name), "%s: interpreter %s", path, use);
+    if (load_interp(use, name, &st, img, err, errlen) < 0) {
+        user_unload_elf(img);
+        return -1;
     }
     return 0;
 }
@@ -226,6 +441,15 @@ uint64_t user_setup_stack(const struct user_image *img, int argc, char **argv, c
     int envc = 0;
     while (envp[envc])
         envc++;
+    /* Linux refuses (E2BIG) arguments and environment beyond a quarter of the stack;
+     * past that they would not fit. */
+    uint64_t need = strlen(execfn) + 1 + 8 * (argc + envc + 64);
+    for (int i = 0; i < argc; i++)
+        need += strlen(argv[i]) + 1;
+    for (int i = 0; i < envc; i++)
+        need += strlen(envp[i]) + 1;
+    if (need > USER_STACK_SIZE / 4)
+        return 0;
     uint64_t sp = top;
     sp = push_bytes(sp, execfn, strlen(execfn) + 1);
     uint64_t execfn_g = sp;

@@ -492,14 +492,19 @@ bool user_mem_code_fault(uint64_t addr)
 }
 
 /* Make a guest buffer the kernel is about to write writable if it holds code, so
- * that read() into it fails neither with EFAULT nor leaves stale translations. */
+ * that read() into it fails neither with EFAULT nor leaves stale translations.
+ * The kernel stops at the first page it cannot write, and so does this walk: a
+ * huge length over unmapped space must not cost a pass over the whole table. */
 void user_mem_prepare_write(uint64_t addr, uint64_t len)
 {
     if (!guest_range_ok(addr, len) || len == 0)
         return;
-    for (uint64_t p = pg(addr); p <= pg(addr + len - 1); p++)
-        if ((pages[p] & (UPF_CODE | UPF_W)) == (UPF_CODE | UPF_W))
+    for (uint64_t p = pg(addr); p <= pg(addr + len - 1); p++) {
+        if ((pages[p] & (UPF_USED | UPF_W)) != (UPF_USED | UPF_W))
+            break;
+        if (pages[p] & UPF_CODE)
             user_mem_code_fault(p * USER_PAGE);
+    }
 }
 
 char *user_mem_maps_text(size_t *lenp)

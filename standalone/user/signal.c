@@ -152,6 +152,12 @@ static void host_handler(int sig, siginfo_t *info, void *uc)
             errno = saved_errno;
             return;
         }
+        if (info->si_code > 0 && in_guest && t && t->in_syscall && (sig == SIGSEGV || sig == SIGBUS)) {
+            /* The emulator's own copy to or from guest memory, which another
+             * guest thread unmapped or protected after the check: EFAULT. */
+            errno = saved_errno;
+            siglongjmp(t->syscall_fault, 1);
+        }
         riscv_cpu *cpu = riscv_cpu_current();
         if (info->si_code > 0 && cpu && (sig == SIGSEGV || sig == SIGBUS)) {
             /* A guest access made by generated code or the interpreter: does not
@@ -257,11 +263,15 @@ int64_t user_sys_rt_sigaction(int sig, uint64_t act, uint64_t oact, uint64_t siz
         return -EINVAL;
     if ((act && !user_access_ok(act, 24, false)) || (oact && !user_access_ok(oact, 24, true)))
         return -EFAULT;
+    /* riscv64 layout: handler, flags, mask (no sa_restorer); read before taking
+     * the lock, since the read may fault (see user_thread.syscall_fault). */
+    struct user_sigaction nact;
+    if (act)
+        memcpy(&nact, g2h(act), sizeof(nact));
     pthread_mutex_lock(&sig_lock);
     struct user_sigaction old = user_sigactions[sig];
     if (act) {
-        /* riscv64 layout: handler, flags, mask (no sa_restorer) */
-        memcpy(&user_sigactions[sig], g2h(act), sizeof(struct user_sigaction));
+        user_sigactions[sig] = nact;
         if (!(SYNC_SIGS & bit(sig)))
             install_host(sig, user_sigactions[sig].handler);
     }
@@ -280,7 +290,8 @@ int64_t user_sys_rt_sigprocmask(int how, uint64_t set, uint64_t oset, uint64_t s
         return -EFAULT;
     uint64_t old = t->sigmask;
     if (set) {
-        uint64_t s = *(uint64_t *)g2h(set);
+        uint64_t s;
+        memcpy(&s, g2h(set), 8);   /* any alignment */
         switch (how) {
         case SIG_BLOCK:
             t->sigmask |= s;
@@ -300,7 +311,7 @@ int64_t user_sys_rt_sigprocmask(int how, uint64_t set, uint64_t oset, uint64_t s
             t->pending_any = 1;
     }
     if (oset)
-        *(uint64_t *)g2h(oset) = old;
+        memcpy(g2h(oset), &old, 8);
     return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -68,6 +69,11 @@ enum {
     RV_copy_file_range = 285, RV_statx = 291, RV_rseq = 293, RV_clone3 = 435,
     RV_close_range = 436, RV_faccessat2 = 439,
 };
+
+/* Guest words at any alignment (a guest may hand us a misaligned struct; Linux
+ * copies it byte-wise, and a typed load of it would be undefined behaviour). */
+typedef uint64_t u64_any __attribute__((aligned(1), may_alias));
+typedef uint32_t u32_any __attribute__((aligned(1), may_alias));
 
 /* A host address the kernel always refuses: non-canonical on x86-64. */
 #define BAD_PTR ((void *)0x8000000000000000ULL)
@@ -251,14 +257,14 @@ struct rv_epoll_event {
     uint32_t events;
     uint32_t pad;
     uint64_t data;
-};
+} __attribute__((packed));   /* the same layout; packed only so that it may sit anywhere */
 
 /* struct iovec arrays carry guest pointers. */
 static struct iovec *get_iov(uint64_t g, uint64_t cnt, bool for_write_to_guest)
 {
     if (cnt > IOV_MAX)
         return NULL;
-    const uint64_t *src = gread(g, cnt * 16);
+    const u64_any *src = gread(g, cnt * 16);
     if (src == BAD_PTR || (src == NULL && cnt))
         return NULL;
     struct iovec *iov = calloc(cnt ? cnt : 1, sizeof(*iov));
@@ -279,7 +285,7 @@ static struct iovec *get_iov(uint64_t g, uint64_t cnt, bool for_write_to_guest)
 /* struct msghdr: same layout on both ABIs but it carries guest pointers. */
 static int64_t do_msg(int fd, uint64_t gmsg, int flags, bool send)
 {
-    uint64_t *m = gwrite(gmsg, 56);
+    u64_any *m = gwrite(gmsg, 56);
     if (m == NULL || m == BAD_PTR)
         return -EFAULT;
     struct msghdr h = {
@@ -299,9 +305,9 @@ static int64_t do_msg(int fd, uint64_t gmsg, int flags, bool send)
     if (r < 0)
         return r;
     if (!send) {
-        ((uint32_t *)&m[1])[0] = h.msg_namelen;
+        ((u32_any *)&m[1])[0] = h.msg_namelen;
         m[5] = h.msg_controllen;
-        ((uint32_t *)&m[6])[0] = h.msg_flags;
+        ((u32_any *)&m[6])[0] = h.msg_flags;
     }
     return r;
 }
@@ -315,7 +321,7 @@ static char **get_strv(uint64_t g)
     if (!v)
         return NULL;
     for (;; n++) {
-        uint64_t *slot = gread(g + n * 8, 8);
+        u64_any *slot = gread(g + n * 8, 8);
         if (slot == NULL || slot == BAD_PTR || n > 100000) {
             free(v);
             return NULL;
@@ -744,7 +750,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         break;
     case RV_pselect6: {
         /* the sixth argument is { const sigset_t *ss; size_t ss_len; } in guest memory */
-        uint64_t *sm = gread(a5, 16);
+        u64_any *sm = gread(a5, 16);
         uint64_t hsm[2];
         void *smp = NULL;
         if (sm == BAD_PTR)
@@ -834,7 +840,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         HOST(SYS_setsockopt, a0, a1, a2, gbuf(a3, a4), a4);
         break;
     case RV_getsockopt: {
-        uint32_t *lenp = gwrite(a4, 4);
+        u32_any *lenp = gwrite(a4, 4);
         if (lenp == NULL || lenp == BAD_PTR)
             return -EFAULT;
         HOST(SYS_getsockopt, a0, a1, a2, gbuf(a3, *lenp), lenp);
@@ -1016,11 +1022,26 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         HOST(SYS_getrlimit, a0, gbuf(a1, 16));
         break;
     case RV_setrlimit:
-        HOST(SYS_setrlimit, a0, gbuf(a1, 16));
+    case RV_prlimit64: {
+        /* Limits on address space, data and stack would bind the emulator (its
+         * reservation, the JIT's buffers, host threads), not the guest: they are
+         * accepted and not applied. */
+        uint64_t res = nr == RV_setrlimit ? a0 : a1, newl = nr == RV_setrlimit ? a1 : a2;
+        bool self = nr == RV_setrlimit || a0 == 0 || (pid_t)a0 == getpid();
+        if (self && newl && ((int)res == RLIMIT_AS || (int)res == RLIMIT_DATA || (int)res == RLIMIT_STACK)) {
+            if (gread(newl, 16) == BAD_PTR)
+                return -EFAULT;
+            if (nr == RV_setrlimit)
+                return 0;
+            HOST(SYS_prlimit64, a0, a1, NULL, gbuf(a3, 16));
+            break;
+        }
+        if (nr == RV_setrlimit)
+            HOST(SYS_setrlimit, a0, gbuf(a1, 16));
+        else
+            HOST(SYS_prlimit64, a0, a1, gbuf(a2, 16), gbuf(a3, 16));
         break;
-    case RV_prlimit64:
-        HOST(SYS_prlimit64, a0, a1, gbuf(a2, 16), gbuf(a3, 16));
-        break;
+    }
     case RV_getrusage:
         HOST(SYS_getrusage, a0, gbuf(a1, 144));
         break;
@@ -1132,7 +1153,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
     case RV_sigaltstack:
         return user_sys_sigaltstack(a0, a1);
     case RV_rt_sigpending: {
-        uint64_t *dst = gwrite(a0, 8);
+        u64_any *dst = gwrite(a0, 8);
         if (dst == NULL || dst == BAD_PTR)
             return -EFAULT;
         uint64_t hs = 0;   /* the raw call: glibc's sigismember refuses 32 and 33 */
@@ -1141,7 +1162,7 @@ static int64_t dispatch(struct user_thread *t, uint64_t nr, uint64_t a0, uint64_
         return 0;
     }
     case RV_rt_sigsuspend: {
-        uint64_t *set = gread(a0, 8);
+        u64_any *set = gread(a0, 8);
         if (set == NULL || set == BAD_PTR)
             return -EFAULT;
         extern int64_t user_sigsuspend(struct user_thread *t, uint64_t mask);
@@ -1242,7 +1263,11 @@ void user_syscall(struct user_thread *t)
      * (rt_sigreturn, a thread's start). */
     user_cpu_set_pc(cpu, pc + 4);
     t->in_syscall = true;
-    int64_t ret = dispatch(t, nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    int64_t ret;
+    if (sigsetjmp(t->syscall_fault, 0) == 0)
+        ret = dispatch(t, nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    else
+        ret = -EFAULT;   /* from host_handler: guest memory vanished under our copy */
     t->in_syscall = false;
     if (user_opts.strace)
         strace_line(t, nr, a, ret, false);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/types.h>
 
@@ -91,10 +92,15 @@ struct user_image {
     uint64_t interp_entry; /* where execution starts when there is an interpreter */
     uint64_t brk;          /* end of the highest segment */
     uint64_t start_code, end_code;
-    char interp[4096];
+    uint64_t map[2][2];    /* guest [start, length) of the program and the interpreter */
+    char interp[4096];     /* PT_INTERP, at most PATH_MAX with its NUL */
 };
 
+/* Load the program at path and its PT_INTERP (looked up under sysroot first).  On
+ * error nothing stays mapped and err holds one line naming the file and the fault. */
 int user_load_elf(const char *path, struct user_image *img, const char *sysroot, char *err, size_t errlen);
+/* Unmap what user_load_elf mapped (for tests and fuzzing: a loaded image is torn down). */
+void user_unload_elf(struct user_image *img);
 /* Check that path is a riscv64 ELF executable (for execve). */
 bool user_is_guest_elf(const char *path);
 uint64_t user_setup_stack(const struct user_image *img, int argc, char **argv, char **envp, const char *execfn);
@@ -135,6 +141,10 @@ struct user_thread {
     bool in_syscall;
     uint64_t robust_head;           /* set_robust_list: guest address of the list head */
     struct user_thread *next;       /* the list of live threads (thread.c) */
+    /* Where a host fault on guest memory during a system call returns to (the
+     * page was unmapped by another thread after our check): the call fails with
+     * EFAULT, as Linux's copy_to_user does. */
+    sigjmp_buf syscall_fault;
 };
 
 extern __thread struct user_thread *user_self;

@@ -51,4 +51,4 @@ $(eval $(call test,user-cli,$(filter $(BUILD)/vireo-riscv64,$(ALL_PROGRAMS)) $(B
 .PHONY: fuzz-rvdiff
 fuzz-rvdiff: $(RVDIFF_DEPS)
 	@tests/user/rvdiff/run-rvdiff.sh $(BUILD) $${RVDIFF_FUZZ_SEED:-$$(( $$(date +%s) % 1000000000 * 1000 ))} 100000000 $(FUZZ_SECONDS)
-FUZZ_TARGETS += fuzz-rvdiff
+FUZZ_LONG += fuzz-rvdiff
