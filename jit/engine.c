@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 #include <ucontext.h>
 
 #include "jit/internal.h"
@@ -194,6 +195,14 @@ int jit_engine_new(const jit_frontend *fe, const jit_options *opt, jit_engine **
         return -EINVAL;
     }
     e->log = e->opt.log_file ? e->opt.log_file : stderr;
+    if (getenv("VIREO_PERF_MAP") && e->opt.backend == JIT_BACKEND_NATIVE) {
+        /* perf's convention for JIT code: one "start size name" line per block */
+        char name[64];
+        snprintf(name, sizeof(name), "/tmp/perf-%d.map", (int)getpid());
+        e->perf_map = fopen(name, "a");
+        if (e->perf_map)
+            setvbuf(e->perf_map, NULL, _IOLBF, 0);
+    }
 
     pthread_mutexattr_t ma;
     pthread_mutexattr_init(&ma);
@@ -282,6 +291,8 @@ void jit_engine_free(jit_engine *e)
     pthread_mutex_unlock(&e->lock);
     if (e->code_buf)
         munmap(e->code_buf, e->code_cap);
+    if (e->perf_map)
+        fclose(e->perf_map);
     pthread_mutex_destroy(&e->lock);
     pthread_rwlock_destroy(&e->exec_lock);
     free(e);
@@ -622,6 +633,9 @@ static jit_tb *translate(jit_engine *e, jit_cpu *cpu, uint64_t pc, uint32_t flag
     pages_adjust(e, tb, +1);
     if ((e->opt.log & JIT_LOG_OUT_ASM) && tb->code)
         log_out_asm(e, tb);
+    if (e->perf_map && tb->code)
+        fprintf(e->perf_map, "%" PRIxPTR " %x %s_%" PRIx64 "%s\n", (uintptr_t)tb->code,
+                tb->code_size, e->fe->name, tb->pc, tb->gen ? "" : "_g0");
     e->stats.blocks_translated++;
     e->stats.blocks_live++;
     e->stats.translate_ns += now_ns() - t0;
@@ -690,6 +704,11 @@ static void tb_invalidate(jit_engine *e, jit_tb *tb)
     }
     unlink_out(e, tb, 0);
     unlink_out(e, tb, 1);
+    /* a block looping inside its own code has no chain to unlink: make every
+     * CPU leave generated code at its next block or loop head */
+    if (tb->has_loop)
+        for (jit_cpu_priv *p = e->cpus; p; p = p->next)
+            __atomic_fetch_or(&p->cpu->exit_request, JIT_EXIT_REQ_ENGINE, __ATOMIC_SEQ_CST);
     pages_adjust(e, tb, -1);
     e->stats.blocks_live--;
     e->stats.invalidations++;

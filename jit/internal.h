@@ -123,6 +123,7 @@ struct jit_tb {
     uint8_t *chain_entry;           /* entry for chained jumps and the jump cache */
     uint32_t code_size;
     unsigned gen;                   /* pinning generation it was compiled for */
+    bool has_loop;                  /* jumps back to its start inside its code */
     uint32_t jmp_patch[2];          /* offset of the rel32 of goto_tb slot, or 0 */
     jit_fault_rec *faults;
     unsigned nfaults;
@@ -172,6 +173,7 @@ struct jit_engine {
     const jit_frontend *fe;
     jit_options opt;
     FILE *log;
+    FILE *perf_map;                 /* VIREO_PERF_MAP: /tmp/perf-PID.map for perf */
     pthread_mutex_t lock;           /* tcache, hash, chains, cpu list */
     pthread_rwlock_t exec_lock;     /* read: running code; write: flush */
     jit_tb *hash[1u << JIT_TB_HASH_BITS];

@@ -69,6 +69,14 @@ typedef struct gen {
     bool use_fma;
     unsigned slots_seen;
     uint16_t pinned;                /* host registers holding pinned globals */
+    /* Loops: a block whose goto_tb returns to its own start jumps back inside
+     * its code, and for its duration the pin registers hold the globals it
+     * uses (bmap) instead of the engine-wide choice (gmap). */
+    jit_temp gmap[16], bmap[16];    /* register -> pinned global, or JIT_NO_TEMP */
+    bool loop, swapped;             /* self loop; bmap differs from gmap */
+    unsigned tbgen;                 /* pinning generation of the block */
+    uint32_t loop_head;             /* code offset of the loop head */
+    int32_t *label_op;              /* label -> index of its op */
 } gen;
 
 /* ---- byte emission ---- */
@@ -414,6 +422,23 @@ static unsigned def(gen *g, jit_temp t)
     return r;
 }
 
+/* A register for d's new value when the op computes it in place from a's
+ * register (mov rd, ra; op rd, ...): a local that dies here gives its register
+ * to d, which saves the move. */
+static unsigned def_from(gen *g, jit_temp d, jit_temp a, unsigned ra)
+{
+    if (g->treg[d] < 0 && a != d && ti(g, a)->kind == TEMP_LOCAL && g->treg[a] == (int)ra &&
+        g->last_use[a] == g->cur && !(g->pinned & (1 << ra))) {
+        g->tdirty[a] = 0;
+        g->treg[a] = -1;
+        assign(g, ra, d);
+        g->locked |= (uint16_t)(1 << ra);
+        g->tdirty[d] = 1;
+        return ra;
+    }
+    return def(g, d);
+}
+
 /* Store dirty globals (and live dirty locals if locals_too).  Pinned globals
  * stay in their registers: sync_pinned stores them where memory must be
  * current. */
@@ -445,6 +470,38 @@ static void pinned_move(gen *g, bool store)
 
 static void sync_pinned(gen *g) { pinned_move(g, true); }
 static void reload_pinned(gen *g) { pinned_move(g, false); }
+
+static void map_move(gen *g, unsigned r, jit_temp t, bool store)
+{
+    bool w = g->e->fe->globals[t].type != JIT_I32;
+    int32_t off = (int32_t)g->e->fe->globals[t].offset;
+    if (store)
+        store_mem(g, w, r, RBP, off);
+    else
+        load_mem(g, w, r, RBP, off);
+}
+
+/* Store every global of a pin map from its register. */
+static void map_store(gen *g, const jit_temp *map)
+{
+    for (unsigned r = 0; r < 16; r++)
+        if (map[r] != JIT_NO_TEMP)
+            map_move(g, r, map[r], true);
+}
+
+/* Change the pin registers from one map to the other: the globals leaving
+ * go to env, the ones arriving come from env. */
+static void map_switch(gen *g, const jit_temp *from, const jit_temp *to)
+{
+    for (unsigned r = 0; r < 16; r++) {
+        if (from[r] == to[r])
+            continue;
+        if (from[r] != JIT_NO_TEMP)
+            map_move(g, r, from[r], true);
+        if (to[r] != JIT_NO_TEMP)
+            map_move(g, r, to[r], false);
+    }
+}
 
 /* Around a call: pinned globals in caller-saved registers go to env and come
  * back (the callee-saved ones survive by themselves). */
@@ -602,7 +659,7 @@ static void gen_alu(gen *g, const jit_op *op)
     int32_t imm;
     unsigned ra = use(g, a);
     if (const_imm(g, b, ty, &imm)) {
-        unsigned rd = def(g, d);
+        unsigned rd = opc == JIT_OP_MUL || opc == JIT_OP_ADD ? def(g, d) : def_from(g, d, a, ra);
         if (opc == JIT_OP_MUL) {
             rex(g, w, rd, 0, ra, false);
             b1(g, 0x69);
@@ -619,7 +676,7 @@ static void gen_alu(gen *g, const jit_op *op)
         return;
     }
     unsigned rb = use(g, b);
-    unsigned rd = def(g, d);
+    unsigned rd = def_from(g, d, a, ra);
     if (rd == rb && rd != ra) {
         if (comm) {
             rb = ra;
@@ -740,7 +797,7 @@ static void gen_shift(gen *g, const jit_op *op)
     int32_t imm;
     unsigned ra = use(g, op->a[1]);
     if (const_imm(g, op->a[2], ty, &imm)) {
-        unsigned rd = def(g, op->a[0]);
+        unsigned rd = def_from(g, op->a[0], op->a[1], ra);
         mov_rr(g, w, rd, ra);
         unsigned cnt = (unsigned)imm & (w ? 63 : 31);
         if (cnt) {
@@ -753,7 +810,7 @@ static void gen_shift(gen *g, const jit_op *op)
     }
     unsigned rb = use(g, op->a[2]);
     mov_rr(g, false, RCX, rb);
-    unsigned rd = def(g, op->a[0]);
+    unsigned rd = def_from(g, op->a[0], op->a[1], ra);
     mov_rr(g, w, rd, ra);
     rex(g, w, 0, 0, rd, false);
     b1(g, 0xD3);
@@ -781,7 +838,7 @@ static void gen_unop(gen *g, const jit_op *op)
         mov_rr(g, w, rd, ra);
         break;
     case JIT_OP_NOT: case JIT_OP_NEG:
-        rd = def(g, d);
+        rd = def_from(g, d, a, ra);
         mov_rr(g, w, rd, ra);
         rex(g, w, 0, 0, rd, false);
         b1(g, 0xF7);
@@ -823,7 +880,7 @@ static void gen_unop(gen *g, const jit_op *op)
         }
         break;
     case JIT_OP_BSWAP:
-        rd = def(g, d);
+        rd = def_from(g, d, a, ra);
         mov_rr(g, w, rd, ra);
         rex(g, w, 0, 0, rd, false);
         b1(g, 0x0F);
@@ -1309,10 +1366,22 @@ static void store_pc_imm(gen *g, uint64_t pc)
     store_mem(g, true, RAX, RBP, offsetof(jit_cpu, pc));
 }
 
+static void jmp_back(gen *g, uint32_t target)
+{
+    b1(g, 0xE9);
+    b4(g, (uint32_t)((int32_t)target - (int32_t)(pos(g) + 4)));
+}
+
 static void gen_goto_tb(gen *g, const jit_op *op, jit_tb *tb)
 {
     unsigned slot = op->memop & 1;
     sync_regs(g, false);
+    if (g->loop && (uint64_t)op->imm == g->c->pc) {
+        jmp_back(g, g->loop_head);      /* pins stay where the loop head wants them */
+        return;
+    }
+    if (g->swapped)
+        map_switch(g, g->bmap, g->gmap);
     /* jmp rel32 with its displacement 4-aligned, so patching is one atomic
      * store; it starts out jumping to the next instruction */
     while ((pos(g) + 1) & 3)
@@ -1322,7 +1391,7 @@ static void gen_goto_tb(gen *g, const jit_op *op, jit_tb *tb)
     tb->jmp_patch[slot] = g->slots_seen & (1u << slot) ? 0 : pos(g);
     g->slots_seen |= 1u << slot;
     b4(g, 0);
-    sync_pinned(g);
+    map_store(g, g->gmap);
     store_pc_imm(g, (uint64_t)op->imm);
     /* rax = tb | 8 | slot: the tb address is patched after allocation */
     mov_ri(g, RAX, (uint64_t)(uintptr_t)tb | JIT_RET_CHAIN | slot);
@@ -1334,8 +1403,14 @@ static void gen_goto_ptr(gen *g, const jit_op *op)
     unsigned rp = use(g, op->a[0]);
     sync_regs(g, false);
     store_mem(g, true, rp, RBP, offsetof(jit_cpu, pc));
+    if (g->swapped) {
+        /* the target expects the engine-wide pins; rp may be one of them */
+        map_switch(g, g->bmap, g->gmap);
+        rp = RSI;           /* free: nothing is live after this exit */
+        load_mem(g, true, rp, RBP, offsetof(jit_cpu, pc));
+    }
     if (g->e->opt.log & JIT_LOG_EXEC) {
-        sync_pinned(g);
+        map_store(g, g->gmap);
         exit_with(g, JIT_RET_LOOKUP);
         return;
     }
@@ -1366,7 +1441,7 @@ static void gen_goto_ptr(gen *g, const jit_op *op)
     b1(g, 0xBA);
     modrm_rr(g, 5, RCX);
     b1(g, 32);                                       /* bts rcx, 32: JIT_JC_KEY */
-    if (g->pinned) {
+    if (g->tbgen) {
         rex(g, true, 0, 0, RCX, false);
         b1(g, 0x0F);
         b1(g, 0xBA);
@@ -1379,7 +1454,7 @@ static void gen_goto_ptr(gen *g, const jit_op *op)
     modrm_mem(g, 4, RAX, 16);                        /* jmp [rax+16] */
     land8(g, miss1);
     land8(g, miss2);
-    sync_pinned(g);
+    map_store(g, g->gmap);
     exit_with(g, JIT_RET_LOOKUP);
 }
 
@@ -1412,6 +1487,66 @@ static void compute_last_use(gen *g)
     }
 }
 
+/* A block that jumps back to its own start (a loop) keeps the globals it uses
+ * in the pin registers across iterations: the engine-wide pins it does not
+ * use make room for its own most used globals.  Other blocks: bmap = gmap. */
+static void choose_loop_pins(gen *g)
+{
+    static const uint8_t pin_regs[] = { RBX, R12, R13, R14, R10, R11 };
+    jit_ctx *c = g->c;
+    memcpy(g->bmap, g->gmap, sizeof(g->bmap));
+    g->loop = false;
+    if (g->e->opt.log & JIT_LOG_EXEC)
+        return;             /* every block execution passes through the engine */
+    for (unsigned i = 0; i < c->nops; i++)
+        if (c->ops[i].opc == JIT_OP_GOTO_TB && (uint64_t)c->ops[i].imm == c->pc)
+            g->loop = true;
+    if (!g->loop)
+        return;
+    uint32_t count[JIT_MAX_GLOBALS] = { 0 };
+    for (unsigned i = 0; i < c->nops; i++) {
+        const jit_op *op = &c->ops[i];
+        if (op->opc == JIT_OP_NOP || op->opc == JIT_OP_INSN_START)
+            continue;
+        for (unsigned k = 0; k < JIT_OP_MAX_ARGS; k++)
+            if (op->a[k] < g->nglobals)
+                count[op->a[k]]++;
+    }
+    for (unsigned i = 0; i < sizeof(pin_regs); i++) {
+        unsigned r = pin_regs[i];
+        if (g->bmap[r] != JIT_NO_TEMP && count[g->bmap[r]])
+            continue;       /* an engine-wide pin the loop uses: keep it */
+        int best = -1;
+        for (unsigned t = 0; t < g->nglobals; t++) {
+            bool pinned = false;
+            for (unsigned k = 0; k < 16; k++)
+                pinned |= g->bmap[k] == t;
+            if (count[t] && !pinned && (best < 0 || count[t] > count[best]))
+                best = (int)t;
+        }
+        if (best < 0)
+            break;
+        g->bmap[r] = (jit_temp)best;
+        g->swapped = true;
+    }
+}
+
+/* Whether a label only leads back to the loop head: the branch to it can
+ * jump there directly (memory is current after a branch's sync). */
+static bool is_loop_back(gen *g, uint32_t label)
+{
+    if (!g->loop)
+        return false;
+    jit_ctx *c = g->c;
+    for (unsigned i = (unsigned)g->label_op[label] + 1; i < c->nops; i++) {
+        const jit_op *op = &c->ops[i];
+        if (op->opc == JIT_OP_NOP || op->opc == JIT_OP_INSN_START)
+            continue;
+        return op->opc == JIT_OP_GOTO_TB && (uint64_t)op->imm == c->pc;
+    }
+    return false;
+}
+
 int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
 {
     size_t room = e->code_cap - e->code_used;
@@ -1432,15 +1567,19 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
     g.slot = malloc(c->ntemps * sizeof(int32_t));
     g.last_use = malloc(c->ntemps * sizeof(uint32_t));
     g.label_pos = malloc((c->nlabels + 1) * sizeof(int32_t));
+    g.label_op = malloc((c->nlabels + 1) * sizeof(int32_t));
     int err = 0;
-    if (!g.treg || !g.tdirty || !g.slot || !g.last_use || !g.label_pos) {
+    if (!g.treg || !g.tdirty || !g.slot || !g.last_use || !g.label_pos || !g.label_op) {
         err = -ENOMEM;
         goto out;
     }
     memset(g.treg, -1, c->ntemps);
     memset(g.slot, -1, c->ntemps * sizeof(int32_t));
     for (unsigned i = 0; i <= c->nlabels; i++)
-        g.label_pos[i] = -1;
+        g.label_pos[i] = g.label_op[i] = -1;
+    for (unsigned i = 0; i < c->nops; i++)
+        if (c->ops[i].opc == JIT_OP_LABEL)
+            g.label_op[c->ops[i].imm] = (int32_t)i;
     for (unsigned r = 0; r < 16; r++)
         g.reg_temp[r] = JIT_NO_TEMP;
     jit_check_back_branches(c);
@@ -1448,18 +1587,30 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
     g.insn_pc = c->pc;
 
     /* entry from the engine: pinned globals into their registers */
-    if (tb->gen) {
+    g.tbgen = tb->gen;
+    for (unsigned r = 0; r < 16; r++)
+        g.gmap[r] = JIT_NO_TEMP;
+    if (tb->gen)
         for (unsigned t = 0; t < g.nglobals; t++)
-            if (e->pin_reg[t] >= 0) {
-                assign(&g, (unsigned)e->pin_reg[t], t);
-                g.tdirty[t] = 1;
-                g.pinned |= (uint16_t)(1 << e->pin_reg[t]);
-            }
-        reload_pinned(&g);
-    }
+            if (e->pin_reg[t] >= 0)
+                g.gmap[e->pin_reg[t]] = t;
+    choose_loop_pins(&g);
+    for (unsigned r = 0; r < 16; r++)
+        if (g.bmap[r] != JIT_NO_TEMP) {
+            assign(&g, r, g.bmap[r]);
+            g.tdirty[g.bmap[r]] = 1;
+            g.pinned |= (uint16_t)(1 << r);
+        }
+    for (unsigned r = 0; r < 16; r++)
+        if (g.gmap[r] != JIT_NO_TEMP)
+            map_move(&g, r, g.gmap[r], false);
     uint32_t chain_off = pos(&g);
+    if (g.swapped)
+        map_switch(&g, g.gmap, g.bmap);
+    g.loop_head = pos(&g);
+    tb->has_loop = g.loop;
 
-    /* chained entry: leave if another thread or a signal asked us to */
+    /* chained entry (loop head): leave if another thread or a signal asked us to */
     op_rm(&g, false, 0x83, 7, RBP, offsetof(jit_cpu, exit_request));
     b1(&g, 0);                                   /* cmp dword [rbp+req], 0 */
     b1(&g, 0x0F);
@@ -1532,7 +1683,10 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
             cc = emit_cmp(&g, ty, (jit_cond)op->cond, op->a[0], op->a[1]);
             b1(&g, 0x0F);
             b1(&g, (uint8_t)(0x80 | cc));
-            emit_label_jump(&g, (uint32_t)op->imm);
+            if (is_loop_back(&g, (uint32_t)op->imm))
+                b4(&g, (uint32_t)((int32_t)g.loop_head - (int32_t)(pos(&g) + 4)));
+            else
+                emit_label_jump(&g, (uint32_t)op->imm);
             break;
         }
         case JIT_OP_QLD:
@@ -1607,6 +1761,7 @@ out:
     free(g.slot);
     free(g.last_use);
     free(g.label_pos);
+    free(g.label_op);
     free(g.fix);
     free(g.faults);
     free(g.fmap);

@@ -99,10 +99,34 @@ static void gen_binopi(tctx *t, jit_opc op)
     jit_binopi(t->c, op, wx(t, t->d.rd), rx(t, t->d.rs1), t->d.imm);
 }
 
-/* *W forms: 32-bit operation, result sign-extended to 64 bits (spec 5.2). */
+/* *W forms: 32-bit operation, result sign-extended to 64 bits (spec 5.2).
+ * Where the low 32 bits of the 64-bit operation are the 32-bit result (add,
+ * sub, mul, shift left by a constant) the operation is done in 64 bits and
+ * sign-extended; constant right shifts extend first.  That is one host
+ * instruction less per op than truncating the operands. */
 static void gen_binop_w(tctx *t, jit_opc op, bool imm)
 {
     jit_ctx *c = t->c;
+    unsigned sh = (unsigned)t->d.imm & 31;
+    if (op == JIT_OP_ADD || op == JIT_OP_SUB || op == JIT_OP_MUL || (op == JIT_OP_SHL && imm)) {
+        jit_temp r = jit_temp_new(c, JIT_I64);
+        if (imm)
+            jit_binopi(c, op, r, rx(t, t->d.rs1), op == JIT_OP_SHL ? sh : t->d.imm);
+        else
+            jit_binop(c, op, r, rx(t, t->d.rs1), rx(t, t->d.rs2));
+        jit_ext32s(c, wx(t, t->d.rd), r);
+        return;
+    }
+    if (imm && sh && (op == JIT_OP_SHR || op == JIT_OP_SAR)) {
+        /* srliw by 1..31 leaves bit 31 clear: zero- and sign-extension agree */
+        jit_temp a = jit_temp_new(c, JIT_I64);
+        if (op == JIT_OP_SHR)
+            jit_ext32u(c, a, rx(t, t->d.rs1));
+        else
+            jit_ext32s(c, a, rx(t, t->d.rs1));
+        jit_binopi(c, op, wx(t, t->d.rd), a, sh);
+        return;
+    }
     jit_temp a = jit_temp_new(c, JIT_I32), r = jit_temp_new(c, JIT_I32);
     jit_trunc(c, a, rx(t, t->d.rs1));
     if (imm) {
