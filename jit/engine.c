@@ -189,6 +189,8 @@ int jit_engine_new(const jit_frontend *fe, const jit_options *opt, jit_engine **
         e->opt.page_bits = 12;
     if (!e->opt.pin_after)
         e->opt.pin_after = JIT_PIN_AFTER;
+    if (getenv("VIREO_JIT_PIN_AFTER"))      /* for measurements */
+        e->opt.pin_after = (uint32_t)strtoul(getenv("VIREO_JIT_PIN_AFTER"), NULL, 0);
     memset(e->pin_reg, -1, sizeof(e->pin_reg));
     if (e->opt.mem_mode == JIT_MEM_SYSTEM && (!e->opt.mem_load || !e->opt.mem_store)) {
         free(e);
@@ -669,7 +671,7 @@ static void unlink_out(jit_engine *e, jit_tb *from, unsigned slot)
         return;
     for (uintptr_t *pp = &to->jmp_in; *pp;) {
         jit_tb *src = (jit_tb *)(*pp & ~(uintptr_t)15);
-        unsigned s = (unsigned)(*pp & 1);
+        unsigned s = (unsigned)(*pp & (JIT_TB_SLOTS - 1));
         if (src == from && s == slot) {
             *pp = from->jmp_next[slot];
             break;
@@ -699,11 +701,11 @@ static void tb_invalidate(jit_engine *e, jit_tb *tb)
     /* blocks jumping to us go back through the engine */
     while (tb->jmp_in) {
         jit_tb *src = (jit_tb *)(tb->jmp_in & ~(uintptr_t)15);
-        unsigned s = (unsigned)(tb->jmp_in & 1);
+        unsigned s = (unsigned)(tb->jmp_in & (JIT_TB_SLOTS - 1));
         unlink_out(e, src, s);
     }
-    unlink_out(e, tb, 0);
-    unlink_out(e, tb, 1);
+    for (unsigned s = 0; s < JIT_TB_SLOTS; s++)
+        unlink_out(e, tb, s);
     /* a block looping inside its own code has no chain to unlink: make every
      * CPU leave generated code at its next block or loop head */
     if (tb->has_loop)
@@ -833,7 +835,7 @@ static jit_exit_reason exec_loop(jit_engine *e, jit_cpu *cpu)
         priv->dispatches++;
         if (r >= 4096) {
             last = (jit_tb *)(r & ~(uintptr_t)15);
-            last_slot = (unsigned)(r & 1);
+            last_slot = (unsigned)(r & (JIT_TB_SLOTS - 1));
             continue;
         }
         if (r == JIT_RET_LOOKUP || r == JIT_RET_REQUEST)

@@ -230,7 +230,7 @@ next_tb:
             cpu->pc = (uint64_t)op->imm;
             jit_tb *next = chain ? atomic_load_explicit(&tb->jmp_dest[op->memop],
                                                         memory_order_acquire) : NULL;
-            if (next) {
+            if (next && next->pc == cpu->pc) {   /* two exits may share a slot */
                 tb = next;
                 goto next_tb;
             }

@@ -493,10 +493,10 @@ void jit_insn_start(jit_ctx *c, uint64_t pc)
 
 void jit_goto_tb(jit_ctx *c, unsigned slot, uint64_t pc)
 {
-    if (slot > 1)
+    if (slot >= JIT_TB_SLOTS)
         c->error = true;
     jit_op *op = jit_emit(c, JIT_OP_GOTO_TB, JIT_I64);
-    op->memop = (uint16_t)(slot & 1);
+    op->memop = (uint16_t)(slot % JIT_TB_SLOTS);
     op->imm = (int64_t)pc;
 }
 

@@ -300,8 +300,11 @@ void jit_insn_start(jit_ctx *c, uint64_t pc);
  * through a label.  Dirty globals are written back first. */
 
 /* Continue at guest pc (a constant), under the same flags, through chaining slot
- * 0 or 1: the first execution goes through the engine, later ones jump
- * directly to the target block. */
+ * 0 .. JIT_TB_SLOTS-1 (one slot per exit of a block): the first execution goes
+ * through the engine, later ones jump directly to the target block.  A goto_tb
+ * to the block's own pc is a loop: the native backend jumps back inside the
+ * block's code. */
+#define JIT_TB_SLOTS 8
 void jit_goto_tb(jit_ctx *c, unsigned slot, uint64_t pc);
 /* Continue at the guest pc held in temp pc (indirect jump, return), looked up in
  * a hash table from generated code; only a miss leaves generated code. */

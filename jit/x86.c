@@ -932,6 +932,26 @@ static void gen_setcond(gen *g, const jit_op *op)
 static void gen_movcond(gen *g, const jit_op *op)
 {
     jit_type ty = (jit_type)op->type;
+    jit_temp d = op->a[0];
+    bool consts = is_const(g, op->a[1]) && is_const(g, op->a[2]);
+    if (!consts && (d == op->a[3] || d == op->a[4]) && op->a[3] != op->a[4] &&
+        !is_const(g, d) && ti(g, d)->kind != TEMP_ENV) {
+        /* d = cond ? d : x (or cond ? x : d): one cmov into d's register */
+        bool keep_if_true = d == op->a[3];
+        jit_temp x = keep_if_true ? op->a[4] : op->a[3];
+        unsigned rx;
+        if (is_const(g, x)) {
+            mov_ri(g, RDX, ti(g, x)->val);          /* before the compare */
+            rx = RDX;
+        } else {
+            rx = use(g, x);
+        }
+        use(g, d);
+        uint8_t cc = emit_cmp(g, ty, (jit_cond)op->cond, op->a[1], op->a[2]);
+        unsigned rd = def(g, d);
+        op0f_rr(g, true, (uint8_t)(0x40 | (keep_if_true ? cc ^ 1 : cc)), rd, rx);
+        return;
+    }
     load_into(g, RAX, op->a[4]);
     uint8_t cc;
     if (is_const(g, op->a[1]) && is_const(g, op->a[2])) {
@@ -1374,7 +1394,7 @@ static void jmp_back(gen *g, uint32_t target)
 
 static void gen_goto_tb(gen *g, const jit_op *op, jit_tb *tb)
 {
-    unsigned slot = op->memop & 1;
+    unsigned slot = op->memop % JIT_TB_SLOTS;
     sync_regs(g, false);
     if (g->loop && (uint64_t)op->imm == g->c->pc) {
         jmp_back(g, g->loop_head);      /* pins stay where the loop head wants them */

@@ -3,6 +3,7 @@
  * test runs on both backends. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -480,6 +481,100 @@ static void test_log(void)
     }
 }
 
+/* A loop at a block's start runs inside the block's code with its globals in
+ * registers (the native backend also moves globals it does not use out of the
+ * pin registers); a fault in the fourth iteration must still see every global
+ * as the guest left it: r1 and r6 are only ever in registers inside the loop. */
+static void test_loop_fault(void)
+{
+    for (unsigned k = 0; k < NB; k++) {
+        clear_code();
+        uint8_t *p = mem + CODE;
+        p = toy_emit(p, T_LI, 3, 0, 0, GUARD - 24);
+        p = toy_emit(p, T_LI, 1, 0, 0, 0);
+        p = toy_emit(p, T_LI, 6, 0, 0, 0);
+        uint8_t *loop = p;
+        p = toy_emit(p, T_ADDI, 1, 1, 0, 1);
+        p = toy_emit(p, T_ADD, 6, 6, 1, 0);
+        uint8_t *ld = p;
+        p = toy_emit(p, T_LD, 5, 3, 0, 0);
+        p = toy_emit(p, T_ADDI, 3, 3, 0, 8);
+        p = toy_emit(p, T_BNE, 0, 1, 4, (int32_t)(loop - p));   /* r4 = 0: forever */
+        p = toy_emit(p, T_HALT, 0, 0, 0, 0);
+        jit_engine *e = new_engine(k, 0);
+        toy_cpu cpu;
+        cpu_init(e, &cpu);
+        CU_ASSERT_EQUAL(run(&cpu, CODE), JIT_EXIT_FAULT);
+        CU_ASSERT_EQUAL(cpu.h.pc, (uint64_t)(ld - mem));
+        CU_ASSERT_EQUAL(cpu.r[1], 4);
+        CU_ASSERT_EQUAL(cpu.r[6], 1 + 2 + 3 + 4);
+        CU_ASSERT_EQUAL(cpu.r[3], GUARD);
+        CU_ASSERT_EQUAL(cpu.r[5], 0);
+        CU_ASSERT_EQUAL(cpu.h.fault_addr, GUARD);
+        if (cpu.r[1] != 4 || cpu.r[6] != 10 || cpu.r[3] != GUARD)
+            printf("  %s: r1 %llu r6 %llu r3 0x%llx\n", backend_names[k],
+                   (unsigned long long)cpu.r[1], (unsigned long long)cpu.r[6],
+                   (unsigned long long)cpu.r[3]);
+        jit_cpu_destroy(&cpu.h);
+        jit_engine_free(e);
+    }
+}
+
+/* A thread spins in a loop that lives inside one block; another thread
+ * rewrites the loop's first instruction into a halt and invalidates it.  The
+ * looping thread must leave its block and run the new code (there is no chain
+ * to unlink for a loop inside a block).  A thread that has not halted after
+ * 20 s is kicked and the test fails rather than hanging. */
+struct spin {
+    toy_cpu cpu;
+    jit_exit_reason r;
+    volatile int done;
+};
+
+static void *spin_main(void *arg)
+{
+    struct spin *s = arg;
+    s->r = run(&s->cpu, CODE);
+    s->done = 1;
+    return NULL;
+}
+
+static void test_loop_invalidate(void)
+{
+    for (unsigned k = 0; k < NB; k++) {
+        clear_code();
+        uint8_t *p = mem + CODE;
+        p = toy_emit(p, T_LI, 3, 0, 0, DATA);
+        uint8_t *loop = p;
+        p = toy_emit(p, T_ADDI, 1, 1, 0, 1);
+        p = toy_emit(p, T_ST, 0, 3, 1, 0);
+        p = toy_emit(p, T_J, 0, 0, 0, (int32_t)(loop - p));
+        memset(mem + DATA, 0, 8);
+        jit_engine *e = new_engine(k, 0);
+        struct spin s;
+        memset(&s, 0, sizeof(s));
+        cpu_init(e, &s.cpu);
+        pthread_t th;
+        pthread_create(&th, NULL, spin_main, &s);
+        volatile uint64_t *counter = (volatile uint64_t *)(mem + DATA);
+        while (*counter < 1000)
+            sched_yield();
+        toy_emit(loop, T_HALT, 0, 0, 0, 0);
+        jit_invalidate(e, (uint64_t)(loop - mem), 8);
+        for (int i = 0; i < 2000 && !s.done; i++)
+            usleep(10000);
+        if (!s.done) {
+            printf("  %s: the loop did not leave its invalidated block\n", backend_names[k]);
+            jit_cpu_kick(&s.cpu.h);
+        }
+        pthread_join(th, NULL);
+        CU_ASSERT_EQUAL(s.r, JIT_EXIT_HALT);
+        CU_ASSERT_EQUAL(s.cpu.h.pc, (uint64_t)(loop - mem));
+        jit_cpu_destroy(&s.cpu.h);
+        jit_engine_free(e);
+    }
+}
+
 int main(void)
 {
     mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -506,5 +601,7 @@ int main(void)
     CU_add_test(s, "threads_flush_invalidate", test_threads);
     CU_add_test(s, "syscall_exit", test_syscall);
     CU_add_test(s, "debug_log", test_log);
+    CU_add_test(s, "loop_fault_precise_state", test_loop_fault);
+    CU_add_test(s, "loop_invalidate_running", test_loop_invalidate);
     return cunit_run_all();
 }

@@ -276,7 +276,8 @@ struct cond_arg {
     unsigned i;
     jit_cond cond;
     int v;      /* 0 regs, 1 b const, 2 a const, 3 both const */
-    int kind;   /* 0 setcond, 1 movcond, 2 brcond */
+    int kind;   /* 0 setcond, 1 movcond, 2 brcond, 3-5 movcond into one of its
+                   values (d = t, d = f, d = t with a constant f) */
 };
 
 static void build_cond(jit_ctx *c, void *arg)
@@ -295,6 +296,18 @@ static void build_cond(jit_ctx *c, void *arg)
         break;
     case 1:
         jit_movcond(c, ca->cond, G(0), a, b, G(3), G(4));
+        break;
+    case 3:
+        jit_movcond(c, ca->cond, G(3), a, b, G(3), G(4));
+        jit_mov(c, G(0), G(3));
+        break;
+    case 4:
+        jit_movcond(c, ca->cond, G(4), a, b, G(3), G(4));
+        jit_mov(c, G(0), G(4));
+        break;
+    case 5:
+        jit_movcond(c, ca->cond, G(3), a, b, G(3), jit_const(c, JIT_I64, 0x2222));
+        jit_mov(c, G(0), G(3));
         break;
     default: {
         jit_label l = jit_label_new(c);
@@ -317,7 +330,7 @@ static void test_conds(void)
         for (unsigned i = 0; i < sizeof(conds) / sizeof(conds[0]); i++)
             for (int cond = 0; cond < JIT_COND_COUNT; cond++)
                 for (int v = 0; v < 4; v++)
-                    for (int kind = 0; kind < 3; kind++) {
+                    for (int kind = 0; kind < 6; kind++) {
                         ir_cpu in, out;
                         memset(&in, 0, sizeof(in));
                         in.g[1] = conds[i].a;
@@ -330,14 +343,14 @@ static void test_conds(void)
                         CU_ASSERT_EQUAL(ir_run(eng[be], mem, build_cond, &ca, &in, &out),
                                         JIT_EXIT_HALT);
                         uint64_t want = conds[i].r[cond];
-                        if (kind == 1)
+                        if (kind == 1 || kind >= 3)
                             want = want ? 0x1111 : 0x2222;
                         CU_ASSERT_EQUAL(out.g[0], want);
                         if (kind == 2)
                             CU_ASSERT_EQUAL(out.g[5], 0x55);
                         if (out.g[0] != want)
                             printf("  %s: %s %s case %u shape %d = %llu\n", bname[be],
-                                   kind == 0 ? "setcond" : kind == 1 ? "movcond" : "brcond",
+                                   kind == 0 ? "setcond" : kind == 2 ? "brcond" : "movcond",
                                    jit_cond_name((jit_cond)cond), i, v,
                                    (unsigned long long)out.g[0]);
                     }
