@@ -1201,41 +1201,55 @@ static void gen_qld(gen *g, const jit_op *op)
     guest_addr(g, op->a[1], (int32_t)op->imm, &index, &disp);
     bool swap = need_swap(g, memop);
     unsigned lmo = swap ? size : memop;        /* load raw when swapping */
+    /* Without a byte swap the load goes straight into the destination's
+     * register.  Until it has executed, that register holds d's old value
+     * (or nothing), so the fault record must not name d as dirty unless it
+     * already was. */
+    unsigned dst = RAX;
+    jit_temp d = op->a[0];
+    uint8_t d_dirty = 0;
+    if (!swap) {
+        d_dirty = g->treg[d] >= 0 && g->tdirty[d];
+        dst = def(g, d);
+        g->tdirty[d] = d_dirty;
+    }
     uint32_t start;
     fault_begin(g, &start);
     bool s = lmo & JIT_MO_SIGN, w = w64(ty);
     switch (size) {
     case 0:
-        rex(g, w && s, RAX, index, R15, false);
+        rex(g, w && s, dst, index, R15, false);
         b1(g, 0x0F);
         b1(g, s ? 0xBE : 0xB6);
         break;
     case 1:
-        rex(g, w && s, RAX, index, R15, false);
+        rex(g, w && s, dst, index, R15, false);
         b1(g, 0x0F);
         b1(g, s ? 0xBF : 0xB7);
         break;
     case 2:
         if (s && w) {
-            rex(g, true, RAX, index, R15, false);
+            rex(g, true, dst, index, R15, false);
             b1(g, 0x63);
         } else {
-            rex(g, false, RAX, index, R15, false);
+            rex(g, false, dst, index, R15, false);
             b1(g, 0x8B);
         }
         break;
     default:
-        rex(g, true, RAX, index, R15, false);
+        rex(g, true, dst, index, R15, false);
         b1(g, 0x8B);
         break;
     }
-    modrm_sib(g, RAX, R15, index, disp);
+    modrm_sib(g, dst, R15, index, disp);
     fault_end(g, start);
-    if (swap) {
-        bswap_rax(g, size);
-        extend_rax(g, memop, ty);
+    if (!swap) {
+        g->tdirty[d] = 1;
+        return;
     }
-    unsigned rd = def(g, op->a[0]);
+    bswap_rax(g, size);
+    extend_rax(g, memop, ty);
+    unsigned rd = def(g, d);
     mov_rr(g, true, rd, RAX);
 }
 

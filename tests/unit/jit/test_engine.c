@@ -296,6 +296,32 @@ static void test_fault(void)
     }
 }
 
+/* A load whose destination global was just changed (dirty in a host
+ * register) faults: the guest register keeps the changed value, not the
+ * loaded one and not the one in env.  Both widths, and a 32-bit load. */
+static void test_fault_dirty_dest(void)
+{
+    for (unsigned k = 0; k < NB; k++)
+        for (int lw = 0; lw < 2; lw++) {
+            clear_code();
+            uint8_t *p = mem + CODE;
+            p = toy_emit(p, T_LI, 3, 0, 0, GUARD);
+            p = toy_emit(p, T_ADDI, 5, 5, 0, 1);
+            p = toy_emit(p, lw ? T_LW : T_LD, 5, 3, 0, 8);
+            p = toy_emit(p, T_HALT, 0, 0, 0, 0);
+            jit_engine *e = new_engine(k, 0);
+            toy_cpu cpu;
+            cpu_init(e, &cpu);
+            cpu.r[5] = 1234;
+            CU_ASSERT_EQUAL(run(&cpu, CODE), JIT_EXIT_FAULT);
+            CU_ASSERT_EQUAL(cpu.h.pc, CODE + 2 * 8);
+            CU_ASSERT_EQUAL(cpu.r[5], 1235);
+            CU_ASSERT_EQUAL(cpu.h.fault_addr, GUARD + 8);
+            jit_cpu_destroy(&cpu.h);
+            jit_engine_free(e);
+        }
+}
+
 /* a helper declared MAY_EXIT leaves through jit_cpu_exit with pc and globals */
 static void test_helper_exit(void)
 {
@@ -602,6 +628,7 @@ int main(void)
     CU_add_test(s, "syscall_exit", test_syscall);
     CU_add_test(s, "debug_log", test_log);
     CU_add_test(s, "loop_fault_precise_state", test_loop_fault);
+    CU_add_test(s, "fault_load_into_dirty_global", test_fault_dirty_dest);
     CU_add_test(s, "loop_invalidate_running", test_loop_invalidate);
     return cunit_run_all();
 }
