@@ -174,13 +174,23 @@ next_tb:
                              rd(cpu, tb, v, op->a[2]))
                ? rd(cpu, tb, v, op->a[3]) : rd(cpu, tb, v, op->a[4]));
             break;
-        case JIT_OP_BR:
+        case JIT_OP_BR: case JIT_OP_BRCOND:
+            if (opc == JIT_OP_BRCOND &&
+                !jit_eval_cond((jit_cond)op->cond, t, rd(cpu, tb, v, op->a[0]),
+                               rd(cpu, tb, v, op->a[1])))
+                break;
+            if ((unsigned)op->imm < i && cpu->exit_request) {
+                /* a loop inside the block: leave at its head like the native
+                 * code does, at the guest instruction after the label */
+                cpu->pc = tb->pc;
+                for (unsigned k = (unsigned)op->imm; k < tb->nops; k++)
+                    if (tb->ops[k].opc == JIT_OP_INSN_START) {
+                        cpu->pc = (uint64_t)tb->ops[k].imm;
+                        break;
+                    }
+                return JIT_RET_REQUEST;
+            }
             i = (unsigned)op->imm;     /* index of the label op */
-            break;
-        case JIT_OP_BRCOND:
-            if (jit_eval_cond((jit_cond)op->cond, t, rd(cpu, tb, v, op->a[0]),
-                              rd(cpu, tb, v, op->a[1])))
-                i = (unsigned)op->imm;
             break;
         case JIT_OP_QLD: {
             uint64_t a = rd(cpu, tb, v, op->a[1]) + (uint64_t)op->imm;

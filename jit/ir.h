@@ -178,7 +178,17 @@ jit_label jit_label_new(jit_ctx *c);
 /* Place the label here; a label is placed once. */
 void jit_label_set(jit_ctx *c, jit_label l);
 void jit_br(jit_ctx *c, jit_label l);
-/* if (a cond b) goto l;  a and b of the same type */
+/* A label just before the already emitted guest instruction at pc (placed
+ * there now, ops after it move down), for a branch back to it: a loop inside
+ * the block.  JIT_NO_LABEL if the block has no jit_insn_start(pc).  The ops
+ * from the label on must be valid when reached from a later branch, which is
+ * the front-end's business (e.g. no state carried across instructions). */
+#define JIT_NO_LABEL ((jit_label)0xffffffffu)
+jit_label jit_label_at_insn(jit_ctx *c, uint64_t pc);
+/* if (a cond b) goto l;  a and b of the same type.  A branch back to an earlier
+ * label makes a loop inside the block: both backends check cpu->exit_request
+ * at such a label and may leave there, resuming later at the guest pc of the
+ * first jit_insn_start after it, so no local may be live across that label. */
 void jit_brcond(jit_ctx *c, jit_cond cond, jit_temp a, jit_temp b, jit_label l);
 
 /* ---- arithmetic --------------------------------------------------------------- */

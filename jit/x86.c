@@ -77,6 +77,11 @@ typedef struct gen {
     unsigned tbgen;                 /* pinning generation of the block */
     uint32_t loop_head;             /* code offset of the loop head */
     int32_t *label_op;              /* label -> index of its op */
+    uint8_t *loop_label;            /* label is the target of a backward branch */
+    struct req_stub { uint32_t fix; uint64_t pc; } *reqs;  /* exit_request checks */
+    unsigned nreqs;
+    uint32_t *slot_tmp;             /* compute_last_use: first occurrence */
+    uint32_t *labels_before;        /* op index -> labels at or before it */
 } gen;
 
 /* ---- byte emission ---- */
@@ -1505,19 +1510,48 @@ static void gen_exit(gen *g, const jit_op *op)
 
 /* ---- block ---- */
 
+/* Last use of every temp, in op order.  That is exact while branches only go
+ * forward.  With a loop inside the block a local's value may come around the
+ * back edge; linear order is still exact for a local whose first occurrence
+ * is its definition with no label between it and the last use (every path to
+ * a use passes the definition: front-ends' per-instruction temporaries);
+ * any other local lives to the end. */
 static void compute_last_use(gen *g)
 {
     jit_ctx *c = g->c;
-    for (unsigned t = 0; t < c->ntemps; t++)
-        g->last_use[t] = c->has_back_branch && c->temps[t].kind == TEMP_LOCAL ? UINT32_MAX : 0;
+    uint32_t *first = g->slot_tmp;
+    for (unsigned t = 0; t < c->ntemps; t++) {
+        g->last_use[t] = 0;
+        first[t] = UINT32_MAX;
+    }
+    unsigned nlabels = 0;
     for (unsigned i = 0; i < c->nops; i++) {
         const jit_op *op = &c->ops[i];
-        unsigned first, n = jit_op_nuses(op, &first);
+        if (op->opc == JIT_OP_LABEL)
+            nlabels++;
+        g->labels_before[i] = nlabels;
+        unsigned f, n = jit_op_nuses(op, &f);
         for (unsigned k = 0; k < n; k++) {
-            jit_temp t = op->a[first + k];
-            if (t != JIT_NO_TEMP && g->last_use[t] != UINT32_MAX)
-                g->last_use[t] = i;
+            jit_temp t = op->a[f + k];
+            if (t == JIT_NO_TEMP)
+                continue;
+            g->last_use[t] = i;
+            if (first[t] == UINT32_MAX)
+                first[t] = i | 0x80000000u;         /* used before defined */
         }
+        if (jit_op_has_def(op) && op->a[0] != JIT_NO_TEMP && first[op->a[0]] == UINT32_MAX)
+            first[op->a[0]] = i;
+    }
+    if (!c->has_back_branch)
+        return;
+    for (unsigned t = 0; t < c->ntemps; t++) {
+        if (c->temps[t].kind != TEMP_LOCAL || first[t] == UINT32_MAX)
+            continue;
+        if (g->last_use[t] == 0 && !(first[t] & 0x80000000u) && first[t] > 0)
+            continue;                           /* defined, never used */
+        if ((first[t] & 0x80000000u) || g->last_use[t] < first[t] ||
+            g->labels_before[g->last_use[t]] != g->labels_before[first[t]])
+            g->last_use[t] = UINT32_MAX;
     }
 }
 
@@ -1532,19 +1566,34 @@ static void choose_loop_pins(gen *g)
     g->loop = false;
     if (g->e->opt.log & JIT_LOG_EXEC)
         return;             /* every block execution passes through the engine */
-    for (unsigned i = 0; i < c->nops; i++)
-        if (c->ops[i].opc == JIT_OP_GOTO_TB && (uint64_t)c->ops[i].imm == c->pc)
+    for (unsigned i = 0; i < c->nops; i++) {
+        const jit_op *op = &c->ops[i];
+        if (op->opc == JIT_OP_GOTO_TB && (uint64_t)op->imm == c->pc)
             g->loop = true;
+        if ((op->opc == JIT_OP_BR || op->opc == JIT_OP_BRCOND) &&
+            g->label_op[op->imm] >= 0 && (unsigned)g->label_op[op->imm] < i) {
+            g->loop = true;
+            g->loop_label[op->imm] = 1;
+        }
+    }
     if (!g->loop)
         return;
+    /* uses count 8 times more inside each inner loop (label .. back branch) */
     uint32_t count[JIT_MAX_GLOBALS] = { 0 };
     for (unsigned i = 0; i < c->nops; i++) {
         const jit_op *op = &c->ops[i];
         if (op->opc == JIT_OP_NOP || op->opc == JIT_OP_INSN_START)
             continue;
+        uint32_t w = 1;
+        for (unsigned j = i; j < c->nops; j++) {
+            const jit_op *b = &c->ops[j];
+            if ((b->opc == JIT_OP_BR || b->opc == JIT_OP_BRCOND) && g->label_op[b->imm] >= 0 &&
+                (unsigned)g->label_op[b->imm] <= i && w < (1u << 20))
+                w *= 8;
+        }
         for (unsigned k = 0; k < JIT_OP_MAX_ARGS; k++)
             if (op->a[k] < g->nglobals)
-                count[op->a[k]]++;
+                count[op->a[k]] += w;
     }
     for (unsigned i = 0; i < sizeof(pin_regs); i++) {
         unsigned r = pin_regs[i];
@@ -1563,6 +1612,31 @@ static void choose_loop_pins(gen *g)
         g->bmap[r] = (jit_temp)best;
         g->swapped = true;
     }
+}
+
+/* An inner loop's head checks exit_request like the block's entry: a kick
+ * must not wait for an inner loop to end.  The stub (emitted at the end)
+ * leaves with the pc of the guest instruction after the label. */
+static void loop_check(gen *g, unsigned label_idx)
+{
+    uint64_t pc = g->c->pc;
+    for (unsigned i = label_idx + 1; i < g->c->nops; i++)
+        if (g->c->ops[i].opc == JIT_OP_INSN_START) {
+            pc = (uint64_t)g->c->ops[i].imm;
+            break;
+        }
+    struct req_stub *r = realloc(g->reqs, (g->nreqs + 1) * sizeof(*r));
+    if (!r) {
+        g->overflow = true;
+        return;
+    }
+    g->reqs = r;
+    op_rm(g, false, 0x83, 7, RBP, offsetof(jit_cpu, exit_request));
+    b1(g, 0);                                    /* cmp dword [rbp+req], 0 */
+    b1(g, 0x0F);
+    b1(g, 0x85);
+    g->reqs[g->nreqs++] = (struct req_stub){ pos(g), pc };
+    b4(g, 0);
 }
 
 /* Whether a label only leads back to the loop head: the branch to it can
@@ -1602,8 +1676,12 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
     g.last_use = malloc(c->ntemps * sizeof(uint32_t));
     g.label_pos = malloc((c->nlabels + 1) * sizeof(int32_t));
     g.label_op = malloc((c->nlabels + 1) * sizeof(int32_t));
+    g.loop_label = calloc(c->nlabels + 1, 1);
+    g.slot_tmp = malloc(c->ntemps * sizeof(uint32_t));
+    g.labels_before = malloc(c->nops * sizeof(uint32_t));
     int err = 0;
-    if (!g.treg || !g.tdirty || !g.slot || !g.last_use || !g.label_pos || !g.label_op) {
+    if (!g.treg || !g.tdirty || !g.slot || !g.last_use || !g.label_pos || !g.label_op ||
+        !g.loop_label || !g.slot_tmp || !g.labels_before) {
         err = -ENOMEM;
         goto out;
     }
@@ -1687,6 +1765,8 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
             sync_regs(&g, true);
             forget_all(&g);
             bind_label(&g, (uint32_t)op->imm);
+            if (g.loop_label[op->imm])
+                loop_check(&g, i);
             break;
         case JIT_OP_BR:
             sync_regs(&g, true);
@@ -1775,6 +1855,14 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
         sync_pinned(&g);
         store_pc_imm(&g, c->pc);
         exit_with(&g, JIT_RET_REQUEST);
+        /* inner loop heads: state there is memory plus the pin registers */
+        for (unsigned k = 0; k < g.nreqs && !g.overflow; k++) {
+            int32_t rel2 = (int32_t)(pos(&g) - (g.reqs[k].fix + 4));
+            memcpy(g.buf + g.reqs[k].fix, &rel2, 4);
+            sync_pinned(&g);
+            store_pc_imm(&g, g.reqs[k].pc);
+            exit_with(&g, JIT_RET_REQUEST);
+        }
     }
     if (!err && g.overflow)
         err = g.nslots >= NSLOTS ? -E2BIG : ((size_t)(g.end - g.p) < 1024 ? -ENOSPC : -E2BIG);
@@ -1796,6 +1884,10 @@ out:
     free(g.last_use);
     free(g.label_pos);
     free(g.label_op);
+    free(g.loop_label);
+    free(g.slot_tmp);
+    free(g.labels_before);
+    free(g.reqs);
     free(g.fix);
     free(g.faults);
     free(g.fmap);

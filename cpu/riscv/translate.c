@@ -33,6 +33,8 @@ typedef struct tctx {
     bool ended;             /* the current path has been closed */
     bool stop;              /* no resuming after this path */
     bool host_ff_clear;     /* host FP flags known clear here (see gen_csr) */
+    uint64_t ff_store_pc;   /* last fsflags done as a plain store (needs linear
+                               flow up to it: no branch back before it) */
     unsigned slots;         /* goto_tb slots used */
     uint64_t next_pc;       /* where translation goes on after this instruction */
     bool rd_to_temp;        /* wx() gives rd_temp (if-conversion) */
@@ -269,7 +271,8 @@ static bool gen_branch_over(tctx *t, jit_cond cond, uint64_t target)
         return false;
     riscv_insn br = t->d;
     jit_temp v = jit_temp_new(c, JIT_I64);
-    jit_insn_start(c, next);
+    /* no jit_insn_start(next): nothing here faults, and a branch back must
+     * not find a label point between the op and the conditional move */
     t->d = n;
     t->pc = next;
     t->rd_to_temp = true;
@@ -291,6 +294,14 @@ static void gen_branch(tctx *t, jit_cond cond)
         /* forward: go on with the fall-through */
         jit_brcond(t->c, cond, rx(t, t->d.rs1), rx(t, t->d.rs2), fwd_label_for(t, target));
         return;
+    }
+    if (target > t->start && target < t->pc && target > t->ff_store_pc && can_continue(t)) {
+        /* back to an instruction of this block: a loop inside it */
+        jit_label l = jit_label_at_insn(t->c, target);
+        if (l != JIT_NO_LABEL) {
+            jit_brcond(t->c, cond, rx(t, t->d.rs1), rx(t, t->d.rs2), l);
+            return;
+        }
     }
     jit_label taken = jit_label_new(t->c);
     jit_brcond(t->c, cond, rx(t, t->d.rs1), rx(t, t->d.rs2), taken);
@@ -382,6 +393,7 @@ static void gen_csr(tctx *t)
      * the host has nothing to fold or clear, so the write is a plain store.
      * This is libm's "frflags; flt; fsflags" quiet-compare idiom. */
     if (t->host_ff_clear && t->d.csr == 0x001 && op == 1 && t->d.rd == 0) {
+        t->ff_store_pc = t->pc;
         jit_temp v = jit_temp_new(t->c, JIT_I64);
         jit_andi(t->c, v, imm ? ci(t, t->d.rs1) : rx(t, t->d.rs1), 31);
         jit_st(t->c, v, jit_env(t->c), offsetof(riscv_cpu, fflags), JIT_MO_32);

@@ -380,6 +380,42 @@ static void build_mem(jit_ctx *c, void *arg)
     jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
 }
 
+/* A loop inside one block (a branch back to a label): t is defined late in
+ * the body and used early in the next iteration, so its value must survive
+ * the back edge in the native backend's register allocation; u lives within
+ * one iteration.  g1 = 4 counts down:
+ *   g0 += t (0, 12, 9, 6 = 27); t = g1 * 3; u = g1 + 1; g2 += u (5+4+3+2 = 14) */
+static void build_loop(jit_ctx *c, void *arg)
+{
+    jit_temp t = jit_temp_new(c, JIT_I64), u = jit_temp_new(c, JIT_I64);
+    jit_label l = jit_label_new(c);
+    jit_movi(c, t, 0);
+    jit_label_set(c, l);
+    jit_add(c, G(0), G(0), t);
+    jit_muli(c, t, G(1), 3);
+    jit_addi(c, u, G(1), 1);
+    jit_add(c, G(2), G(2), u);
+    jit_addi(c, G(1), G(1), -1);
+    jit_brcond(c, JIT_NE, G(1), jit_const(c, JIT_I64, 0), l);
+    jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
+}
+
+static void test_loop_in_block(void)
+{
+    for (unsigned be = 0; be < NENG; be++) {
+        ir_cpu in, out;
+        memset(&in, 0, sizeof(in));
+        in.g[1] = 4;
+        CU_ASSERT_EQUAL(ir_run(eng[be], mem, build_loop, NULL, &in, &out), JIT_EXIT_HALT);
+        CU_ASSERT_EQUAL(out.g[0], 27);
+        CU_ASSERT_EQUAL(out.g[1], 0);
+        CU_ASSERT_EQUAL(out.g[2], 14);
+        if (out.g[0] != 27 || out.g[2] != 14)
+            printf("  %s: loop g0 %llu g2 %llu\n", bname[be], (unsigned long long)out.g[0],
+                   (unsigned long long)out.g[2]);
+    }
+}
+
 static void test_memory(void)
 {
     static const uint8_t pattern[8] = { 0x81, 0x92, 0xa3, 0xb4, 0xc5, 0xd6, 0xe7, 0xf8 };
@@ -764,6 +800,7 @@ int main(void)
     CU_add_test(s, "float_ops_edges", test_fops);
     CU_add_test(s, "float_ops_without_fma3", test_fops_no_fma3);
     CU_add_test(s, "register_pressure", test_pressure);
+    CU_add_test(s, "loop_in_block", test_loop_in_block);
     CU_add_test(s, "random_differential", test_random_differential);
     int r = cunit_run_all();
     for (int i = 0; i < NENG; i++)

@@ -7,8 +7,10 @@
  * engine-wide pins.  Expected values are worked out in C next to the code. */
 #include "tests/unit/riscv/harness.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #define EQ(t, reg, val) do { \
         uint64_t got_ = X(t, reg), want_ = (uint64_t)(val); \
@@ -197,8 +199,78 @@ static void body_early_return(tenv *t)
     }
 }
 
+/* Loops inside a block whose heads are not the block's start (branches back
+ * to an earlier instruction of the block): nested loops, a fault in the inner
+ * loop with precise registers, and an endless inner loop that another thread
+ * interrupts (inner loop heads check for kicks too).
+ *     a0 = 0; a1 = 5; outer: a2 = a1; inner: a0 += a2; a2 -= 1; bnez a2, inner;
+ *     a1 -= 1; bnez a1, outer          => a0 = sum over i = 1..5 of i(i+1)/2 */
+static void body_nested_loops(tenv *t)
+{
+    e32(t, ADDI(A0, ZERO, 0));
+    e32(t, ADDI(A1, ZERO, 5));
+    uint32_t outer = t->pc;
+    e32(t, ADDI(A2, A1, 0));
+    uint32_t inner = t->pc;
+    e32(t, ADD(A0, A0, A2));
+    e32(t, ADDI(A2, A2, -1));
+    e32(t, BNE(A2, ZERO, (int32_t)(inner - t->pc)));
+    e32(t, ADDI(A1, A1, -1));
+    e32(t, BNE(A1, ZERO, (int32_t)(outer - t->pc)));
+    run_to_ecall(t);
+    uint64_t a0 = 0;
+    for (uint64_t i = 1; i <= 5; i++)
+        a0 += i * (i + 1) / 2;
+    EQ(t, A0, a0);
+    EQ(t, A1, 0);
+    EQ(t, A2, 0);
+
+    /* inner loop: a3 += 1; ld a4, 0(a5); a5 += 8; bne a3, zero, inner
+     * with a5 three doublewords below the guard page: faults at a3 = 4 */
+    t->pc = CODE;
+    SETX(t, A5, GUARD_ADDR - 24);
+    e32(t, ADDI(A3, ZERO, 0));
+    e32(t, ADDI(A4, ZERO, 77));
+    inner = t->pc;
+    e32(t, ADDI(A3, A3, 1));
+    uint32_t ld = t->pc;
+    e32(t, LD(A4, A5, 0));
+    e32(t, ADDI(A5, A5, 8));
+    e32(t, BNE(A3, ZERO, (int32_t)(inner - t->pc)));
+    riscv_exit *ex = run_raw(t);
+    CU_ASSERT_EQUAL(ex->reason, RISCV_EXIT_FAULT);
+    CU_ASSERT_EQUAL(ex->pc, ld);
+    CU_ASSERT_EQUAL(ex->addr, GUARD_ADDR);
+    EQ(t, A3, 4);
+    EQ(t, A5, GUARD_ADDR);
+    CU_ASSERT_NOT_EQUAL(X(t, A4), 77);          /* loaded in earlier iterations */
+}
+
+static void *interrupter(void *arg)
+{
+    usleep(50000);
+    riscv_cpu_interrupt(arg);
+    return NULL;
+}
+
+static void body_endless_inner_loop(tenv *t)
+{
+    e32(t, ADDI(A1, ZERO, 1));
+    uint32_t inner = t->pc;
+    e32(t, ADDI(A0, A0, 1));
+    e32(t, BNE(A1, ZERO, (int32_t)(inner - t->pc)));
+    pthread_t th;
+    pthread_create(&th, NULL, interrupter, t->cpu);
+    riscv_exit *ex = run_raw(t);
+    pthread_join(th, NULL);
+    CU_ASSERT_EQUAL(ex->reason, RISCV_EXIT_INTERRUPT);
+    CU_ASSERT(X(t, A0) > 0);
+    CU_ASSERT(ex->pc == inner || ex->pc == inner + 4);
+}
+
 #define T(name) static void test_##name(void) { run_all(body_##name); }
 T(branch_over) T(loop_if_else) T(many_branches) T(fault_after_branches) T(early_return)
+T(nested_loops) T(endless_inner_loop)
 #undef T
 
 void register_block_tests(void)
@@ -209,4 +281,6 @@ void register_block_tests(void)
     CU_add_test(s, "more-exits-than-slots", test_many_branches);
     CU_add_test(s, "fault-after-branches", test_fault_after_branches);
     CU_add_test(s, "early-return", test_early_return);
+    CU_add_test(s, "nested-loops", test_nested_loops);
+    CU_add_test(s, "interrupt-in-inner-loop", test_endless_inner_loop);
 }
