@@ -506,10 +506,48 @@ static int interp_finish(jit_engine *e, jit_ctx *c, jit_tb *tb)
     return 0;
 }
 
+/* Host code through GNU objdump (binutils) when it is installed: the bytes go
+ * to a temporary file, the listing after objdump's header to the log.
+ * Returns false (caller prints hex) if that does not work. */
+static bool log_objdump(FILE *f, const jit_tb *tb)
+{
+    char path[] = "/tmp/vireo-out-asm-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return false;
+    bool ok = write(fd, tb->code, tb->code_size) == (ssize_t)tb->code_size;
+    close(fd);
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd),
+             "objdump -D -b binary -m i386:x86-64 --adjust-vma=0x%" PRIxPTR " %s 2>/dev/null",
+             (uintptr_t)tb->code, path);
+    FILE *p = ok ? popen(cmd, "r") : NULL;
+    unsigned lines = 0;
+    if (p) {
+        char line[512];
+        bool body = false;
+        while (fgets(line, sizeof(line), p)) {
+            if (body && line[0] != '\n') {
+                fputs(line, f);
+                lines++;
+            }
+            body |= strstr(line, "<.data>:") != NULL;
+        }
+        ok = pclose(p) == 0 && lines > 0;
+    }
+    unlink(path);
+    return ok && p;
+}
+
 static void log_out_asm(jit_engine *e, jit_tb *tb)
 {
     FILE *f = e->log;
-    fprintf(f, "OUT: [size=%u] pc=0x%" PRIx64 "\n", tb->code_size, tb->pc);
+    fprintf(f, "OUT: [size=%u] pc=0x%" PRIx64 " entry=%p chained entry=%p\n", tb->code_size,
+            tb->pc, (void *)tb->code, (void *)tb->chain_entry);
+    if (log_objdump(f, tb)) {
+        fputc('\n', f);
+        return;
+    }
     for (unsigned off = 0; off < tb->code_size; off += 16) {
         fprintf(f, "0x%012" PRIxPTR ": ", (uintptr_t)(tb->code + off));
         for (unsigned k = off; k < off + 16 && k < tb->code_size; k++)
