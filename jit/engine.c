@@ -959,7 +959,10 @@ bool jit_handle_fault(jit_cpu *cpu, const siginfo_t *si, void *ucontext)
 #endif
     if (!ours)
         return false;
-    uint64_t addr = (uint64_t)((uintptr_t)si->si_addr - cpu->guest_base);
+    /* host address 0: a guest address that failed the guest_limit check
+     * (x86.c, bound_check), kept in bad_addr */
+    uint64_t addr = si->si_addr ? (uint64_t)((uintptr_t)si->si_addr - cpu->guest_base)
+                                : cpu->bad_addr;
     if (e->fe->addr_bits == 32)
         addr = (uint32_t)addr;
     cpu->fault_addr = addr;

@@ -80,6 +80,9 @@ typedef struct gen {
     uint8_t *loop_label;            /* label is the target of a backward branch */
     struct req_stub { uint32_t fix; uint64_t pc; } *reqs;  /* exit_request checks */
     unsigned nreqs;
+    /* guest accesses whose address failed the guest_limit check (bound_check) */
+    struct bound_stub { uint32_t fix; unsigned rec; int32_t disp; uint8_t index; bool store; } *bounds;
+    unsigned nbounds;
     uint32_t *slot_tmp;             /* compute_last_use: first occurrence */
     uint32_t *labels_before;        /* op index -> labels at or before it */
 } gen;
@@ -558,19 +561,26 @@ static void release_dead(gen *g)
 
 static void fault_begin(gen *g, uint32_t *start) { *start = pos(g); }
 
-static void fault_end(gen *g, uint32_t start)
+static jit_fault_rec *fault_rec_new(gen *g)
 {
     if (g->nfaults == g->faults_cap) {
         unsigned cap = g->faults_cap ? g->faults_cap * 2 : 16;
         jit_fault_rec *f = realloc(g->faults, cap * sizeof(*f));
         if (!f) {
             g->overflow = true;
-            return;
+            return NULL;
         }
         g->faults = f;
         g->faults_cap = cap;
     }
-    jit_fault_rec *rec = &g->faults[g->nfaults++];
+    return &g->faults[g->nfaults++];
+}
+
+static void fault_end(gen *g, uint32_t start)
+{
+    jit_fault_rec *rec = fault_rec_new(g);
+    if (!rec)
+        return;
     rec->host_start = start;
     rec->host_end = pos(g);
     rec->guest_pc = g->insn_pc;
@@ -592,6 +602,55 @@ static void fault_end(gen *g, uint32_t start)
         }
         g->fmap[g->nfmap++] = (jit_fault_map){ (uint16_t)t, (uint8_t)r };
         rec->nmap++;
+    }
+}
+
+/* ---- the guest space bound ----
+ *
+ * guest_base + address must never leave the guest's reservation, or a hostile
+ * guest reads and writes the emulator's own memory.  The owner keeps 2 GiB of
+ * PROT_NONE on both sides of [guest_base, guest_base + guest_limit), so only the
+ * index register needs checking: with it below the limit, no 32-bit displacement
+ * reaches past the guards.  The check is one fused compare and a branch that is
+ * never taken; the stub it would jump to (emitted after the block's code) stores
+ * the real guest address in cpu->bad_addr and faults on host address 0, which no
+ * checked access can produce.  The stub shares the access's fault record, so the
+ * fault is precise; jit_handle_fault takes the address from bad_addr. */
+
+static void bound_check(gen *g, unsigned index, int32_t disp, bool store)
+{
+    struct bound_stub *b = realloc(g->bounds, (g->nbounds + 1) * sizeof(*b));
+    if (!b) {
+        g->overflow = true;
+        return;
+    }
+    g->bounds = b;
+    op_rm(g, true, 0x3B, index, RBP, offsetof(jit_cpu, guest_limit));   /* cmp index, [limit] */
+    b1(g, 0x0F);
+    b1(g, 0x83);                                                        /* jae rel32: stub */
+    b4(g, 0);
+    g->bounds[g->nbounds++] = (struct bound_stub){ pos(g) - 4, g->nfaults, disp, (uint8_t)index, store };
+}
+
+static void emit_bound_stubs(gen *g)
+{
+    for (unsigned k = 0; k < g->nbounds && !g->overflow; k++) {
+        struct bound_stub *b = &g->bounds[k];
+        int32_t rel = (int32_t)(pos(g) - (b->fix + 4));
+        memcpy(g->buf + b->fix, &rel, 4);
+        uint32_t start = pos(g);
+        op_rm(g, true, 0x8D, RAX, b->index, b->disp);                   /* lea rax, [index+disp] */
+        op_rm(g, true, 0x89, RAX, RBP, offsetof(jit_cpu, bad_addr));
+        b1(g, b->store ? 0x88 : 0x8A);                                  /* mov [0], al / mov al, [0] */
+        b1(g, 0x04);
+        b1(g, 0x25);
+        b4(g, 0);
+        jit_fault_rec *rec = b->rec < g->nfaults ? fault_rec_new(g) : NULL;
+        if (!rec)
+            return;
+        *rec = g->faults[b->rec];       /* the access's pc and registers */
+        rec->host_start = start;
+        rec->host_end = pos(g);
     }
 }
 
@@ -1220,6 +1279,7 @@ static void gen_qld(gen *g, const jit_op *op)
     }
     uint32_t start;
     fault_begin(g, &start);
+    bound_check(g, index, disp, false);
     bool s = lmo & JIT_MO_SIGN, w = w64(ty);
     switch (size) {
     case 0:
@@ -1279,6 +1339,7 @@ static void gen_qst(gen *g, const jit_op *op)
     }
     uint32_t start;
     fault_begin(g, &start);
+    bound_check(g, index, disp, true);
     if (size == 1)
         b1(g, 0x66);
     rex(g, size == 3, rv, index, R15, size == 0);
@@ -1847,6 +1908,7 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
         if ((size_t)(g.end - g.p) < 1024)
             g.overflow = true;
     }
+    emit_bound_stubs(&g);
     /* exit-request stub: state at block entry is clean */
     if (!g.overflow) {
         int32_t rel = (int32_t)(pos(&g) - (req_fix + 4));
@@ -1888,6 +1950,7 @@ out:
     free(g.slot_tmp);
     free(g.labels_before);
     free(g.reqs);
+    free(g.bounds);
     free(g.fix);
     free(g.faults);
     free(g.fmap);

@@ -52,6 +52,7 @@ static void cpu_init(jit_engine *e, toy_cpu *cpu)
 {
     memset(cpu, 0, sizeof(*cpu));
     cpu->h.guest_base = (uintptr_t)mem;
+    cpu->h.guest_limit = MEM_SIZE;
     CU_ASSERT_EQUAL_FATAL(jit_cpu_init(e, &cpu->h), 0);
 }
 
@@ -606,10 +607,58 @@ static void test_loop_invalidate(void)
     }
 }
 
+/* Addresses past the guest space (guest_limit = MEM_SIZE) fault with the exact
+ * guest address and precise registers, and never reach the host memory around
+ * the guest's: the index at or above the limit (just past it, negative, far),
+ * and an index inside with a displacement that runs into the guard above. */
+static void test_guest_limit(void)
+{
+    static const struct { uint64_t base; int32_t disp; } cases[] = {
+        { MEM_SIZE, 0 }, { (uint64_t)-8, 0 }, { (uint64_t)-4096, 8 },
+        { 1ull << 40, -16 }, { 0x8000000000000000ull, 0 }, { MEM_SIZE - 8, 8 },
+    };
+    static const unsigned ops[] = { T_LD, T_LBU, T_ST, T_SB, T_AMOADD };
+    for (unsigned k = 0; k < NB; k++)
+        for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+            for (unsigned o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
+                bool amo = ops[o] == T_AMOADD;
+                if (amo && cases[i].disp)
+                    continue;           /* atomics take no displacement */
+                clear_code();
+                uint8_t *p = mem + CODE;
+                p = toy_emit(p, T_ADDI, 5, 5, 0, 1);
+                p = toy_emit(p, ops[o], amo ? 6 : 7, 3, 4, cases[i].disp);
+                p = toy_emit(p, T_HALT, 0, 0, 0, 0);
+                jit_engine *e = new_engine(k, 0);
+                toy_cpu cpu;
+                cpu_init(e, &cpu);
+                cpu.r[3] = cases[i].base;
+                cpu.r[4] = 0x5555;
+                cpu.r[5] = 1234;
+                CU_ASSERT_EQUAL(run(&cpu, CODE), JIT_EXIT_FAULT);
+                CU_ASSERT_EQUAL(cpu.h.pc, CODE + 8);
+                CU_ASSERT_EQUAL(cpu.r[5], 1235);
+                CU_ASSERT_EQUAL(cpu.h.fault_addr, cases[i].base + (uint64_t)(int64_t)cases[i].disp);
+                if (cases[i].base >= MEM_SIZE)  /* the guard is PROT_NONE: either kind there */
+                    CU_ASSERT_EQUAL(cpu.h.fault_kind, JIT_FAULT_UNMAPPED);
+                bool store = ops[o] == T_ST || ops[o] == T_SB || amo;
+                CU_ASSERT_EQUAL(cpu.h.fault_access, store ? JIT_ACCESS_WRITE : JIT_ACCESS_READ);
+                jit_cpu_destroy(&cpu.h);
+                jit_engine_free(e);
+            }
+}
+
 int main(void)
 {
-    mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED)
+    /* the guest space with 2 GiB of PROT_NONE on either side, as the user-mode
+     * emulator lays it out (jit/x86.c relies on them for displacements) */
+    size_t guard = 2ul << 30;
+    uint8_t *res = mmap(NULL, MEM_SIZE + 2 * guard, PROT_NONE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (res == MAP_FAILED)
+        return 1;
+    mem = res + guard;
+    if (mprotect(mem, MEM_SIZE, PROT_READ | PROT_WRITE))
         return 1;
     mprotect(mem + GUARD, 4096, PROT_NONE);
     struct sigaction sa;
@@ -635,5 +684,6 @@ int main(void)
     CU_add_test(s, "loop_fault_precise_state", test_loop_fault);
     CU_add_test(s, "fault_load_into_dirty_global", test_fault_dirty_dest);
     CU_add_test(s, "loop_invalidate_running", test_loop_invalidate);
+    CU_add_test(s, "guest_limit", test_guest_limit);
     return cunit_run_all();
 }
