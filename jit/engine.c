@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 #include <ucontext.h>
 
 #include "jit/internal.h"
@@ -188,12 +189,22 @@ int jit_engine_new(const jit_frontend *fe, const jit_options *opt, jit_engine **
         e->opt.page_bits = 12;
     if (!e->opt.pin_after)
         e->opt.pin_after = JIT_PIN_AFTER;
+    if (getenv("VIREO_JIT_PIN_AFTER"))      /* for measurements */
+        e->opt.pin_after = (uint32_t)strtoul(getenv("VIREO_JIT_PIN_AFTER"), NULL, 0);
     memset(e->pin_reg, -1, sizeof(e->pin_reg));
     if (e->opt.mem_mode == JIT_MEM_SYSTEM && (!e->opt.mem_load || !e->opt.mem_store)) {
         free(e);
         return -EINVAL;
     }
     e->log = e->opt.log_file ? e->opt.log_file : stderr;
+    if (getenv("VIREO_PERF_MAP") && e->opt.backend == JIT_BACKEND_NATIVE) {
+        /* perf's convention for JIT code: one "start size name" line per block */
+        char name[64];
+        snprintf(name, sizeof(name), "/tmp/perf-%d.map", (int)getpid());
+        e->perf_map = fopen(name, "a");
+        if (e->perf_map)
+            setvbuf(e->perf_map, NULL, _IOLBF, 0);
+    }
 
     pthread_mutexattr_t ma;
     pthread_mutexattr_init(&ma);
@@ -282,6 +293,8 @@ void jit_engine_free(jit_engine *e)
     pthread_mutex_unlock(&e->lock);
     if (e->code_buf)
         munmap(e->code_buf, e->code_cap);
+    if (e->perf_map)
+        fclose(e->perf_map);
     pthread_mutex_destroy(&e->lock);
     pthread_rwlock_destroy(&e->exec_lock);
     free(e);
@@ -493,10 +506,48 @@ static int interp_finish(jit_engine *e, jit_ctx *c, jit_tb *tb)
     return 0;
 }
 
+/* Host code through GNU objdump (binutils) when it is installed: the bytes go
+ * to a temporary file, the listing after objdump's header to the log.
+ * Returns false (caller prints hex) if that does not work. */
+static bool log_objdump(FILE *f, const jit_tb *tb)
+{
+    char path[] = "/tmp/vireo-out-asm-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return false;
+    bool ok = write(fd, tb->code, tb->code_size) == (ssize_t)tb->code_size;
+    close(fd);
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd),
+             "objdump -D -b binary -m i386:x86-64 --adjust-vma=0x%" PRIxPTR " %s 2>/dev/null",
+             (uintptr_t)tb->code, path);
+    FILE *p = ok ? popen(cmd, "r") : NULL;
+    unsigned lines = 0;
+    if (p) {
+        char line[512];
+        bool body = false;
+        while (fgets(line, sizeof(line), p)) {
+            if (body && line[0] != '\n') {
+                fputs(line, f);
+                lines++;
+            }
+            body |= strstr(line, "<.data>:") != NULL;
+        }
+        ok = pclose(p) == 0 && lines > 0;
+    }
+    unlink(path);
+    return ok && p;
+}
+
 static void log_out_asm(jit_engine *e, jit_tb *tb)
 {
     FILE *f = e->log;
-    fprintf(f, "OUT: [size=%u] pc=0x%" PRIx64 "\n", tb->code_size, tb->pc);
+    fprintf(f, "OUT: [size=%u] pc=0x%" PRIx64 " entry=%p chained entry=%p\n", tb->code_size,
+            tb->pc, (void *)tb->code, (void *)tb->chain_entry);
+    if (log_objdump(f, tb)) {
+        fputc('\n', f);
+        return;
+    }
     for (unsigned off = 0; off < tb->code_size; off += 16) {
         fprintf(f, "0x%012" PRIxPTR ": ", (uintptr_t)(tb->code + off));
         for (unsigned k = off; k < off + 16 && k < tb->code_size; k++)
@@ -622,6 +673,9 @@ static jit_tb *translate(jit_engine *e, jit_cpu *cpu, uint64_t pc, uint32_t flag
     pages_adjust(e, tb, +1);
     if ((e->opt.log & JIT_LOG_OUT_ASM) && tb->code)
         log_out_asm(e, tb);
+    if (e->perf_map && tb->code)
+        fprintf(e->perf_map, "%" PRIxPTR " %x %s_%" PRIx64 "%s\n", (uintptr_t)tb->code,
+                tb->code_size, e->fe->name, tb->pc, tb->gen ? "" : "_g0");
     e->stats.blocks_translated++;
     e->stats.blocks_live++;
     e->stats.translate_ns += now_ns() - t0;
@@ -655,7 +709,7 @@ static void unlink_out(jit_engine *e, jit_tb *from, unsigned slot)
         return;
     for (uintptr_t *pp = &to->jmp_in; *pp;) {
         jit_tb *src = (jit_tb *)(*pp & ~(uintptr_t)15);
-        unsigned s = (unsigned)(*pp & 1);
+        unsigned s = (unsigned)(*pp & (JIT_TB_SLOTS - 1));
         if (src == from && s == slot) {
             *pp = from->jmp_next[slot];
             break;
@@ -685,11 +739,16 @@ static void tb_invalidate(jit_engine *e, jit_tb *tb)
     /* blocks jumping to us go back through the engine */
     while (tb->jmp_in) {
         jit_tb *src = (jit_tb *)(tb->jmp_in & ~(uintptr_t)15);
-        unsigned s = (unsigned)(tb->jmp_in & 1);
+        unsigned s = (unsigned)(tb->jmp_in & (JIT_TB_SLOTS - 1));
         unlink_out(e, src, s);
     }
-    unlink_out(e, tb, 0);
-    unlink_out(e, tb, 1);
+    for (unsigned s = 0; s < JIT_TB_SLOTS; s++)
+        unlink_out(e, tb, s);
+    /* a block looping inside its own code has no chain to unlink: make every
+     * CPU leave generated code at its next block or loop head */
+    if (tb->has_loop)
+        for (jit_cpu_priv *p = e->cpus; p; p = p->next)
+            __atomic_fetch_or(&p->cpu->exit_request, JIT_EXIT_REQ_ENGINE, __ATOMIC_SEQ_CST);
     pages_adjust(e, tb, -1);
     e->stats.blocks_live--;
     e->stats.invalidations++;
@@ -814,7 +873,7 @@ static jit_exit_reason exec_loop(jit_engine *e, jit_cpu *cpu)
         priv->dispatches++;
         if (r >= 4096) {
             last = (jit_tb *)(r & ~(uintptr_t)15);
-            last_slot = (unsigned)(r & 1);
+            last_slot = (unsigned)(r & (JIT_TB_SLOTS - 1));
             continue;
         }
         if (r == JIT_RET_LOOKUP || r == JIT_RET_REQUEST)
@@ -900,7 +959,10 @@ bool jit_handle_fault(jit_cpu *cpu, const siginfo_t *si, void *ucontext)
 #endif
     if (!ours)
         return false;
-    uint64_t addr = (uint64_t)((uintptr_t)si->si_addr - cpu->guest_base);
+    /* host address 0: a guest address that failed the guest_limit check
+     * (x86.c, bound_check), kept in bad_addr */
+    uint64_t addr = si->si_addr ? (uint64_t)((uintptr_t)si->si_addr - cpu->guest_base)
+                                : cpu->bad_addr;
     if (e->fe->addr_bits == 32)
         addr = (uint32_t)addr;
     cpu->fault_addr = addr;

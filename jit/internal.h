@@ -115,15 +115,16 @@ struct jit_tb {
     bool invalid;
     /* chaining: outgoing targets, and the list of blocks jumping to us,
      * threaded through their jmp_next (tagged pointers tb | slot) */
-    jit_tb *_Atomic jmp_dest[2];
+    jit_tb *_Atomic jmp_dest[JIT_TB_SLOTS];
     uintptr_t jmp_in;
-    uintptr_t jmp_next[2];
+    uintptr_t jmp_next[JIT_TB_SLOTS];
     /* native */
     uint8_t *code;                  /* entry from the engine (loads pinned globals) */
     uint8_t *chain_entry;           /* entry for chained jumps and the jump cache */
     uint32_t code_size;
     unsigned gen;                   /* pinning generation it was compiled for */
-    uint32_t jmp_patch[2];          /* offset of the rel32 of goto_tb slot, or 0 */
+    bool has_loop;                  /* jumps back to its start inside its code */
+    uint32_t jmp_patch[JIT_TB_SLOTS];   /* offset of the rel32 of goto_tb slot, or 0 */
     jit_fault_rec *faults;
     unsigned nfaults;
     jit_fault_map *fmap;
@@ -172,6 +173,7 @@ struct jit_engine {
     const jit_frontend *fe;
     jit_options opt;
     FILE *log;
+    FILE *perf_map;                 /* VIREO_PERF_MAP: /tmp/perf-PID.map for perf */
     pthread_mutex_t lock;           /* tcache, hash, chains, cpu list */
     pthread_rwlock_t exec_lock;     /* read: running code; write: flush */
     jit_tb *hash[1u << JIT_TB_HASH_BITS];
@@ -209,7 +211,8 @@ struct jit_engine {
 /* Values returned by generated code (native) / the interpreter's block run. */
 #define JIT_RET_LOOKUP   32u   /* cpu->pc set: look it up */
 #define JIT_RET_REQUEST  33u   /* exit_request seen at a block entry */
-#define JIT_RET_CHAIN    8u    /* (tb | 8 | slot): goto_tb not linked yet */
+#define JIT_RET_CHAIN    8u    /* (tb | 8 | slot): goto_tb not linked yet; tb is
+                                  16-aligned, slot < 8 */
 
 #define JIT_PIN_AFTER 400
 

@@ -66,10 +66,17 @@ static uint64_t swap_size(uint64_t x, unsigned sz)
     }
 }
 
-static void *guest_host(jit_cpu *cpu, uint64_t addr)
+/* An address past the guest space faults here, before it could reach host memory
+ * (cpu->pc is the access's pc: the interpreter keeps globals in env, so the
+ * fault is precise). */
+static void *guest_host(jit_cpu *cpu, uint64_t addr, uint64_t pc, jit_access acc)
 {
     if (cpu->engine->fe->addr_bits == 32)
         addr = (uint32_t)addr;
+    if (addr >= cpu->guest_limit) {
+        cpu->pc = pc;
+        jit_cpu_fault(cpu, addr, JIT_FAULT_UNMAPPED, acc);
+    }
     return (void *)(cpu->guest_base + (uintptr_t)addr);
 }
 
@@ -103,7 +110,7 @@ static uint64_t guest_load(jit_cpu *cpu, uint64_t addr, unsigned memop, uint64_t
     atomic_signal_fence(memory_order_seq_cst);
     jit_cur_access.active = 1;
     atomic_signal_fence(memory_order_seq_cst);
-    uint64_t x = host_load(guest_host(cpu, addr), sz);
+    uint64_t x = host_load(guest_host(cpu, addr, pc, JIT_ACCESS_READ), sz);
     atomic_signal_fence(memory_order_seq_cst);
     jit_cur_access.active = 0;
     atomic_signal_fence(memory_order_seq_cst);
@@ -124,7 +131,7 @@ static void guest_store(jit_cpu *cpu, uint64_t addr, uint64_t v, unsigned memop,
     atomic_signal_fence(memory_order_seq_cst);
     jit_cur_access.active = 1;
     atomic_signal_fence(memory_order_seq_cst);
-    host_store(guest_host(cpu, addr), sz, v);
+    host_store(guest_host(cpu, addr, pc, JIT_ACCESS_WRITE), sz, v);
     atomic_signal_fence(memory_order_seq_cst);
     jit_cur_access.active = 0;
     atomic_signal_fence(memory_order_seq_cst);
@@ -174,13 +181,23 @@ next_tb:
                              rd(cpu, tb, v, op->a[2]))
                ? rd(cpu, tb, v, op->a[3]) : rd(cpu, tb, v, op->a[4]));
             break;
-        case JIT_OP_BR:
+        case JIT_OP_BR: case JIT_OP_BRCOND:
+            if (opc == JIT_OP_BRCOND &&
+                !jit_eval_cond((jit_cond)op->cond, t, rd(cpu, tb, v, op->a[0]),
+                               rd(cpu, tb, v, op->a[1])))
+                break;
+            if ((unsigned)op->imm < i && cpu->exit_request) {
+                /* a loop inside the block: leave at its head like the native
+                 * code does, at the guest instruction after the label */
+                cpu->pc = tb->pc;
+                for (unsigned k = (unsigned)op->imm; k < tb->nops; k++)
+                    if (tb->ops[k].opc == JIT_OP_INSN_START) {
+                        cpu->pc = (uint64_t)tb->ops[k].imm;
+                        break;
+                    }
+                return JIT_RET_REQUEST;
+            }
             i = (unsigned)op->imm;     /* index of the label op */
-            break;
-        case JIT_OP_BRCOND:
-            if (jit_eval_cond((jit_cond)op->cond, t, rd(cpu, tb, v, op->a[0]),
-                              rd(cpu, tb, v, op->a[1])))
-                i = (unsigned)op->imm;
             break;
         case JIT_OP_QLD: {
             uint64_t a = rd(cpu, tb, v, op->a[1]) + (uint64_t)op->imm;
@@ -230,7 +247,7 @@ next_tb:
             cpu->pc = (uint64_t)op->imm;
             jit_tb *next = chain ? atomic_load_explicit(&tb->jmp_dest[op->memop],
                                                         memory_order_acquire) : NULL;
-            if (next) {
+            if (next && next->pc == cpu->pc) {   /* two exits may share a slot */
                 tb = next;
                 goto next_tb;
             }

@@ -303,6 +303,30 @@ void jit_label_set(jit_ctx *c, jit_label l)
     op->imm = l;
 }
 
+jit_label jit_label_at_insn(jit_ctx *c, uint64_t pc)
+{
+    for (unsigned i = 0; i < c->nops; i++) {
+        if (c->ops[i].opc != JIT_OP_INSN_START || (uint64_t)c->ops[i].imm != pc)
+            continue;
+        if (i > 0 && c->ops[i - 1].opc == JIT_OP_LABEL)
+            return (jit_label)c->ops[i - 1].imm;
+        jit_label l = jit_label_new(c);
+        jit_emit(c, JIT_OP_NOP, JIT_I64);      /* room for one more op */
+        if (c->error)
+            return JIT_NO_LABEL;
+        memmove(&c->ops[i + 1], &c->ops[i], (c->nops - 1 - i) * sizeof(jit_op));
+        jit_op *op = &c->ops[i];
+        memset(op, 0, sizeof(*op));
+        op->opc = JIT_OP_LABEL;
+        op->type = JIT_I64;
+        for (unsigned k = 0; k < JIT_OP_MAX_ARGS; k++)
+            op->a[k] = JIT_NO_TEMP;
+        op->imm = l;
+        return l;
+    }
+    return JIT_NO_LABEL;
+}
+
 void jit_br(jit_ctx *c, jit_label l)
 {
     if (l >= c->nlabels)
@@ -493,10 +517,10 @@ void jit_insn_start(jit_ctx *c, uint64_t pc)
 
 void jit_goto_tb(jit_ctx *c, unsigned slot, uint64_t pc)
 {
-    if (slot > 1)
+    if (slot >= JIT_TB_SLOTS)
         c->error = true;
     jit_op *op = jit_emit(c, JIT_OP_GOTO_TB, JIT_I64);
-    op->memop = (uint16_t)(slot & 1);
+    op->memop = (uint16_t)(slot % JIT_TB_SLOTS);
     op->imm = (int64_t)pc;
 }
 

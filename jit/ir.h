@@ -178,7 +178,17 @@ jit_label jit_label_new(jit_ctx *c);
 /* Place the label here; a label is placed once. */
 void jit_label_set(jit_ctx *c, jit_label l);
 void jit_br(jit_ctx *c, jit_label l);
-/* if (a cond b) goto l;  a and b of the same type */
+/* A label just before the already emitted guest instruction at pc (placed
+ * there now, ops after it move down), for a branch back to it: a loop inside
+ * the block.  JIT_NO_LABEL if the block has no jit_insn_start(pc).  The ops
+ * from the label on must be valid when reached from a later branch, which is
+ * the front-end's business (e.g. no state carried across instructions). */
+#define JIT_NO_LABEL ((jit_label)0xffffffffu)
+jit_label jit_label_at_insn(jit_ctx *c, uint64_t pc);
+/* if (a cond b) goto l;  a and b of the same type.  A branch back to an earlier
+ * label makes a loop inside the block: both backends check cpu->exit_request
+ * at such a label and may leave there, resuming later at the guest pc of the
+ * first jit_insn_start after it, so no local may be live across that label. */
 void jit_brcond(jit_ctx *c, jit_cond cond, jit_temp a, jit_temp b, jit_label l);
 
 /* ---- arithmetic --------------------------------------------------------------- */
@@ -300,8 +310,11 @@ void jit_insn_start(jit_ctx *c, uint64_t pc);
  * through a label.  Dirty globals are written back first. */
 
 /* Continue at guest pc (a constant), under the same flags, through chaining slot
- * 0 or 1: the first execution goes through the engine, later ones jump
- * directly to the target block. */
+ * 0 .. JIT_TB_SLOTS-1 (one slot per exit of a block): the first execution goes
+ * through the engine, later ones jump directly to the target block.  A goto_tb
+ * to the block's own pc is a loop: the native backend jumps back inside the
+ * block's code. */
+#define JIT_TB_SLOTS 8
 void jit_goto_tb(jit_ctx *c, unsigned slot, uint64_t pc);
 /* Continue at the guest pc held in temp pc (indirect jump, return), looked up in
  * a hash table from generated code; only a miss leaves generated code. */

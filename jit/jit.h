@@ -63,7 +63,10 @@ typedef struct jit_cpu {
     jit_engine *engine;         /* set by jit_cpu_init */
     void *opaque;               /* free for the owner (user-mode thread, vCPU) */
     jit_cpu_priv *priv;         /* engine-private per-CPU state */
-    uint64_t reserved[6];       /* keeps the layout stable when fields are added */
+    uint64_t guest_limit;       /* user mode: guest addresses at or above this fault
+                                   without touching the host (0: every access faults) */
+    uint64_t bad_addr;          /* x86 backend: the address that failed that check */
+    uint64_t reserved[4];       /* keeps the layout stable when fields are added */
 } jit_cpu;
 
 /* A field of the front-end's state struct that blocks use as a global temp.

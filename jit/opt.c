@@ -267,26 +267,28 @@ static bool removable(const jit_op *op)
     }
 }
 
-static void dce_pass(jit_ctx *c)
-{
-    jit_check_back_branches(c);
-    if (c->has_back_branch)
-        return;         /* keep it simple: loops inside a block are rare */
-    unsigned words = (c->ntemps + 63) / 64;
-    uint64_t *live = calloc(words, 8);
-    uint64_t *at_label = calloc((size_t)words * (c->nlabels + 1), 8);
-    if (!live || !at_label)
-        goto out;
 #define BIT(set, t) ((set)[(t) / 64] & (1ull << ((t) % 64)))
 #define SET(set, t) ((set)[(t) / 64] |= (1ull << ((t) % 64)))
 #define CLR(set, t) ((set)[(t) / 64] &= ~(1ull << ((t) % 64)))
+
+/* One backward liveness scan of the locals; with del, ops whose local result
+ * is dead are removed.  Returns whether a label's live set grew (a branch
+ * back to an earlier label sees that label's set of the previous scan). */
+static bool dce_scan(jit_ctx *c, uint64_t *live, uint64_t *at_label, unsigned words, bool del)
+{
+    bool changed = false;
+    memset(live, 0, words * 8);
     for (unsigned i = c->nops; i-- > 0;) {
         jit_op *op = &c->ops[i];
         switch (op->opc) {
         case JIT_OP_NOP: case JIT_OP_INSN_START:
             continue;
         case JIT_OP_LABEL:
-            memcpy(at_label + (size_t)words * op->imm, live, words * 8);
+            for (unsigned w = 0; w < words; w++) {
+                uint64_t *l = &at_label[(size_t)words * op->imm + w];
+                changed |= (live[w] & ~*l) != 0;
+                *l |= live[w];
+            }
             continue;
         case JIT_OP_BR:
             memcpy(live, at_label + (size_t)words * op->imm, words * 8);
@@ -304,7 +306,7 @@ static void dce_pass(jit_ctx *c)
         if (jit_op_has_def(op)) {
             jit_temp d = op->a[0];
             bool local = c->temps[d].kind == TEMP_LOCAL;
-            if (local && !BIT(live, d) && removable(op)) {
+            if (del && local && !BIT(live, d) && removable(op)) {
                 op->opc = JIT_OP_NOP;
                 continue;
             }
@@ -318,13 +320,34 @@ static void dce_pass(jit_ctx *c)
                 SET(live, t);
         }
     }
-#undef BIT
-#undef SET
-#undef CLR
+    return changed;
+}
+
+/* Liveness is a fixed point when the block loops (branches back to a
+ * label): scans without removing anything until the labels' sets settle
+ * (they only grow), then one that removes. */
+static void dce_pass(jit_ctx *c)
+{
+    jit_check_back_branches(c);
+    unsigned words = (c->ntemps + 63) / 64;
+    uint64_t *live = calloc(words, 8);
+    uint64_t *at_label = calloc((size_t)words * (c->nlabels + 1), 8);
+    if (!live || !at_label)
+        goto out;
+    if (c->has_back_branch) {
+        unsigned n = 0;
+        while (dce_scan(c, live, at_label, words, false))
+            if (++n == 32)
+                goto out;       /* not settled: keep everything */
+    }
+    dce_scan(c, live, at_label, words, true);
 out:
     free(live);
     free(at_label);
 }
+#undef BIT
+#undef SET
+#undef CLR
 
 void jit_optimize(jit_ctx *c)
 {

@@ -5,10 +5,16 @@
 
 __thread jit_access_rec jit_cur_access;
 
-static void *host_addr(jit_cpu *cpu, uint64_t addr)
+/* Atomics are read-modify-write: an address past the guest space faults as a
+ * write before it could reach host memory. */
+static void *host_addr(jit_cpu *cpu, uint64_t addr, uint64_t pc)
 {
     if (cpu->engine->fe->addr_bits == 32)
         addr = (uint32_t)addr;
+    if (addr >= cpu->guest_limit) {
+        cpu->pc = pc;
+        jit_cpu_fault(cpu, addr, JIT_FAULT_UNMAPPED, JIT_ACCESS_WRITE);
+    }
     return (void *)(cpu->guest_base + (uintptr_t)addr);
 }
 
@@ -55,7 +61,7 @@ uint64_t jit_rt_cmpxchg(jit_cpu *cpu, uint64_t addr, uint64_t cmp, uint64_t v,
     uint64_t old;
     begin(cpu, pc);
     if ((mo & JIT_MO_SIZE) == JIT_MO_64) {
-        uint64_t *p = host_addr(cpu, addr);
+        uint64_t *p = host_addr(cpu, addr, pc);
         uint64_t cur = __atomic_load_n(p, __ATOMIC_SEQ_CST);
         uint64_t n = swap ? __builtin_bswap64(v) : v;
         for (;;) {
@@ -66,7 +72,7 @@ uint64_t jit_rt_cmpxchg(jit_cpu *cpu, uint64_t addr, uint64_t cmp, uint64_t v,
                 break;
         }
     } else {
-        uint32_t *p = host_addr(cpu, addr);
+        uint32_t *p = host_addr(cpu, addr, pc);
         uint32_t cur = __atomic_load_n(p, __ATOMIC_SEQ_CST);
         uint32_t n = swap ? __builtin_bswap32((uint32_t)v) : (uint32_t)v;
         for (;;) {
@@ -110,7 +116,7 @@ uint64_t jit_rt_rmw(jit_cpu *cpu, uint64_t addr, uint64_t v, uint64_t op_memop, 
     uint64_t old;
     begin(cpu, pc);
     if ((memop & JIT_MO_SIZE) == JIT_MO_64) {
-        uint64_t *p = host_addr(cpu, addr);
+        uint64_t *p = host_addr(cpu, addr, pc);
         uint64_t cur = __atomic_load_n(p, __ATOMIC_SEQ_CST), n;
         do {
             old = swap ? __builtin_bswap64(cur) : cur;
@@ -120,7 +126,7 @@ uint64_t jit_rt_rmw(jit_cpu *cpu, uint64_t addr, uint64_t v, uint64_t op_memop, 
         } while (!__atomic_compare_exchange_n(p, &cur, n, true, __ATOMIC_SEQ_CST,
                                               __ATOMIC_SEQ_CST));
     } else {
-        uint32_t *p = host_addr(cpu, addr);
+        uint32_t *p = host_addr(cpu, addr, pc);
         uint32_t cur = __atomic_load_n(p, __ATOMIC_SEQ_CST), n;
         do {
             old = swap ? __builtin_bswap32(cur) : cur;

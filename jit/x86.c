@@ -69,6 +69,22 @@ typedef struct gen {
     bool use_fma;
     unsigned slots_seen;
     uint16_t pinned;                /* host registers holding pinned globals */
+    /* Loops: a block whose goto_tb returns to its own start jumps back inside
+     * its code, and for its duration the pin registers hold the globals it
+     * uses (bmap) instead of the engine-wide choice (gmap). */
+    jit_temp gmap[16], bmap[16];    /* register -> pinned global, or JIT_NO_TEMP */
+    bool loop, swapped;             /* self loop; bmap differs from gmap */
+    unsigned tbgen;                 /* pinning generation of the block */
+    uint32_t loop_head;             /* code offset of the loop head */
+    int32_t *label_op;              /* label -> index of its op */
+    uint8_t *loop_label;            /* label is the target of a backward branch */
+    struct req_stub { uint32_t fix; uint64_t pc; } *reqs;  /* exit_request checks */
+    unsigned nreqs;
+    /* guest accesses whose address failed the guest_limit check (bound_check) */
+    struct bound_stub { uint32_t fix; unsigned rec; int32_t disp; uint8_t index; bool store; } *bounds;
+    unsigned nbounds;
+    uint32_t *slot_tmp;             /* compute_last_use: first occurrence */
+    uint32_t *labels_before;        /* op index -> labels at or before it */
 } gen;
 
 /* ---- byte emission ---- */
@@ -414,6 +430,23 @@ static unsigned def(gen *g, jit_temp t)
     return r;
 }
 
+/* A register for d's new value when the op computes it in place from a's
+ * register (mov rd, ra; op rd, ...): a local that dies here gives its register
+ * to d, which saves the move. */
+static unsigned def_from(gen *g, jit_temp d, jit_temp a, unsigned ra)
+{
+    if (g->treg[d] < 0 && a != d && ti(g, a)->kind == TEMP_LOCAL && g->treg[a] == (int)ra &&
+        g->last_use[a] == g->cur && !(g->pinned & (1 << ra))) {
+        g->tdirty[a] = 0;
+        g->treg[a] = -1;
+        assign(g, ra, d);
+        g->locked |= (uint16_t)(1 << ra);
+        g->tdirty[d] = 1;
+        return ra;
+    }
+    return def(g, d);
+}
+
 /* Store dirty globals (and live dirty locals if locals_too).  Pinned globals
  * stay in their registers: sync_pinned stores them where memory must be
  * current. */
@@ -445,6 +478,38 @@ static void pinned_move(gen *g, bool store)
 
 static void sync_pinned(gen *g) { pinned_move(g, true); }
 static void reload_pinned(gen *g) { pinned_move(g, false); }
+
+static void map_move(gen *g, unsigned r, jit_temp t, bool store)
+{
+    bool w = g->e->fe->globals[t].type != JIT_I32;
+    int32_t off = (int32_t)g->e->fe->globals[t].offset;
+    if (store)
+        store_mem(g, w, r, RBP, off);
+    else
+        load_mem(g, w, r, RBP, off);
+}
+
+/* Store every global of a pin map from its register. */
+static void map_store(gen *g, const jit_temp *map)
+{
+    for (unsigned r = 0; r < 16; r++)
+        if (map[r] != JIT_NO_TEMP)
+            map_move(g, r, map[r], true);
+}
+
+/* Change the pin registers from one map to the other: the globals leaving
+ * go to env, the ones arriving come from env. */
+static void map_switch(gen *g, const jit_temp *from, const jit_temp *to)
+{
+    for (unsigned r = 0; r < 16; r++) {
+        if (from[r] == to[r])
+            continue;
+        if (from[r] != JIT_NO_TEMP)
+            map_move(g, r, from[r], true);
+        if (to[r] != JIT_NO_TEMP)
+            map_move(g, r, to[r], false);
+    }
+}
 
 /* Around a call: pinned globals in caller-saved registers go to env and come
  * back (the callee-saved ones survive by themselves). */
@@ -496,19 +561,26 @@ static void release_dead(gen *g)
 
 static void fault_begin(gen *g, uint32_t *start) { *start = pos(g); }
 
-static void fault_end(gen *g, uint32_t start)
+static jit_fault_rec *fault_rec_new(gen *g)
 {
     if (g->nfaults == g->faults_cap) {
         unsigned cap = g->faults_cap ? g->faults_cap * 2 : 16;
         jit_fault_rec *f = realloc(g->faults, cap * sizeof(*f));
         if (!f) {
             g->overflow = true;
-            return;
+            return NULL;
         }
         g->faults = f;
         g->faults_cap = cap;
     }
-    jit_fault_rec *rec = &g->faults[g->nfaults++];
+    return &g->faults[g->nfaults++];
+}
+
+static void fault_end(gen *g, uint32_t start)
+{
+    jit_fault_rec *rec = fault_rec_new(g);
+    if (!rec)
+        return;
     rec->host_start = start;
     rec->host_end = pos(g);
     rec->guest_pc = g->insn_pc;
@@ -530,6 +602,55 @@ static void fault_end(gen *g, uint32_t start)
         }
         g->fmap[g->nfmap++] = (jit_fault_map){ (uint16_t)t, (uint8_t)r };
         rec->nmap++;
+    }
+}
+
+/* ---- the guest space bound ----
+ *
+ * guest_base + address must never leave the guest's reservation, or a hostile
+ * guest reads and writes the emulator's own memory.  The owner keeps 2 GiB of
+ * PROT_NONE on both sides of [guest_base, guest_base + guest_limit), so only the
+ * index register needs checking: with it below the limit, no 32-bit displacement
+ * reaches past the guards.  The check is one fused compare and a branch that is
+ * never taken; the stub it would jump to (emitted after the block's code) stores
+ * the real guest address in cpu->bad_addr and faults on host address 0, which no
+ * checked access can produce.  The stub shares the access's fault record, so the
+ * fault is precise; jit_handle_fault takes the address from bad_addr. */
+
+static void bound_check(gen *g, unsigned index, int32_t disp, bool store)
+{
+    struct bound_stub *b = realloc(g->bounds, (g->nbounds + 1) * sizeof(*b));
+    if (!b) {
+        g->overflow = true;
+        return;
+    }
+    g->bounds = b;
+    op_rm(g, true, 0x3B, index, RBP, offsetof(jit_cpu, guest_limit));   /* cmp index, [limit] */
+    b1(g, 0x0F);
+    b1(g, 0x83);                                                        /* jae rel32: stub */
+    b4(g, 0);
+    g->bounds[g->nbounds++] = (struct bound_stub){ pos(g) - 4, g->nfaults, disp, (uint8_t)index, store };
+}
+
+static void emit_bound_stubs(gen *g)
+{
+    for (unsigned k = 0; k < g->nbounds && !g->overflow; k++) {
+        struct bound_stub *b = &g->bounds[k];
+        int32_t rel = (int32_t)(pos(g) - (b->fix + 4));
+        memcpy(g->buf + b->fix, &rel, 4);
+        uint32_t start = pos(g);
+        op_rm(g, true, 0x8D, RAX, b->index, b->disp);                   /* lea rax, [index+disp] */
+        op_rm(g, true, 0x89, RAX, RBP, offsetof(jit_cpu, bad_addr));
+        b1(g, b->store ? 0x88 : 0x8A);                                  /* mov [0], al / mov al, [0] */
+        b1(g, 0x04);
+        b1(g, 0x25);
+        b4(g, 0);
+        jit_fault_rec *rec = b->rec < g->nfaults ? fault_rec_new(g) : NULL;
+        if (!rec)
+            return;
+        *rec = g->faults[b->rec];       /* the access's pc and registers */
+        rec->host_start = start;
+        rec->host_end = pos(g);
     }
 }
 
@@ -602,7 +723,7 @@ static void gen_alu(gen *g, const jit_op *op)
     int32_t imm;
     unsigned ra = use(g, a);
     if (const_imm(g, b, ty, &imm)) {
-        unsigned rd = def(g, d);
+        unsigned rd = opc == JIT_OP_MUL || opc == JIT_OP_ADD ? def(g, d) : def_from(g, d, a, ra);
         if (opc == JIT_OP_MUL) {
             rex(g, w, rd, 0, ra, false);
             b1(g, 0x69);
@@ -619,7 +740,7 @@ static void gen_alu(gen *g, const jit_op *op)
         return;
     }
     unsigned rb = use(g, b);
-    unsigned rd = def(g, d);
+    unsigned rd = def_from(g, d, a, ra);
     if (rd == rb && rd != ra) {
         if (comm) {
             rb = ra;
@@ -740,7 +861,7 @@ static void gen_shift(gen *g, const jit_op *op)
     int32_t imm;
     unsigned ra = use(g, op->a[1]);
     if (const_imm(g, op->a[2], ty, &imm)) {
-        unsigned rd = def(g, op->a[0]);
+        unsigned rd = def_from(g, op->a[0], op->a[1], ra);
         mov_rr(g, w, rd, ra);
         unsigned cnt = (unsigned)imm & (w ? 63 : 31);
         if (cnt) {
@@ -753,7 +874,7 @@ static void gen_shift(gen *g, const jit_op *op)
     }
     unsigned rb = use(g, op->a[2]);
     mov_rr(g, false, RCX, rb);
-    unsigned rd = def(g, op->a[0]);
+    unsigned rd = def_from(g, op->a[0], op->a[1], ra);
     mov_rr(g, w, rd, ra);
     rex(g, w, 0, 0, rd, false);
     b1(g, 0xD3);
@@ -781,7 +902,7 @@ static void gen_unop(gen *g, const jit_op *op)
         mov_rr(g, w, rd, ra);
         break;
     case JIT_OP_NOT: case JIT_OP_NEG:
-        rd = def(g, d);
+        rd = def_from(g, d, a, ra);
         mov_rr(g, w, rd, ra);
         rex(g, w, 0, 0, rd, false);
         b1(g, 0xF7);
@@ -823,7 +944,7 @@ static void gen_unop(gen *g, const jit_op *op)
         }
         break;
     case JIT_OP_BSWAP:
-        rd = def(g, d);
+        rd = def_from(g, d, a, ra);
         mov_rr(g, w, rd, ra);
         rex(g, w, 0, 0, rd, false);
         b1(g, 0x0F);
@@ -875,6 +996,26 @@ static void gen_setcond(gen *g, const jit_op *op)
 static void gen_movcond(gen *g, const jit_op *op)
 {
     jit_type ty = (jit_type)op->type;
+    jit_temp d = op->a[0];
+    bool consts = is_const(g, op->a[1]) && is_const(g, op->a[2]);
+    if (!consts && (d == op->a[3] || d == op->a[4]) && op->a[3] != op->a[4] &&
+        !is_const(g, d) && ti(g, d)->kind != TEMP_ENV) {
+        /* d = cond ? d : x (or cond ? x : d): one cmov into d's register */
+        bool keep_if_true = d == op->a[3];
+        jit_temp x = keep_if_true ? op->a[4] : op->a[3];
+        unsigned rx;
+        if (is_const(g, x)) {
+            mov_ri(g, RDX, ti(g, x)->val);          /* before the compare */
+            rx = RDX;
+        } else {
+            rx = use(g, x);
+        }
+        use(g, d);
+        uint8_t cc = emit_cmp(g, ty, (jit_cond)op->cond, op->a[1], op->a[2]);
+        unsigned rd = def(g, d);
+        op0f_rr(g, true, (uint8_t)(0x40 | (keep_if_true ? cc ^ 1 : cc)), rd, rx);
+        return;
+    }
     load_into(g, RAX, op->a[4]);
     uint8_t cc;
     if (is_const(g, op->a[1]) && is_const(g, op->a[2])) {
@@ -1124,41 +1265,56 @@ static void gen_qld(gen *g, const jit_op *op)
     guest_addr(g, op->a[1], (int32_t)op->imm, &index, &disp);
     bool swap = need_swap(g, memop);
     unsigned lmo = swap ? size : memop;        /* load raw when swapping */
+    /* Without a byte swap the load goes straight into the destination's
+     * register.  Until it has executed, that register holds d's old value
+     * (or nothing), so the fault record must not name d as dirty unless it
+     * already was. */
+    unsigned dst = RAX;
+    jit_temp d = op->a[0];
+    uint8_t d_dirty = 0;
+    if (!swap) {
+        d_dirty = g->treg[d] >= 0 && g->tdirty[d];
+        dst = def(g, d);
+        g->tdirty[d] = d_dirty;
+    }
     uint32_t start;
     fault_begin(g, &start);
+    bound_check(g, index, disp, false);
     bool s = lmo & JIT_MO_SIGN, w = w64(ty);
     switch (size) {
     case 0:
-        rex(g, w && s, RAX, index, R15, false);
+        rex(g, w && s, dst, index, R15, false);
         b1(g, 0x0F);
         b1(g, s ? 0xBE : 0xB6);
         break;
     case 1:
-        rex(g, w && s, RAX, index, R15, false);
+        rex(g, w && s, dst, index, R15, false);
         b1(g, 0x0F);
         b1(g, s ? 0xBF : 0xB7);
         break;
     case 2:
         if (s && w) {
-            rex(g, true, RAX, index, R15, false);
+            rex(g, true, dst, index, R15, false);
             b1(g, 0x63);
         } else {
-            rex(g, false, RAX, index, R15, false);
+            rex(g, false, dst, index, R15, false);
             b1(g, 0x8B);
         }
         break;
     default:
-        rex(g, true, RAX, index, R15, false);
+        rex(g, true, dst, index, R15, false);
         b1(g, 0x8B);
         break;
     }
-    modrm_sib(g, RAX, R15, index, disp);
+    modrm_sib(g, dst, R15, index, disp);
     fault_end(g, start);
-    if (swap) {
-        bswap_rax(g, size);
-        extend_rax(g, memop, ty);
+    if (!swap) {
+        g->tdirty[d] = 1;
+        return;
     }
-    unsigned rd = def(g, op->a[0]);
+    bswap_rax(g, size);
+    extend_rax(g, memop, ty);
+    unsigned rd = def(g, d);
     mov_rr(g, true, rd, RAX);
 }
 
@@ -1183,6 +1339,7 @@ static void gen_qst(gen *g, const jit_op *op)
     }
     uint32_t start;
     fault_begin(g, &start);
+    bound_check(g, index, disp, true);
     if (size == 1)
         b1(g, 0x66);
     rex(g, size == 3, rv, index, R15, size == 0);
@@ -1309,10 +1466,22 @@ static void store_pc_imm(gen *g, uint64_t pc)
     store_mem(g, true, RAX, RBP, offsetof(jit_cpu, pc));
 }
 
+static void jmp_back(gen *g, uint32_t target)
+{
+    b1(g, 0xE9);
+    b4(g, (uint32_t)((int32_t)target - (int32_t)(pos(g) + 4)));
+}
+
 static void gen_goto_tb(gen *g, const jit_op *op, jit_tb *tb)
 {
-    unsigned slot = op->memop & 1;
+    unsigned slot = op->memop % JIT_TB_SLOTS;
     sync_regs(g, false);
+    if (g->loop && (uint64_t)op->imm == g->c->pc) {
+        jmp_back(g, g->loop_head);      /* pins stay where the loop head wants them */
+        return;
+    }
+    if (g->swapped)
+        map_switch(g, g->bmap, g->gmap);
     /* jmp rel32 with its displacement 4-aligned, so patching is one atomic
      * store; it starts out jumping to the next instruction */
     while ((pos(g) + 1) & 3)
@@ -1322,7 +1491,7 @@ static void gen_goto_tb(gen *g, const jit_op *op, jit_tb *tb)
     tb->jmp_patch[slot] = g->slots_seen & (1u << slot) ? 0 : pos(g);
     g->slots_seen |= 1u << slot;
     b4(g, 0);
-    sync_pinned(g);
+    map_store(g, g->gmap);
     store_pc_imm(g, (uint64_t)op->imm);
     /* rax = tb | 8 | slot: the tb address is patched after allocation */
     mov_ri(g, RAX, (uint64_t)(uintptr_t)tb | JIT_RET_CHAIN | slot);
@@ -1334,8 +1503,14 @@ static void gen_goto_ptr(gen *g, const jit_op *op)
     unsigned rp = use(g, op->a[0]);
     sync_regs(g, false);
     store_mem(g, true, rp, RBP, offsetof(jit_cpu, pc));
+    if (g->swapped) {
+        /* the target expects the engine-wide pins; rp may be one of them */
+        map_switch(g, g->bmap, g->gmap);
+        rp = RSI;           /* free: nothing is live after this exit */
+        load_mem(g, true, rp, RBP, offsetof(jit_cpu, pc));
+    }
     if (g->e->opt.log & JIT_LOG_EXEC) {
-        sync_pinned(g);
+        map_store(g, g->gmap);
         exit_with(g, JIT_RET_LOOKUP);
         return;
     }
@@ -1366,7 +1541,7 @@ static void gen_goto_ptr(gen *g, const jit_op *op)
     b1(g, 0xBA);
     modrm_rr(g, 5, RCX);
     b1(g, 32);                                       /* bts rcx, 32: JIT_JC_KEY */
-    if (g->pinned) {
+    if (g->tbgen) {
         rex(g, true, 0, 0, RCX, false);
         b1(g, 0x0F);
         b1(g, 0xBA);
@@ -1379,7 +1554,7 @@ static void gen_goto_ptr(gen *g, const jit_op *op)
     modrm_mem(g, 4, RAX, 16);                        /* jmp [rax+16] */
     land8(g, miss1);
     land8(g, miss2);
-    sync_pinned(g);
+    map_store(g, g->gmap);
     exit_with(g, JIT_RET_LOOKUP);
 }
 
@@ -1396,20 +1571,149 @@ static void gen_exit(gen *g, const jit_op *op)
 
 /* ---- block ---- */
 
+/* Last use of every temp, in op order.  That is exact while branches only go
+ * forward.  With a loop inside the block a local's value may come around the
+ * back edge; linear order is still exact for a local whose first occurrence
+ * is its definition with no label between it and the last use (every path to
+ * a use passes the definition: front-ends' per-instruction temporaries);
+ * any other local lives to the end. */
 static void compute_last_use(gen *g)
 {
     jit_ctx *c = g->c;
-    for (unsigned t = 0; t < c->ntemps; t++)
-        g->last_use[t] = c->has_back_branch && c->temps[t].kind == TEMP_LOCAL ? UINT32_MAX : 0;
+    uint32_t *first = g->slot_tmp;
+    for (unsigned t = 0; t < c->ntemps; t++) {
+        g->last_use[t] = 0;
+        first[t] = UINT32_MAX;
+    }
+    unsigned nlabels = 0;
     for (unsigned i = 0; i < c->nops; i++) {
         const jit_op *op = &c->ops[i];
-        unsigned first, n = jit_op_nuses(op, &first);
+        if (op->opc == JIT_OP_LABEL)
+            nlabels++;
+        g->labels_before[i] = nlabels;
+        unsigned f, n = jit_op_nuses(op, &f);
         for (unsigned k = 0; k < n; k++) {
-            jit_temp t = op->a[first + k];
-            if (t != JIT_NO_TEMP && g->last_use[t] != UINT32_MAX)
-                g->last_use[t] = i;
+            jit_temp t = op->a[f + k];
+            if (t == JIT_NO_TEMP)
+                continue;
+            g->last_use[t] = i;
+            if (first[t] == UINT32_MAX)
+                first[t] = i | 0x80000000u;         /* used before defined */
+        }
+        if (jit_op_has_def(op) && op->a[0] != JIT_NO_TEMP && first[op->a[0]] == UINT32_MAX)
+            first[op->a[0]] = i;
+    }
+    if (!c->has_back_branch)
+        return;
+    for (unsigned t = 0; t < c->ntemps; t++) {
+        if (c->temps[t].kind != TEMP_LOCAL || first[t] == UINT32_MAX)
+            continue;
+        if (g->last_use[t] == 0 && !(first[t] & 0x80000000u) && first[t] > 0)
+            continue;                           /* defined, never used */
+        if ((first[t] & 0x80000000u) || g->last_use[t] < first[t] ||
+            g->labels_before[g->last_use[t]] != g->labels_before[first[t]])
+            g->last_use[t] = UINT32_MAX;
+    }
+}
+
+/* A block that jumps back to its own start (a loop) keeps the globals it uses
+ * in the pin registers across iterations: the engine-wide pins it does not
+ * use make room for its own most used globals.  Other blocks: bmap = gmap. */
+static void choose_loop_pins(gen *g)
+{
+    static const uint8_t pin_regs[] = { RBX, R12, R13, R14, R10, R11 };
+    jit_ctx *c = g->c;
+    memcpy(g->bmap, g->gmap, sizeof(g->bmap));
+    g->loop = false;
+    if (g->e->opt.log & JIT_LOG_EXEC)
+        return;             /* every block execution passes through the engine */
+    for (unsigned i = 0; i < c->nops; i++) {
+        const jit_op *op = &c->ops[i];
+        if (op->opc == JIT_OP_GOTO_TB && (uint64_t)op->imm == c->pc)
+            g->loop = true;
+        if ((op->opc == JIT_OP_BR || op->opc == JIT_OP_BRCOND) &&
+            g->label_op[op->imm] >= 0 && (unsigned)g->label_op[op->imm] < i) {
+            g->loop = true;
+            g->loop_label[op->imm] = 1;
         }
     }
+    if (!g->loop)
+        return;
+    /* uses count 8 times more inside each inner loop (label .. back branch) */
+    uint32_t count[JIT_MAX_GLOBALS] = { 0 };
+    for (unsigned i = 0; i < c->nops; i++) {
+        const jit_op *op = &c->ops[i];
+        if (op->opc == JIT_OP_NOP || op->opc == JIT_OP_INSN_START)
+            continue;
+        uint32_t w = 1;
+        for (unsigned j = i; j < c->nops; j++) {
+            const jit_op *b = &c->ops[j];
+            if ((b->opc == JIT_OP_BR || b->opc == JIT_OP_BRCOND) && g->label_op[b->imm] >= 0 &&
+                (unsigned)g->label_op[b->imm] <= i && w < (1u << 20))
+                w *= 8;
+        }
+        for (unsigned k = 0; k < JIT_OP_MAX_ARGS; k++)
+            if (op->a[k] < g->nglobals)
+                count[op->a[k]] += w;
+    }
+    for (unsigned i = 0; i < sizeof(pin_regs); i++) {
+        unsigned r = pin_regs[i];
+        if (g->bmap[r] != JIT_NO_TEMP && count[g->bmap[r]])
+            continue;       /* an engine-wide pin the loop uses: keep it */
+        int best = -1;
+        for (unsigned t = 0; t < g->nglobals; t++) {
+            bool pinned = false;
+            for (unsigned k = 0; k < 16; k++)
+                pinned |= g->bmap[k] == t;
+            if (count[t] && !pinned && (best < 0 || count[t] > count[best]))
+                best = (int)t;
+        }
+        if (best < 0)
+            break;
+        g->bmap[r] = (jit_temp)best;
+        g->swapped = true;
+    }
+}
+
+/* An inner loop's head checks exit_request like the block's entry: a kick
+ * must not wait for an inner loop to end.  The stub (emitted at the end)
+ * leaves with the pc of the guest instruction after the label. */
+static void loop_check(gen *g, unsigned label_idx)
+{
+    uint64_t pc = g->c->pc;
+    for (unsigned i = label_idx + 1; i < g->c->nops; i++)
+        if (g->c->ops[i].opc == JIT_OP_INSN_START) {
+            pc = (uint64_t)g->c->ops[i].imm;
+            break;
+        }
+    struct req_stub *r = realloc(g->reqs, (g->nreqs + 1) * sizeof(*r));
+    if (!r) {
+        g->overflow = true;
+        return;
+    }
+    g->reqs = r;
+    op_rm(g, false, 0x83, 7, RBP, offsetof(jit_cpu, exit_request));
+    b1(g, 0);                                    /* cmp dword [rbp+req], 0 */
+    b1(g, 0x0F);
+    b1(g, 0x85);
+    g->reqs[g->nreqs++] = (struct req_stub){ pos(g), pc };
+    b4(g, 0);
+}
+
+/* Whether a label only leads back to the loop head: the branch to it can
+ * jump there directly (memory is current after a branch's sync). */
+static bool is_loop_back(gen *g, uint32_t label)
+{
+    if (!g->loop)
+        return false;
+    jit_ctx *c = g->c;
+    for (unsigned i = (unsigned)g->label_op[label] + 1; i < c->nops; i++) {
+        const jit_op *op = &c->ops[i];
+        if (op->opc == JIT_OP_NOP || op->opc == JIT_OP_INSN_START)
+            continue;
+        return op->opc == JIT_OP_GOTO_TB && (uint64_t)op->imm == c->pc;
+    }
+    return false;
 }
 
 int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
@@ -1432,15 +1736,23 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
     g.slot = malloc(c->ntemps * sizeof(int32_t));
     g.last_use = malloc(c->ntemps * sizeof(uint32_t));
     g.label_pos = malloc((c->nlabels + 1) * sizeof(int32_t));
+    g.label_op = malloc((c->nlabels + 1) * sizeof(int32_t));
+    g.loop_label = calloc(c->nlabels + 1, 1);
+    g.slot_tmp = malloc(c->ntemps * sizeof(uint32_t));
+    g.labels_before = malloc(c->nops * sizeof(uint32_t));
     int err = 0;
-    if (!g.treg || !g.tdirty || !g.slot || !g.last_use || !g.label_pos) {
+    if (!g.treg || !g.tdirty || !g.slot || !g.last_use || !g.label_pos || !g.label_op ||
+        !g.loop_label || !g.slot_tmp || !g.labels_before) {
         err = -ENOMEM;
         goto out;
     }
     memset(g.treg, -1, c->ntemps);
     memset(g.slot, -1, c->ntemps * sizeof(int32_t));
     for (unsigned i = 0; i <= c->nlabels; i++)
-        g.label_pos[i] = -1;
+        g.label_pos[i] = g.label_op[i] = -1;
+    for (unsigned i = 0; i < c->nops; i++)
+        if (c->ops[i].opc == JIT_OP_LABEL)
+            g.label_op[c->ops[i].imm] = (int32_t)i;
     for (unsigned r = 0; r < 16; r++)
         g.reg_temp[r] = JIT_NO_TEMP;
     jit_check_back_branches(c);
@@ -1448,18 +1760,30 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
     g.insn_pc = c->pc;
 
     /* entry from the engine: pinned globals into their registers */
-    if (tb->gen) {
+    g.tbgen = tb->gen;
+    for (unsigned r = 0; r < 16; r++)
+        g.gmap[r] = JIT_NO_TEMP;
+    if (tb->gen)
         for (unsigned t = 0; t < g.nglobals; t++)
-            if (e->pin_reg[t] >= 0) {
-                assign(&g, (unsigned)e->pin_reg[t], t);
-                g.tdirty[t] = 1;
-                g.pinned |= (uint16_t)(1 << e->pin_reg[t]);
-            }
-        reload_pinned(&g);
-    }
+            if (e->pin_reg[t] >= 0)
+                g.gmap[e->pin_reg[t]] = t;
+    choose_loop_pins(&g);
+    for (unsigned r = 0; r < 16; r++)
+        if (g.bmap[r] != JIT_NO_TEMP) {
+            assign(&g, r, g.bmap[r]);
+            g.tdirty[g.bmap[r]] = 1;
+            g.pinned |= (uint16_t)(1 << r);
+        }
+    for (unsigned r = 0; r < 16; r++)
+        if (g.gmap[r] != JIT_NO_TEMP)
+            map_move(&g, r, g.gmap[r], false);
     uint32_t chain_off = pos(&g);
+    if (g.swapped)
+        map_switch(&g, g.gmap, g.bmap);
+    g.loop_head = pos(&g);
+    tb->has_loop = g.loop;
 
-    /* chained entry: leave if another thread or a signal asked us to */
+    /* chained entry (loop head): leave if another thread or a signal asked us to */
     op_rm(&g, false, 0x83, 7, RBP, offsetof(jit_cpu, exit_request));
     b1(&g, 0);                                   /* cmp dword [rbp+req], 0 */
     b1(&g, 0x0F);
@@ -1502,6 +1826,8 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
             sync_regs(&g, true);
             forget_all(&g);
             bind_label(&g, (uint32_t)op->imm);
+            if (g.loop_label[op->imm])
+                loop_check(&g, i);
             break;
         case JIT_OP_BR:
             sync_regs(&g, true);
@@ -1532,7 +1858,10 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
             cc = emit_cmp(&g, ty, (jit_cond)op->cond, op->a[0], op->a[1]);
             b1(&g, 0x0F);
             b1(&g, (uint8_t)(0x80 | cc));
-            emit_label_jump(&g, (uint32_t)op->imm);
+            if (is_loop_back(&g, (uint32_t)op->imm))
+                b4(&g, (uint32_t)((int32_t)g.loop_head - (int32_t)(pos(&g) + 4)));
+            else
+                emit_label_jump(&g, (uint32_t)op->imm);
             break;
         }
         case JIT_OP_QLD:
@@ -1579,6 +1908,7 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
         if ((size_t)(g.end - g.p) < 1024)
             g.overflow = true;
     }
+    emit_bound_stubs(&g);
     /* exit-request stub: state at block entry is clean */
     if (!g.overflow) {
         int32_t rel = (int32_t)(pos(&g) - (req_fix + 4));
@@ -1587,6 +1917,14 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
         sync_pinned(&g);
         store_pc_imm(&g, c->pc);
         exit_with(&g, JIT_RET_REQUEST);
+        /* inner loop heads: state there is memory plus the pin registers */
+        for (unsigned k = 0; k < g.nreqs && !g.overflow; k++) {
+            int32_t rel2 = (int32_t)(pos(&g) - (g.reqs[k].fix + 4));
+            memcpy(g.buf + g.reqs[k].fix, &rel2, 4);
+            sync_pinned(&g);
+            store_pc_imm(&g, g.reqs[k].pc);
+            exit_with(&g, JIT_RET_REQUEST);
+        }
     }
     if (!err && g.overflow)
         err = g.nslots >= NSLOTS ? -E2BIG : ((size_t)(g.end - g.p) < 1024 ? -ENOSPC : -E2BIG);
@@ -1607,6 +1945,12 @@ out:
     free(g.slot);
     free(g.last_use);
     free(g.label_pos);
+    free(g.label_op);
+    free(g.loop_label);
+    free(g.slot_tmp);
+    free(g.labels_before);
+    free(g.reqs);
+    free(g.bounds);
     free(g.fix);
     free(g.faults);
     free(g.fmap);

@@ -145,6 +145,7 @@ riscv_cpu *riscv_cpu_new(riscv_engine *e)
     cpu->res_addr = RES_NONE;
     cpu->priv = PRIV_U;
     cpu->jit.guest_base = (uintptr_t)e->opts.guest_base;
+    cpu->jit.guest_limit = e->opts.guest_size;
     if (jit_cpu_init(e->jit, &cpu->jit)) {
         free(cpu);
         return NULL;

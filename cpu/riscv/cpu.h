@@ -40,7 +40,8 @@ enum riscv_backend {
 
 typedef struct riscv_engine_options {
     void *guest_base;           /* host address of guest address 0 */
-    uint64_t guest_size;        /* bytes reserved at guest_base (0 = unknown) */
+    uint64_t guest_size;        /* bytes of guest space at guest_base: addresses at or
+                                   above it fault (0: every access faults) */
     enum riscv_backend backend;
     /* "-d" items, comma separated, passed to the JIT: in_asm, op, op_opt, out_asm,
      * exec, ... (NULL or "" = none), and the stream they go to (NULL = stderr). */

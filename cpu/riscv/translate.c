@@ -8,14 +8,39 @@
 
 #include <stddef.h>
 
+/* Superblocks: a block goes on past a forward conditional branch (its target
+ * becomes a label inside the block when translation reaches it, else a side
+ * exit at the end), and after a path ends (jump, return, taken-only branch)
+ * it resumes at the nearest pending target.  So if/else inside a loop body and
+ * early returns stay in one block, and a branch back to the block's start is a
+ * loop inside its code (jit_goto_tb to the own pc).  Bounds: JIT_TB_SLOTS
+ * exits, SB_SPAN bytes of guest code, translation only moves forward. */
+#define SB_SPAN 1024
+#define SB_MAX_FWD 6
+
+typedef struct fwd_label {
+    uint64_t pc;
+    jit_label l;
+} fwd_label;
+
 typedef struct tctx {
     jit_ctx *c;
     riscv_cpu *cpu;
+    uint64_t start;         /* the block's pc */
     uint64_t pc;            /* of the current instruction */
     riscv_insn d;
     unsigned frm;           /* the dynamic rounding mode this block assumes */
-    bool ended;             /* the block has been closed */
+    bool ended;             /* the current path has been closed */
+    bool stop;              /* no resuming after this path */
     bool host_ff_clear;     /* host FP flags known clear here (see gen_csr) */
+    uint64_t ff_store_pc;   /* last fsflags done as a plain store (needs linear
+                               flow up to it: no branch back before it) */
+    unsigned slots;         /* goto_tb slots used */
+    uint64_t next_pc;       /* where translation goes on after this instruction */
+    bool rd_to_temp;        /* wx() gives rd_temp (if-conversion) */
+    jit_temp rd_temp;
+    fwd_label fwd[SB_MAX_FWD];  /* forward branch targets not reached yet */
+    unsigned nfwd;
 } tctx;
 
 /* ---- helpers descriptors ---- */
@@ -65,6 +90,8 @@ static jit_temp rx(tctx *t, unsigned r)
  * removes the op unless it has side effects, e.g. a load that may fault). */
 static jit_temp wx(tctx *t, unsigned r)
 {
+    if (t->rd_to_temp)
+        return t->rd_temp;
     return r ? jit_global(RISCV_GLOBAL_X(r)) : jit_temp_new(t->c, JIT_I64);
 }
 
@@ -81,10 +108,28 @@ static void exit_exception(tctx *t, unsigned cause)
     t->ended = true;
 }
 
-static void end_goto(tctx *t, unsigned slot, uint64_t target)
+static void end_goto(tctx *t, uint64_t target)
 {
-    jit_goto_tb(t->c, slot, target);
+    jit_goto_tb(t->c, t->slots++, target);
     t->ended = true;
+}
+
+/* Room for one more pending label and still for the worst block end (a
+ * conditional branch: two exits) plus one exit per pending label. */
+static bool can_continue(tctx *t)
+{
+    return t->nfwd < SB_MAX_FWD && t->slots + t->nfwd + 1 + 2 <= JIT_TB_SLOTS &&
+           t->pc - t->start < SB_SPAN && !jit_block_full(t->c);
+}
+
+static jit_label fwd_label_for(tctx *t, uint64_t pc)
+{
+    for (unsigned i = 0; i < t->nfwd; i++)
+        if (t->fwd[i].pc == pc)
+            return t->fwd[i].l;
+    jit_label l = jit_label_new(t->c);
+    t->fwd[t->nfwd++] = (fwd_label){ pc, l };
+    return l;
 }
 
 /* ---- integer ---- */
@@ -99,10 +144,34 @@ static void gen_binopi(tctx *t, jit_opc op)
     jit_binopi(t->c, op, wx(t, t->d.rd), rx(t, t->d.rs1), t->d.imm);
 }
 
-/* *W forms: 32-bit operation, result sign-extended to 64 bits (spec 5.2). */
+/* *W forms: 32-bit operation, result sign-extended to 64 bits (spec 5.2).
+ * Where the low 32 bits of the 64-bit operation are the 32-bit result (add,
+ * sub, mul, shift left by a constant) the operation is done in 64 bits and
+ * sign-extended; constant right shifts extend first.  That is one host
+ * instruction less per op than truncating the operands. */
 static void gen_binop_w(tctx *t, jit_opc op, bool imm)
 {
     jit_ctx *c = t->c;
+    unsigned sh = (unsigned)t->d.imm & 31;
+    if (op == JIT_OP_ADD || op == JIT_OP_SUB || op == JIT_OP_MUL || (op == JIT_OP_SHL && imm)) {
+        jit_temp r = jit_temp_new(c, JIT_I64);
+        if (imm)
+            jit_binopi(c, op, r, rx(t, t->d.rs1), op == JIT_OP_SHL ? sh : t->d.imm);
+        else
+            jit_binop(c, op, r, rx(t, t->d.rs1), rx(t, t->d.rs2));
+        jit_ext32s(c, wx(t, t->d.rd), r);
+        return;
+    }
+    if (imm && sh && (op == JIT_OP_SHR || op == JIT_OP_SAR)) {
+        /* srliw by 1..31 leaves bit 31 clear: zero- and sign-extension agree */
+        jit_temp a = jit_temp_new(c, JIT_I64);
+        if (op == JIT_OP_SHR)
+            jit_ext32u(c, a, rx(t, t->d.rs1));
+        else
+            jit_ext32s(c, a, rx(t, t->d.rs1));
+        jit_binopi(c, op, wx(t, t->d.rd), a, sh);
+        return;
+    }
     jit_temp a = jit_temp_new(c, JIT_I32), r = jit_temp_new(c, JIT_I32);
     jit_trunc(c, a, rx(t, t->d.rs1));
     if (imm) {
@@ -161,13 +230,97 @@ static jit_temp bit_mask(tctx *t, bool imm)
     return m;
 }
 
+static void translate_insn(tctx *t);
+
+/* Integer ops that only compute rd from registers and immediates (no memory,
+ * no exit, rd written once at the end): a branch over one of them becomes a
+ * conditional move. */
+static bool if_convertible(unsigned op)
+{
+    switch (op) {
+    case RV_LUI: case RV_AUIPC: case RV_ADDI: case RV_SLTI: case RV_SLTIU: case RV_XORI:
+    case RV_ORI: case RV_ANDI: case RV_SLLI: case RV_SRLI: case RV_SRAI: case RV_ADD:
+    case RV_SUB: case RV_SLL: case RV_SLT: case RV_SLTU: case RV_XOR: case RV_SRL:
+    case RV_SRA: case RV_OR: case RV_AND: case RV_ADDIW: case RV_SLLIW: case RV_SRLIW:
+    case RV_SRAIW: case RV_ADDW: case RV_SUBW: case RV_SLLW: case RV_SRLW: case RV_SRAW:
+    case RV_MUL: case RV_MULW: case RV_SH1ADD: case RV_SH2ADD: case RV_SH3ADD:
+    case RV_ADD_UW: case RV_ANDN: case RV_ORN: case RV_XNOR: case RV_MAX: case RV_MAXU:
+    case RV_MIN: case RV_MINU: case RV_SEXT_B: case RV_SEXT_H: case RV_ZEXT_H:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static int fetch(jit_ctx *c, uint64_t pc, uint32_t *bits);
+
+/* "b<cond> rs1, rs2, L; op rd, ...; L:" -> rd = cond ? rd : op(...).  A data-
+ * dependent branch like Collatz's odd/even test mispredicts on the host half
+ * of the time; the conditional move does not.  Returns false if the pattern
+ * does not apply. */
+static bool gen_branch_over(tctx *t, jit_cond cond, uint64_t target)
+{
+    jit_ctx *c = t->c;
+    uint64_t next = t->pc + t->d.len;
+    uint32_t bits;
+    riscv_insn n;
+    if (target <= next || target - next > 4 || fetch(c, next, &bits))
+        return false;
+    riscv_decode(bits, &n);
+    if (next + n.len != target || n.rd == 0 || !if_convertible(n.op))
+        return false;
+    riscv_insn br = t->d;
+    jit_temp v = jit_temp_new(c, JIT_I64);
+    /* no jit_insn_start(next): nothing here faults, and a branch back must
+     * not find a label point between the op and the conditional move */
+    t->d = n;
+    t->pc = next;
+    t->rd_to_temp = true;
+    t->rd_temp = v;
+    translate_insn(t);
+    t->rd_to_temp = false;
+    jit_temp rd = jit_global(RISCV_GLOBAL_X(n.rd));
+    jit_movcond(c, cond, rd, rx(t, br.rs1), rx(t, br.rs2), rd, v);
+    t->next_pc = target;
+    return true;
+}
+
 static void gen_branch(tctx *t, jit_cond cond)
 {
+    uint64_t target = t->pc + (uint64_t)t->d.imm;
+    if (gen_branch_over(t, cond, target))
+        return;
+    if (target > t->pc && can_continue(t)) {
+        /* forward: go on with the fall-through */
+        jit_brcond(t->c, cond, rx(t, t->d.rs1), rx(t, t->d.rs2), fwd_label_for(t, target));
+        return;
+    }
+    if (target > t->start && target < t->pc && target > t->ff_store_pc && can_continue(t)) {
+        /* back to an instruction of this block: a loop inside it */
+        jit_label l = jit_label_at_insn(t->c, target);
+        if (l != JIT_NO_LABEL) {
+            jit_brcond(t->c, cond, rx(t, t->d.rs1), rx(t, t->d.rs2), l);
+            return;
+        }
+    }
     jit_label taken = jit_label_new(t->c);
     jit_brcond(t->c, cond, rx(t, t->d.rs1), rx(t, t->d.rs2), taken);
-    jit_goto_tb(t->c, 0, t->pc + t->d.len);
+    jit_goto_tb(t->c, t->slots++, t->pc + t->d.len);
     jit_label_set(t->c, taken);
-    end_goto(t, 1, t->pc + (uint64_t)t->d.imm);
+    end_goto(t, target);
+}
+
+/* jal: a forward jump within the block's span becomes a branch to a label */
+static void gen_jal(tctx *t)
+{
+    uint64_t target = t->pc + (uint64_t)t->d.imm;
+    jit_movi(t->c, wx(t, t->d.rd), t->pc + t->d.len);
+    if (target > t->pc && target - t->start < SB_SPAN && can_continue(t)) {
+        jit_br(t->c, fwd_label_for(t, target));
+        t->ended = true;
+        return;
+    }
+    end_goto(t, target);
 }
 
 static void gen_load(tctx *t, unsigned memop)
@@ -240,6 +393,7 @@ static void gen_csr(tctx *t)
      * the host has nothing to fold or clear, so the write is a plain store.
      * This is libm's "frflags; flt; fsflags" quiet-compare idiom. */
     if (t->host_ff_clear && t->d.csr == 0x001 && op == 1 && t->d.rd == 0) {
+        t->ff_store_pc = t->pc;
         jit_temp v = jit_temp_new(t->c, JIT_I64);
         jit_andi(t->c, v, imm ? ci(t, t->d.rs1) : rx(t, t->d.rs1), 31);
         jit_st(t->c, v, jit_env(t->c), offsetof(riscv_cpu, fflags), JIT_MO_32);
@@ -425,10 +579,7 @@ static void translate_insn(tctx *t)
         break;
     case RV_LUI: jit_movi(c, wx(t, d->rd), (uint64_t)d->imm); break;
     case RV_AUIPC: jit_movi(c, wx(t, d->rd), t->pc + (uint64_t)d->imm); break;
-    case RV_JAL:
-        jit_movi(c, wx(t, d->rd), next);
-        end_goto(t, 0, t->pc + (uint64_t)d->imm);
-        break;
+    case RV_JAL: gen_jal(t); break;
     case RV_JALR: {
         jit_temp target = jit_temp_new(c, JIT_I64);
         jit_addi(c, target, rx(t, d->rs1), d->imm);
@@ -707,25 +858,64 @@ static int fetch(jit_ctx *c, uint64_t pc, uint32_t *bits)
     return 0;
 }
 
+/* Place the labels of pending forward targets at t->pc. */
+static void place_labels(tctx *t)
+{
+    for (unsigned i = 0; i < t->nfwd;) {
+        if (t->fwd[i].pc == t->pc) {
+            jit_label_set(t->c, t->fwd[i].l);
+            t->fwd[i] = t->fwd[--t->nfwd];
+            /* another path joins here: nothing is known about host flags */
+            t->host_ff_clear = false;
+        } else {
+            i++;
+        }
+    }
+}
+
+/* After a path ended: the nearest pending target ahead, or 0. */
+static uint64_t resume_pc(tctx *t)
+{
+    uint64_t best = 0;
+    for (unsigned i = 0; i < t->nfwd; i++)
+        if (t->fwd[i].pc > t->pc && t->fwd[i].pc - t->start < SB_SPAN &&
+            (!best || t->fwd[i].pc < best))
+            best = t->fwd[i].pc;
+    return best;
+}
+
 int riscv_translate(jit_ctx *c, jit_cpu *jcpu, uint64_t pc, uint32_t flags)
 {
-    tctx t = { .c = c, .cpu = (riscv_cpu *)jcpu, .pc = pc, .frm = flags & RISCV_FLAGS_FRM };
-    while (!t.ended) {
+    tctx t = { .c = c, .cpu = (riscv_cpu *)jcpu, .start = pc, .pc = pc,
+               .frm = flags & RISCV_FLAGS_FRM };
+    for (;;) {
+        if (t.ended) {
+            /* resume only with room for another conditional-branch end */
+            uint64_t r = t.stop || jit_block_full(c) ||
+                         t.slots + t.nfwd + 2 > JIT_TB_SLOTS ? 0 : resume_pc(&t);
+            if (!r)
+                break;
+            t.pc = r;
+            t.ended = false;
+        }
+        place_labels(&t);
         if (jit_insn_count(c) > 0 && jit_block_full(c)) {
-            end_goto(&t, 0, t.pc);
+            end_goto(&t, t.pc);
             break;
         }
         uint32_t bits = 0;
         int bad = fetch(c, t.pc, &bits);
         if (bad) {
             if (jit_insn_count(c) > 0) {    /* let the next block report it */
-                end_goto(&t, 0, t.pc);
-                break;
+                end_goto(&t, t.pc);
+                t.stop = true;
+                continue;
             }
             jit_insn_start(c, t.pc);
             jit_exit(c, JIT_EXIT_EXCEPTION, ci(&t, t.pc),
                      ci(&t, riscv_exit_arg(CAUSE_FETCH_FAULT, 0, (unsigned)bad - 1, 0)));
-            break;
+            t.ended = t.stop = true;
+            continue;
         }
         jit_insn_start(c, t.pc);
         riscv_decode(bits, &t.d);
@@ -733,8 +923,15 @@ int riscv_translate(jit_ctx *c, jit_cpu *jcpu, uint64_t pc, uint32_t flags)
          * host flags; the other F/D ops and all integer ones raise none */
         if (t.d.op == RV_INVALID || (riscv_ops[t.d.op].flags & IF_RM))
             t.host_ff_clear = false;
+        t.next_pc = t.pc + t.d.len;
         translate_insn(&t);
-        t.pc += t.d.len;
+        t.pc = t.next_pc;
+    }
+    /* targets never reached inside the block: side exits */
+    while (t.nfwd) {
+        fwd_label f = t.fwd[--t.nfwd];
+        jit_label_set(c, f.l);
+        jit_goto_tb(c, t.slots++, f.pc);
     }
     return 0;
 }

@@ -45,11 +45,14 @@ int user_mem_init(void)
     /* Reserve the space; the host kernel places it, so hosts with mmap hardening
      * (a high mmap_min_addr, randomized layout) and guests linked at fixed low
      * addresses both work: guest addresses are offsets, never host addresses. */
-    void *p = mmap(NULL, USER_SPACE_SIZE, PROT_NONE,
+    /* 2 GiB of PROT_NONE on either side: the JIT checks a guest address against
+     * USER_SPACE_SIZE but adds a 32-bit displacement after the check, so the
+     * guards keep every checked access inside the reservation (jit/x86.c). */
+    void *p = mmap(NULL, USER_SPACE_SIZE + 2 * USER_GUARD_SIZE, PROT_NONE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return -errno;
-    guest_base = p;
+    guest_base = (uint8_t *)p + USER_GUARD_SIZE;
     void *f = mmap(NULL, NPAGES, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (f == MAP_FAILED)

@@ -19,6 +19,7 @@
  * host guest_base + g and every guest access is one host instruction. */
 #define USER_SPACE_BITS 38
 #define USER_SPACE_SIZE (1ULL << USER_SPACE_BITS)
+#define USER_GUARD_SIZE (2ULL << 30)   /* PROT_NONE below and above the guest space */
 #define USER_PAGE 4096ULL
 #define USER_PAGE_MASK (~(USER_PAGE - 1))
 #define USER_STACK_SIZE (8ULL << 20)

@@ -66,6 +66,7 @@ static inline jit_exit_reason ir_run(jit_engine *e, uint8_t *mem, ir_builder bui
     *out = *in;
     memset(&out->h, 0, sizeof(out->h));
     out->h.guest_base = (uintptr_t)mem;
+    out->h.guest_limit = IR_MEM;
     if (jit_cpu_init(e, &out->h))
         return JIT_EXIT_NONE;
     out->h.pc = ir_next_pc;

@@ -3,6 +3,7 @@
  * test runs on both backends. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -51,6 +52,7 @@ static void cpu_init(jit_engine *e, toy_cpu *cpu)
 {
     memset(cpu, 0, sizeof(*cpu));
     cpu->h.guest_base = (uintptr_t)mem;
+    cpu->h.guest_limit = MEM_SIZE;
     CU_ASSERT_EQUAL_FATAL(jit_cpu_init(e, &cpu->h), 0);
 }
 
@@ -295,6 +297,32 @@ static void test_fault(void)
     }
 }
 
+/* A load whose destination global was just changed (dirty in a host
+ * register) faults: the guest register keeps the changed value, not the
+ * loaded one and not the one in env.  Both widths, and a 32-bit load. */
+static void test_fault_dirty_dest(void)
+{
+    for (unsigned k = 0; k < NB; k++)
+        for (int lw = 0; lw < 2; lw++) {
+            clear_code();
+            uint8_t *p = mem + CODE;
+            p = toy_emit(p, T_LI, 3, 0, 0, GUARD);
+            p = toy_emit(p, T_ADDI, 5, 5, 0, 1);
+            p = toy_emit(p, lw ? T_LW : T_LD, 5, 3, 0, 8);
+            p = toy_emit(p, T_HALT, 0, 0, 0, 0);
+            jit_engine *e = new_engine(k, 0);
+            toy_cpu cpu;
+            cpu_init(e, &cpu);
+            cpu.r[5] = 1234;
+            CU_ASSERT_EQUAL(run(&cpu, CODE), JIT_EXIT_FAULT);
+            CU_ASSERT_EQUAL(cpu.h.pc, CODE + 2 * 8);
+            CU_ASSERT_EQUAL(cpu.r[5], 1235);
+            CU_ASSERT_EQUAL(cpu.h.fault_addr, GUARD + 8);
+            jit_cpu_destroy(&cpu.h);
+            jit_engine_free(e);
+        }
+}
+
 /* a helper declared MAY_EXIT leaves through jit_cpu_exit with pc and globals */
 static void test_helper_exit(void)
 {
@@ -472,18 +500,165 @@ static void test_log(void)
         CU_ASSERT_PTR_NOT_NULL(strstr(buf, "OP:"));
         CU_ASSERT_PTR_NOT_NULL(strstr(buf, "OP after optimization:"));
         CU_ASSERT_PTR_NOT_NULL(strstr(buf, "Trace:"));
-        if (backends[k] == JIT_BACKEND_NATIVE)
+        if (backends[k] == JIT_BACKEND_NATIVE) {
             CU_ASSERT_PTR_NOT_NULL(strstr(buf, "OUT:"));
+            /* disassembled through binutils' objdump when it is there: every
+             * block starts with the exit_request check */
+            if (access("/usr/bin/objdump", X_OK) == 0)
+                CU_ASSERT_PTR_NOT_NULL(strstr(buf, "cmpl   $0x0,0xc(%rbp)"));
+        }
         free(buf);
         jit_cpu_destroy(&cpu.h);
         jit_engine_free(e);
     }
 }
 
+/* A loop at a block's start runs inside the block's code with its globals in
+ * registers (the native backend also moves globals it does not use out of the
+ * pin registers); a fault in the fourth iteration must still see every global
+ * as the guest left it: r1 and r6 are only ever in registers inside the loop. */
+static void test_loop_fault(void)
+{
+    for (unsigned k = 0; k < NB; k++) {
+        clear_code();
+        uint8_t *p = mem + CODE;
+        p = toy_emit(p, T_LI, 3, 0, 0, GUARD - 24);
+        p = toy_emit(p, T_LI, 1, 0, 0, 0);
+        p = toy_emit(p, T_LI, 6, 0, 0, 0);
+        uint8_t *loop = p;
+        p = toy_emit(p, T_ADDI, 1, 1, 0, 1);
+        p = toy_emit(p, T_ADD, 6, 6, 1, 0);
+        uint8_t *ld = p;
+        p = toy_emit(p, T_LD, 5, 3, 0, 0);
+        p = toy_emit(p, T_ADDI, 3, 3, 0, 8);
+        p = toy_emit(p, T_BNE, 0, 1, 4, (int32_t)(loop - p));   /* r4 = 0: forever */
+        p = toy_emit(p, T_HALT, 0, 0, 0, 0);
+        jit_engine *e = new_engine(k, 0);
+        toy_cpu cpu;
+        cpu_init(e, &cpu);
+        CU_ASSERT_EQUAL(run(&cpu, CODE), JIT_EXIT_FAULT);
+        CU_ASSERT_EQUAL(cpu.h.pc, (uint64_t)(ld - mem));
+        CU_ASSERT_EQUAL(cpu.r[1], 4);
+        CU_ASSERT_EQUAL(cpu.r[6], 1 + 2 + 3 + 4);
+        CU_ASSERT_EQUAL(cpu.r[3], GUARD);
+        CU_ASSERT_EQUAL(cpu.r[5], 0);
+        CU_ASSERT_EQUAL(cpu.h.fault_addr, GUARD);
+        if (cpu.r[1] != 4 || cpu.r[6] != 10 || cpu.r[3] != GUARD)
+            printf("  %s: r1 %llu r6 %llu r3 0x%llx\n", backend_names[k],
+                   (unsigned long long)cpu.r[1], (unsigned long long)cpu.r[6],
+                   (unsigned long long)cpu.r[3]);
+        jit_cpu_destroy(&cpu.h);
+        jit_engine_free(e);
+    }
+}
+
+/* A thread spins in a loop that lives inside one block; another thread
+ * rewrites the loop's first instruction into a halt and invalidates it.  The
+ * looping thread must leave its block and run the new code (there is no chain
+ * to unlink for a loop inside a block).  A thread that has not halted after
+ * 20 s is kicked and the test fails rather than hanging. */
+struct spin {
+    toy_cpu cpu;
+    jit_exit_reason r;
+    volatile int done;
+};
+
+static void *spin_main(void *arg)
+{
+    struct spin *s = arg;
+    s->r = run(&s->cpu, CODE);
+    s->done = 1;
+    return NULL;
+}
+
+static void test_loop_invalidate(void)
+{
+    for (unsigned k = 0; k < NB; k++) {
+        clear_code();
+        uint8_t *p = mem + CODE;
+        p = toy_emit(p, T_LI, 3, 0, 0, DATA);
+        uint8_t *loop = p;
+        p = toy_emit(p, T_ADDI, 1, 1, 0, 1);
+        p = toy_emit(p, T_ST, 0, 3, 1, 0);
+        p = toy_emit(p, T_J, 0, 0, 0, (int32_t)(loop - p));
+        memset(mem + DATA, 0, 8);
+        jit_engine *e = new_engine(k, 0);
+        struct spin s;
+        memset(&s, 0, sizeof(s));
+        cpu_init(e, &s.cpu);
+        pthread_t th;
+        pthread_create(&th, NULL, spin_main, &s);
+        volatile uint64_t *counter = (volatile uint64_t *)(mem + DATA);
+        while (*counter < 1000)
+            sched_yield();
+        toy_emit(loop, T_HALT, 0, 0, 0, 0);
+        jit_invalidate(e, (uint64_t)(loop - mem), 8);
+        for (int i = 0; i < 2000 && !s.done; i++)
+            usleep(10000);
+        if (!s.done) {
+            printf("  %s: the loop did not leave its invalidated block\n", backend_names[k]);
+            jit_cpu_kick(&s.cpu.h);
+        }
+        pthread_join(th, NULL);
+        CU_ASSERT_EQUAL(s.r, JIT_EXIT_HALT);
+        CU_ASSERT_EQUAL(s.cpu.h.pc, (uint64_t)(loop - mem));
+        jit_cpu_destroy(&s.cpu.h);
+        jit_engine_free(e);
+    }
+}
+
+/* Addresses past the guest space (guest_limit = MEM_SIZE) fault with the exact
+ * guest address and precise registers, and never reach the host memory around
+ * the guest's: the index at or above the limit (just past it, negative, far),
+ * and an index inside with a displacement that runs into the guard above. */
+static void test_guest_limit(void)
+{
+    static const struct { uint64_t base; int32_t disp; } cases[] = {
+        { MEM_SIZE, 0 }, { (uint64_t)-8, 0 }, { (uint64_t)-4096, 8 },
+        { 1ull << 40, -16 }, { 0x8000000000000000ull, 0 }, { MEM_SIZE - 8, 8 },
+    };
+    static const unsigned ops[] = { T_LD, T_LBU, T_ST, T_SB, T_AMOADD };
+    for (unsigned k = 0; k < NB; k++)
+        for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+            for (unsigned o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
+                bool amo = ops[o] == T_AMOADD;
+                if (amo && cases[i].disp)
+                    continue;           /* atomics take no displacement */
+                clear_code();
+                uint8_t *p = mem + CODE;
+                p = toy_emit(p, T_ADDI, 5, 5, 0, 1);
+                p = toy_emit(p, ops[o], amo ? 6 : 7, 3, 4, cases[i].disp);
+                p = toy_emit(p, T_HALT, 0, 0, 0, 0);
+                jit_engine *e = new_engine(k, 0);
+                toy_cpu cpu;
+                cpu_init(e, &cpu);
+                cpu.r[3] = cases[i].base;
+                cpu.r[4] = 0x5555;
+                cpu.r[5] = 1234;
+                CU_ASSERT_EQUAL(run(&cpu, CODE), JIT_EXIT_FAULT);
+                CU_ASSERT_EQUAL(cpu.h.pc, CODE + 8);
+                CU_ASSERT_EQUAL(cpu.r[5], 1235);
+                CU_ASSERT_EQUAL(cpu.h.fault_addr, cases[i].base + (uint64_t)(int64_t)cases[i].disp);
+                if (cases[i].base >= MEM_SIZE)  /* the guard is PROT_NONE: either kind there */
+                    CU_ASSERT_EQUAL(cpu.h.fault_kind, JIT_FAULT_UNMAPPED);
+                bool store = ops[o] == T_ST || ops[o] == T_SB || amo;
+                CU_ASSERT_EQUAL(cpu.h.fault_access, store ? JIT_ACCESS_WRITE : JIT_ACCESS_READ);
+                jit_cpu_destroy(&cpu.h);
+                jit_engine_free(e);
+            }
+}
+
 int main(void)
 {
-    mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED)
+    /* the guest space with 2 GiB of PROT_NONE on either side, as the user-mode
+     * emulator lays it out (jit/x86.c relies on them for displacements) */
+    size_t guard = 2ul << 30;
+    uint8_t *res = mmap(NULL, MEM_SIZE + 2 * guard, PROT_NONE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (res == MAP_FAILED)
+        return 1;
+    mem = res + guard;
+    if (mprotect(mem, MEM_SIZE, PROT_READ | PROT_WRITE))
         return 1;
     mprotect(mem + GUARD, 4096, PROT_NONE);
     struct sigaction sa;
@@ -506,5 +681,9 @@ int main(void)
     CU_add_test(s, "threads_flush_invalidate", test_threads);
     CU_add_test(s, "syscall_exit", test_syscall);
     CU_add_test(s, "debug_log", test_log);
+    CU_add_test(s, "loop_fault_precise_state", test_loop_fault);
+    CU_add_test(s, "fault_load_into_dirty_global", test_fault_dirty_dest);
+    CU_add_test(s, "loop_invalidate_running", test_loop_invalidate);
+    CU_add_test(s, "guest_limit", test_guest_limit);
     return cunit_run_all();
 }

@@ -276,7 +276,8 @@ struct cond_arg {
     unsigned i;
     jit_cond cond;
     int v;      /* 0 regs, 1 b const, 2 a const, 3 both const */
-    int kind;   /* 0 setcond, 1 movcond, 2 brcond */
+    int kind;   /* 0 setcond, 1 movcond, 2 brcond, 3-5 movcond into one of its
+                   values (d = t, d = f, d = t with a constant f) */
 };
 
 static void build_cond(jit_ctx *c, void *arg)
@@ -295,6 +296,18 @@ static void build_cond(jit_ctx *c, void *arg)
         break;
     case 1:
         jit_movcond(c, ca->cond, G(0), a, b, G(3), G(4));
+        break;
+    case 3:
+        jit_movcond(c, ca->cond, G(3), a, b, G(3), G(4));
+        jit_mov(c, G(0), G(3));
+        break;
+    case 4:
+        jit_movcond(c, ca->cond, G(4), a, b, G(3), G(4));
+        jit_mov(c, G(0), G(4));
+        break;
+    case 5:
+        jit_movcond(c, ca->cond, G(3), a, b, G(3), jit_const(c, JIT_I64, 0x2222));
+        jit_mov(c, G(0), G(3));
         break;
     default: {
         jit_label l = jit_label_new(c);
@@ -317,7 +330,7 @@ static void test_conds(void)
         for (unsigned i = 0; i < sizeof(conds) / sizeof(conds[0]); i++)
             for (int cond = 0; cond < JIT_COND_COUNT; cond++)
                 for (int v = 0; v < 4; v++)
-                    for (int kind = 0; kind < 3; kind++) {
+                    for (int kind = 0; kind < 6; kind++) {
                         ir_cpu in, out;
                         memset(&in, 0, sizeof(in));
                         in.g[1] = conds[i].a;
@@ -330,14 +343,14 @@ static void test_conds(void)
                         CU_ASSERT_EQUAL(ir_run(eng[be], mem, build_cond, &ca, &in, &out),
                                         JIT_EXIT_HALT);
                         uint64_t want = conds[i].r[cond];
-                        if (kind == 1)
+                        if (kind == 1 || kind >= 3)
                             want = want ? 0x1111 : 0x2222;
                         CU_ASSERT_EQUAL(out.g[0], want);
                         if (kind == 2)
                             CU_ASSERT_EQUAL(out.g[5], 0x55);
                         if (out.g[0] != want)
                             printf("  %s: %s %s case %u shape %d = %llu\n", bname[be],
-                                   kind == 0 ? "setcond" : kind == 1 ? "movcond" : "brcond",
+                                   kind == 0 ? "setcond" : kind == 2 ? "brcond" : "movcond",
                                    jit_cond_name((jit_cond)cond), i, v,
                                    (unsigned long long)out.g[0]);
                     }
@@ -365,6 +378,42 @@ static void build_mem(jit_ctx *c, void *arg)
     jit_st(c, G(4), jit_env(c), offsetof(ir_cpu, scratch) + 8, JIT_MO_32);
     jit_ld(c, G(8), jit_env(c), offsetof(ir_cpu, scratch) + 8, JIT_MO_16 | JIT_MO_SIGN);
     jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
+}
+
+/* A loop inside one block (a branch back to a label): t is defined late in
+ * the body and used early in the next iteration, so its value must survive
+ * the back edge in the native backend's register allocation; u lives within
+ * one iteration.  g1 = 4 counts down:
+ *   g0 += t (0, 12, 9, 6 = 27); t = g1 * 3; u = g1 + 1; g2 += u (5+4+3+2 = 14) */
+static void build_loop(jit_ctx *c, void *arg)
+{
+    jit_temp t = jit_temp_new(c, JIT_I64), u = jit_temp_new(c, JIT_I64);
+    jit_label l = jit_label_new(c);
+    jit_movi(c, t, 0);
+    jit_label_set(c, l);
+    jit_add(c, G(0), G(0), t);
+    jit_muli(c, t, G(1), 3);
+    jit_addi(c, u, G(1), 1);
+    jit_add(c, G(2), G(2), u);
+    jit_addi(c, G(1), G(1), -1);
+    jit_brcond(c, JIT_NE, G(1), jit_const(c, JIT_I64, 0), l);
+    jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
+}
+
+static void test_loop_in_block(void)
+{
+    for (unsigned be = 0; be < NENG; be++) {
+        ir_cpu in, out;
+        memset(&in, 0, sizeof(in));
+        in.g[1] = 4;
+        CU_ASSERT_EQUAL(ir_run(eng[be], mem, build_loop, NULL, &in, &out), JIT_EXIT_HALT);
+        CU_ASSERT_EQUAL(out.g[0], 27);
+        CU_ASSERT_EQUAL(out.g[1], 0);
+        CU_ASSERT_EQUAL(out.g[2], 14);
+        if (out.g[0] != 27 || out.g[2] != 14)
+            printf("  %s: loop g0 %llu g2 %llu\n", bname[be], (unsigned long long)out.g[0],
+                   (unsigned long long)out.g[2]);
+    }
 }
 
 static void test_memory(void)
@@ -751,6 +800,7 @@ int main(void)
     CU_add_test(s, "float_ops_edges", test_fops);
     CU_add_test(s, "float_ops_without_fma3", test_fops_no_fma3);
     CU_add_test(s, "register_pressure", test_pressure);
+    CU_add_test(s, "loop_in_block", test_loop_in_block);
     CU_add_test(s, "random_differential", test_random_differential);
     int r = cunit_run_all();
     for (int i = 0; i < NENG; i++)

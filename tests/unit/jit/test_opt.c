@@ -196,6 +196,35 @@ static void test_identities(void)
     jit_ctx_free(c);
 }
 
+/* With a branch back to a label, a local defined late in the loop body and
+ * used early (in the next iteration) is live around the back edge: dead code
+ * elimination must keep it, while a local nobody uses goes. */
+static void test_dce_loop(void)
+{
+    jit_ctx *c = begin();
+    jit_temp t = jit_temp_new(c, JIT_I64), dead = jit_temp_new(c, JIT_I64);
+    jit_label l = jit_label_new(c);
+    jit_movi(c, t, 0);
+    jit_label_set(c, l);
+    jit_mov(c, G(0), t);                /* t of the previous iteration */
+    jit_add(c, dead, G(1), G(3));       /* never used: removed */
+    jit_add(c, t, G(1), G(2));          /* used only through the back edge */
+    jit_addi(c, G(1), G(1), -1);
+    jit_brcond(c, JIT_NE, G(1), jit_const(c, JIT_I64, 0), l);
+    end(c);
+    bool t_def = false, dead_def = false;
+    for (unsigned i = 0; i < c->nops; i++) {
+        jit_op *op = &c->ops[i];
+        if (op->opc == JIT_OP_NOP || !jit_op_has_def(op))
+            continue;
+        t_def |= op->a[0] == t && op->opc == JIT_OP_ADD;
+        dead_def |= op->a[0] == dead;
+    }
+    CU_ASSERT(t_def);
+    CU_ASSERT(!dead_def);
+    jit_ctx_free(c);
+}
+
 int main(void)
 {
     jit_options o = { .backend = JIT_BACKEND_INTERP };
@@ -210,6 +239,7 @@ int main(void)
     CU_add_test(s, "branches_and_labels", test_branches);
     CU_add_test(s, "helper_writes_globals", test_helper_writes_globals);
     CU_add_test(s, "identities", test_identities);
+    CU_add_test(s, "dce_loop", test_dce_loop);
     int r = cunit_run_all();
     jit_engine_free(eng);
     return r;

@@ -106,6 +106,7 @@ void wr32(uint32_t a, uint32_t v) { memcpy(guest_mem + a, &v, 4); }
 void register_int_tests(void);
 void register_fp_tests(void);
 void register_ext_tests(void);
+void register_block_tests(void);
 
 int main(void)
 {
@@ -127,5 +128,6 @@ int main(void)
     register_int_tests();
     register_fp_tests();
     register_ext_tests();
+    register_block_tests();
     return cunit_run_all();
 }
