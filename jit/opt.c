@@ -18,14 +18,74 @@ typedef struct know {
     uint64_t *cval;
     jit_temp *copy;         /* temp whose value this one holds, or NO_TEMP */
     uint32_t *copy_ver;     /* version of copy[] when recorded */
+    uint8_t *bits;          /* i64 temps: KB_* facts about the value */
     unsigned n;
 } know;
+
+static bool is_const_t(jit_ctx *c, jit_temp t)
+{
+    return t != JIT_NO_TEMP && c->temps[t].kind == TEMP_CONST;
+}
+
+/* Known facts about an i64 value, so that sign/zero extensions of values that
+ * are already extended become moves (RISC-V's *W results feed more *W ops). */
+enum {
+    KB_S = 1,       /* equals the sign extension of its low 32 bits */
+    KB_Z = 2,       /* upper 32 bits zero */
+    KB_P = 3,       /* both: 0 <= value < 2^31 */
+};
 
 static void forget(know *k, jit_temp t)
 {
     k->ver[t]++;
     k->is_const[t] = 0;
     k->copy[t] = JIT_NO_TEMP;
+    k->bits[t] = 0;
+}
+
+static uint8_t const_bits(uint64_t v)
+{
+    return (uint8_t)(((int64_t)v == (int32_t)v ? KB_S : 0) | (v >> 32 == 0 ? KB_Z : 0));
+}
+
+static uint8_t bits_of(know *k, jit_ctx *c, jit_temp t)
+{
+    if (t == JIT_NO_TEMP || t >= k->n)
+        return 0;
+    if (c->temps[t].kind == TEMP_CONST)
+        return const_bits(c->temps[t].val);
+    return c->temps[t].kind == TEMP_ENV ? 0 : k->bits[t];
+}
+
+/* What an i64 op's result is known to be, from its operands' facts. */
+static uint8_t result_bits(know *k, jit_ctx *c, const jit_op *op)
+{
+    uint8_t a = bits_of(k, c, op->a[1]), b = bits_of(k, c, op->a[2]);
+    uint64_t sh = is_const_t(c, op->a[2]) ? c->temps[op->a[2]].val & 63 : 0;
+    switch (op->opc) {
+    case JIT_OP_MOV: return a;
+    case JIT_OP_EXT8S: case JIT_OP_EXT16S: case JIT_OP_EXT32S: return KB_S;
+    case JIT_OP_EXT8U: case JIT_OP_EXT16U: case JIT_OP_SETCOND: return KB_P;
+    case JIT_OP_EXT32U: return KB_Z;
+    case JIT_OP_AND:
+        if (a == KB_P || b == KB_P)
+            return KB_P;
+        return (uint8_t)(((a | b) & KB_Z) | (a & b & KB_S));
+    case JIT_OP_OR: case JIT_OP_XOR: return a & b;
+    case JIT_OP_NEG: return a == KB_P ? KB_S : 0;
+    case JIT_OP_SHR:
+        if (sh >= 33 || (sh >= 1 && (a & KB_Z)))
+            return KB_P;
+        return sh >= 32 ? KB_Z : 0;
+    case JIT_OP_SAR: return sh ? a & KB_S : 0;
+    case JIT_OP_QLD:
+        if ((op->memop & JIT_MO_SIZE) == JIT_MO_64 || (op->memop & JIT_MO_BSWAP))
+            return 0;
+        if (op->memop & JIT_MO_SIGN)
+            return KB_S;
+        return (op->memop & JIT_MO_SIZE) == JIT_MO_32 ? KB_Z : KB_P;
+    default: return 0;
+    }
 }
 
 static void forget_all(know *k, jit_ctx *c, bool globals_only)
@@ -162,7 +222,7 @@ static void fold_pass(jit_ctx *c)
     know k;
     k.n = c->ntemps;
     size_t need = (size_t)k.n * (sizeof(*k.ver) + 1 + sizeof(*k.cval) + sizeof(*k.copy) +
-                                 sizeof(*k.copy_ver));
+                                 sizeof(*k.copy_ver) + 1 + sizeof(uint16_t));
     if (need > e->opt_buf_size) {
         uint8_t *nb = realloc(e->opt_buf, need);
         if (!nb)
@@ -174,9 +234,20 @@ static void fold_pass(jit_ctx *c)
     k.ver = (uint32_t *)(k.cval + k.n);
     k.copy = (jit_temp *)(k.ver + k.n);
     k.copy_ver = (uint32_t *)(k.copy + k.n);
-    k.is_const = (uint8_t *)(k.copy_ver + k.n);
+    uint16_t *uses = (uint16_t *)(k.copy_ver + k.n);
+    k.is_const = (uint8_t *)(uses + k.n);
+    k.bits = k.is_const + k.n;
     memset(k.ver, 0, k.n * sizeof(*k.ver));
     memset(k.is_const, 0, k.n);
+    memset(k.bits, 0, k.n);
+    /* uses of each temp before the pass (substitution only lowers them) */
+    memset(uses, 0, k.n * sizeof(*uses));
+    for (unsigned i = 0; i < c->nops; i++) {
+        unsigned f, n = jit_op_nuses(&c->ops[i], &f);
+        for (unsigned u = 0; u < n; u++)
+            if (c->ops[i].a[f + u] < k.n && uses[c->ops[i].a[f + u]] < UINT16_MAX)
+                uses[c->ops[i].a[f + u]]++;
+    }
     memset(k.copy_ver, 0, k.n * sizeof(*k.copy_ver));
     for (unsigned t = 0; t < k.n; t++)
         k.copy[t] = JIT_NO_TEMP;
@@ -195,6 +266,13 @@ static void fold_pass(jit_ctx *c)
         /* jit_const may have grown the temps array: refresh */
         op = &c->ops[i];
 
+        /* extension of a value that already is extended: a move */
+        if ((opc == JIT_OP_EXT32S || opc == JIT_OP_EXT32U) && op->type == JIT_I64 &&
+            c->temps[op->a[1]].type == JIT_I64 && !is_const(c, op->a[1]) &&
+            (bits_of(&k, c, op->a[1]) & (opc == JIT_OP_EXT32S ? KB_S : KB_Z))) {
+            make_mov(c, op, op->a[1]);
+            opc = JIT_OP_MOV;
+        }
         if (jit_op_is_binop(opc)) {
             if (is_const(c, op->a[1]) && is_const(c, op->a[2]))
                 make_movi(c, op, jit_eval_binop(opc, (jit_type)op->type, cv(c, op->a[1]),
@@ -235,7 +313,28 @@ static void fold_pass(jit_ctx *c)
         if (!def)
             continue;
         jit_temp d = op->a[0];
+        /* "op t, ...; mov d, t" with t a local read only here: op writes d
+         * (the op just before, so nothing in between reads d or t) */
+        if (op->opc == JIT_OP_MOV && i > 0 && op->a[1] < k.n &&
+            c->temps[op->a[1]].kind == TEMP_LOCAL && uses[op->a[1]] == 1 &&
+            c->temps[op->a[1]].type == c->temps[d].type) {
+            jit_op *prev = &c->ops[i - 1];
+            jit_opc po = (jit_opc)prev->opc;
+            if (prev->a[0] == op->a[1] && po != JIT_OP_MOV && po != JIT_OP_CALL &&
+                (jit_op_is_binop(po) || jit_op_is_unop(po) || po == JIT_OP_SETCOND ||
+                 po == JIT_OP_MOVCOND)) {
+                uint8_t b = k.bits[op->a[1]];
+                prev->a[0] = d;
+                op->opc = JIT_OP_NOP;
+                forget(&k, d);
+                k.bits[d] = c->temps[d].type == JIT_I64 ? b : 0;
+                continue;
+            }
+        }
+        uint8_t nb = c->temps[d].type == JIT_I64 && c->temps[d].kind != TEMP_ENV ?
+                     result_bits(&k, c, op) : 0;
         forget(&k, d);
+        k.bits[d] = nb;
         if (op->opc == JIT_OP_MOV) {
             jit_temp s = op->a[1];
             if (is_const(c, s)) {

@@ -84,6 +84,12 @@ typedef struct gen {
     struct bound_stub { uint32_t fix; unsigned rec; int32_t disp; uint8_t index; bool store; } *bounds;
     unsigned nbounds;
     uint32_t *slot_tmp;             /* compute_last_use: first occurrence */
+    /* Exit tails: a label reached only by one forward brcond and not by
+     * falling in (a side exit).  The branch keeps dirty registers as they
+     * are; the tail starts from the register state saved at the branch. */
+    uint8_t *tail;                  /* label: 1 = exit tail, 2 = state saved */
+    jit_temp (*tail_temp)[16];
+    uint8_t (*tail_dirty)[16];
     uint32_t *labels_before;        /* op index -> labels at or before it */
 } gen;
 
@@ -1675,6 +1681,33 @@ static void choose_loop_pins(gen *g)
     }
 }
 
+/* Labels that only one forward brcond reaches and that nothing falls into. */
+static void find_exit_tails(gen *g)
+{
+    jit_ctx *c = g->c;
+    uint32_t *refs = g->slot_tmp;       /* free again after compute_last_use */
+    memset(refs, 0, (c->nlabels + 1) * sizeof(*refs));
+    for (unsigned i = 0; i < c->nops; i++) {
+        const jit_op *op = &c->ops[i];
+        if (op->opc == JIT_OP_BR)
+            refs[op->imm] += 2;         /* never a tail */
+        else if (op->opc == JIT_OP_BRCOND)
+            refs[op->imm] += g->label_op[op->imm] > (int32_t)i ? 1 : 2;
+    }
+    for (unsigned l = 0; l < c->nlabels; l++) {
+        if (refs[l] != 1 || g->label_op[l] < 0 || g->loop_label[l])
+            continue;
+        jit_opc prev = JIT_OP_NOP;
+        for (int i = g->label_op[l] - 1; i >= 0; i--)
+            if (c->ops[i].opc != JIT_OP_NOP && c->ops[i].opc != JIT_OP_INSN_START) {
+                prev = (jit_opc)c->ops[i].opc;
+                break;
+            }
+        g->tail[l] = prev == JIT_OP_GOTO_TB || prev == JIT_OP_GOTO_PTR ||
+                     prev == JIT_OP_EXIT || prev == JIT_OP_BR;
+    }
+}
+
 /* An inner loop's head checks exit_request like the block's entry: a kick
  * must not wait for an inner loop to end.  The stub (emitted at the end)
  * leaves with the pc of the guest instruction after the label. */
@@ -1738,11 +1771,15 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
     g.label_pos = malloc((c->nlabels + 1) * sizeof(int32_t));
     g.label_op = malloc((c->nlabels + 1) * sizeof(int32_t));
     g.loop_label = calloc(c->nlabels + 1, 1);
-    g.slot_tmp = malloc(c->ntemps * sizeof(uint32_t));
+    g.slot_tmp = malloc((c->ntemps > c->nlabels ? c->ntemps : c->nlabels + 1) * sizeof(uint32_t));
     g.labels_before = malloc(c->nops * sizeof(uint32_t));
+    g.tail = calloc(c->nlabels + 1, 1);
+    g.tail_temp = malloc((c->nlabels + 1) * sizeof(*g.tail_temp));
+    g.tail_dirty = malloc((c->nlabels + 1) * sizeof(*g.tail_dirty));
     int err = 0;
     if (!g.treg || !g.tdirty || !g.slot || !g.last_use || !g.label_pos || !g.label_op ||
-        !g.loop_label || !g.slot_tmp || !g.labels_before) {
+        !g.loop_label || !g.slot_tmp || !g.labels_before || !g.tail || !g.tail_temp ||
+        !g.tail_dirty) {
         err = -ENOMEM;
         goto out;
     }
@@ -1757,6 +1794,7 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
         g.reg_temp[r] = JIT_NO_TEMP;
     jit_check_back_branches(c);
     compute_last_use(&g);
+    find_exit_tails(&g);
     g.insn_pc = c->pc;
 
     /* entry from the engine: pinned globals into their registers */
@@ -1823,6 +1861,24 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
             gen_movcond(&g, op);
             break;
         case JIT_OP_LABEL:
+            if (g.tail[op->imm] == 2) {
+                /* nothing falls in: take the registers as the branch left them */
+                for (unsigned r = 0; r < 16; r++)
+                    if (g.reg_temp[r] != JIT_NO_TEMP && !(g.pinned & (1 << r)))
+                        g.tdirty[g.reg_temp[r]] = 0;
+                forget_all(&g);
+                for (unsigned r = 0; r < 16; r++) {
+                    jit_temp t = g.tail_temp[op->imm][r];
+                    if (t == JIT_NO_TEMP || (g.pinned & (1 << r)) ||
+                        (ti(&g, t)->kind == TEMP_LOCAL && g.last_use[t] < i) ||
+                        ti(&g, t)->kind == TEMP_CONST)
+                        continue;
+                    assign(&g, r, t);
+                    g.tdirty[t] = g.tail_dirty[op->imm][r];
+                }
+                bind_label(&g, (uint32_t)op->imm);
+                break;
+            }
             sync_regs(&g, true);
             forget_all(&g);
             bind_label(&g, (uint32_t)op->imm);
@@ -1854,11 +1910,23 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
                 use(&g, op->a[0]);
             if (!is_const(&g, op->a[1]))
                 use(&g, op->a[1]);
-            sync_regs(&g, true);
+            uint32_t lb = (uint32_t)op->imm;
+            bool back = is_loop_back(&g, lb);     /* jumps to the head: memory current */
+            if (g.tail[lb] == 1 && !back) {
+                /* side exit: its tail writes back what is dirty now */
+                for (unsigned r = 0; r < 16; r++) {
+                    jit_temp t = g.reg_temp[r];
+                    g.tail_temp[lb][r] = t;
+                    g.tail_dirty[lb][r] = t != JIT_NO_TEMP && g.tdirty[t];
+                }
+                g.tail[lb] = 2;
+            } else {
+                sync_regs(&g, true);
+            }
             cc = emit_cmp(&g, ty, (jit_cond)op->cond, op->a[0], op->a[1]);
             b1(&g, 0x0F);
             b1(&g, (uint8_t)(0x80 | cc));
-            if (is_loop_back(&g, (uint32_t)op->imm))
+            if (back)
                 b4(&g, (uint32_t)((int32_t)g.loop_head - (int32_t)(pos(&g) + 4)));
             else
                 emit_label_jump(&g, (uint32_t)op->imm);
@@ -1949,6 +2017,9 @@ out:
     free(g.loop_label);
     free(g.slot_tmp);
     free(g.labels_before);
+    free(g.tail);
+    free(g.tail_temp);
+    free(g.tail_dirty);
     free(g.reqs);
     free(g.bounds);
     free(g.fix);

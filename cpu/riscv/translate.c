@@ -163,13 +163,15 @@ static void gen_binop_w(tctx *t, jit_opc op, bool imm)
         return;
     }
     if (imm && sh && (op == JIT_OP_SHR || op == JIT_OP_SAR)) {
-        /* srliw by 1..31 leaves bit 31 clear: zero- and sign-extension agree */
-        jit_temp a = jit_temp_new(c, JIT_I64);
+        /* srliw by 1..31 leaves bit 31 clear: zero- and sign-extension agree.
+         * Extending into rd itself lets the backend do it in place (nothing
+         * between the two ops can fault or exit). */
+        jit_temp d = wx(t, t->d.rd);
         if (op == JIT_OP_SHR)
-            jit_ext32u(c, a, rx(t, t->d.rs1));
+            jit_ext32u(c, d, rx(t, t->d.rs1));
         else
-            jit_ext32s(c, a, rx(t, t->d.rs1));
-        jit_binopi(c, op, wx(t, t->d.rd), a, sh);
+            jit_ext32s(c, d, rx(t, t->d.rs1));
+        jit_binopi(c, op, d, d, sh);
         return;
     }
     jit_temp a = jit_temp_new(c, JIT_I32), r = jit_temp_new(c, JIT_I32);

@@ -225,6 +225,41 @@ static void test_dce_loop(void)
     jit_ctx_free(c);
 }
 
+/* Facts about extension: an ext32s of a value already sign-extended from 32
+ * bits is a move (and "op t; mov g, t" becomes "op g"); values that may have
+ * other upper bits keep their extension, and nothing is known after a label. */
+static void test_extensions(void)
+{
+    jit_ctx *c = begin();
+    jit_temp t1 = jit_temp_new(c, JIT_I64), t2 = jit_temp_new(c, JIT_I64);
+    jit_temp t3 = jit_temp_new(c, JIT_I64), t4 = jit_temp_new(c, JIT_I64);
+    jit_temp t5 = jit_temp_new(c, JIT_I64);
+    jit_andi(c, t1, G(1), 1);           /* 0 or 1 */
+    jit_neg(c, t2, t1);                 /* 0 or -1: sign-extended */
+    jit_ext32s(c, G(2), t2);            /* -> neg g2, t1 */
+    jit_ext32u(c, t3, G(3));
+    jit_shri(c, t4, t3, 1);             /* < 2^31 */
+    jit_ext32s(c, G(4), t4);            /* a move of t4: shr g4, t3, 1 */
+    jit_neg(c, t5, G(5));               /* anything */
+    jit_ext32s(c, G(6), t5);            /* kept */
+    jit_ext32s(c, G(7), t3);            /* zero-extended may have bit 31: kept */
+    jit_label l = jit_label_new(c);
+    jit_label_set(c, l);
+    jit_ext32s(c, G(8), G(2));          /* after a label: kept */
+    end(c);
+    jit_op *op = def_of(c, G(2));
+    CU_ASSERT(op && op->opc == JIT_OP_NEG);
+    op = def_of(c, G(4));
+    CU_ASSERT(op && op->opc == JIT_OP_SHR);
+    op = def_of(c, G(6));
+    CU_ASSERT(op && op->opc == JIT_OP_EXT32S);
+    op = def_of(c, G(7));
+    CU_ASSERT(op && op->opc == JIT_OP_EXT32S);
+    op = def_of(c, G(8));
+    CU_ASSERT(op && op->opc == JIT_OP_EXT32S);
+    jit_ctx_free(c);
+}
+
 int main(void)
 {
     jit_options o = { .backend = JIT_BACKEND_INTERP };
@@ -240,6 +275,7 @@ int main(void)
     CU_add_test(s, "helper_writes_globals", test_helper_writes_globals);
     CU_add_test(s, "identities", test_identities);
     CU_add_test(s, "dce_loop", test_dce_loop);
+    CU_add_test(s, "extensions", test_extensions);
     int r = cunit_run_all();
     jit_engine_free(eng);
     return r;

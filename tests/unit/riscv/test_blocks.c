@@ -268,9 +268,62 @@ static void body_endless_inner_loop(tenv *t)
     CU_ASSERT(ex->pc == inner || ex->pc == inner + 4);
 }
 
+/* Side exits keep the main path's registers as they are: the exit's own code
+ * writes back what was changed before the branch.  a0..a2 change before each
+ * branch and again after it; the exits go to code 2 KiB away (outside the
+ * block), which reports where it came from in a4. */
+static void body_side_exit_state(tenv *t)
+{
+    for (int which = 0; which < 3; which++) {
+        t->pc = CODE;
+        uint32_t far = CODE + 0x800;
+        SETX(t, A3, (uint64_t)which);
+        e32(t, ADDI(A0, ZERO, 10));
+        e32(t, ADDI(A5, ZERO, 1));
+        e32(t, BEQ(A3, ZERO, (int32_t)(far - t->pc)));         /* exit 1 */
+        e32(t, ADDI(A0, A0, 5));
+        e32(t, ADDI(A1, A0, 1));
+        e32(t, BEQ(A3, A5, (int32_t)(far + 8 - t->pc)));       /* exit 2 */
+        e32(t, ADDI(A0, A0, 100));
+        e32(t, ADDI(A2, A1, 7));
+        e32(t, ADDI(A4, ZERO, 3));
+        e32(t, JAL(ZERO, (int32_t)(far + 16 - t->pc)));
+        t->pc = far;
+        e32(t, ADDI(A4, ZERO, 1));
+        e32(t, JAL(ZERO, 12));
+        e32(t, ADDI(A4, ZERO, 2));
+        e32(t, JAL(ZERO, 4));
+        run_to_ecall(t);
+        EQ(t, A4, which + 1);
+        EQ(t, A0, which == 0 ? 10 : which == 1 ? 15 : 115);
+        EQ(t, A1, which == 0 ? 0 : 16);
+        EQ(t, A2, which == 2 ? 23 : 0);
+        SETX(t, A1, 0);
+        SETX(t, A2, 0);
+    }
+}
+
+/* A loop at the block's start that changes more guest registers than there
+ * are pin registers: the ones in ordinary registers must reach memory before
+ * the jump back to the loop head.  Ten iterations of a_k += k + 1. */
+static void body_wide_loop(tenv *t)
+{
+    static const unsigned regs[] = { A0, A1, A2, A3, A4, A5, A6, A7, S2, S3 };
+    e32(t, ADDI(T0, ZERO, 10));
+    e32(t, JAL(ZERO, 4));
+    uint32_t loop = t->pc;
+    for (unsigned k = 0; k < 10; k++)
+        e32(t, ADDI(regs[k], regs[k], (int32_t)k + 1));
+    e32(t, ADDI(T0, T0, -1));
+    e32(t, BNE(T0, ZERO, (int32_t)(loop - t->pc)));
+    run_to_ecall(t);
+    for (unsigned k = 0; k < 10; k++)
+        EQ(t, regs[k], 10 * (k + 1));
+}
+
 #define T(name) static void test_##name(void) { run_all(body_##name); }
 T(branch_over) T(loop_if_else) T(many_branches) T(fault_after_branches) T(early_return)
-T(nested_loops) T(endless_inner_loop)
+T(nested_loops) T(endless_inner_loop) T(side_exit_state) T(wide_loop)
 #undef T
 
 void register_block_tests(void)
@@ -283,4 +336,6 @@ void register_block_tests(void)
     CU_add_test(s, "early-return", test_early_return);
     CU_add_test(s, "nested-loops", test_nested_loops);
     CU_add_test(s, "interrupt-in-inner-loop", test_endless_inner_loop);
+    CU_add_test(s, "side-exit-state", test_side_exit_state);
+    CU_add_test(s, "loop-wider-than-pins", test_wide_loop);
 }

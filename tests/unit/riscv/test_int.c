@@ -100,6 +100,33 @@ static void body_wops(tenv *t)
     EQ(t, S7, 0xffffffff9abcdef0ull);
 }
 
+/* *W shifts by a constant (spec 5.2): only the low 32 bits of rs1 count, the
+ * 32-bit result is sign-extended; also with rd = rs1. */
+static void body_wshifts(tenv *t)
+{
+    SETX(t, A0, 0xfedcba9880000001ull);
+    SETX(t, A1, 0x0000000040000001ull);
+    SETX(t, A2, 0x7fffffffffffff00ull);
+    SETX(t, A3, 0x0000000180000000ull);
+    e32(t, SRLIW(S2, A0, 1));           /* 0x80000001 >> 1 = 0x40000000 */
+    e32(t, SRLIW(S3, A0, 31));          /* 1 */
+    e32(t, SRAIW(S4, A0, 1));           /* 0xc0000000, sext */
+    e32(t, SRAIW(S5, A0, 31));          /* -1 */
+    e32(t, SLLIW(S6, A1, 1));           /* 0x80000002, sext */
+    e32(t, SRLIW(S7, A3, 0));           /* sext.w of 0x80000000 */
+    e32(t, SRLIW(A0, A0, 4));           /* rd = rs1: 0x08000000 */
+    e32(t, SRAIW(A2, A2, 8));           /* (int32)0xffffff00 >> 8 = -1 */
+    run_to_ecall(t);
+    EQ(t, S2, 0x40000000);
+    EQ(t, S3, 1);
+    EQ(t, S4, 0xffffffffc0000000ull);
+    EQ(t, S5, 0xffffffffffffffffull);
+    EQ(t, S6, 0xffffffff80000002ull);
+    EQ(t, S7, 0xffffffff80000000ull);
+    EQ(t, A0, 0x08000000);
+    EQ(t, A2, 0xffffffffffffffffull);
+}
+
 /* Division by zero and overflow (spec 7.2, table 7.1): x/0 = -1 (all ones),
  * x%0 = x, MIN/-1 = MIN, MIN%-1 = 0; the W forms do the same at 32 bits. */
 static void body_div(tenv *t)
@@ -388,7 +415,7 @@ static void body_smc(tenv *t)
 }
 
 #define T(name) static void test_##name(void) { run_both(body_##name); }
-T(basic) T(shifts) T(wops) T(div) T(mulh) T(mem) T(control) T(exits) T(smc)
+T(basic) T(shifts) T(wops) T(wshifts) T(div) T(mulh) T(mem) T(control) T(exits) T(smc)
 #undef T
 
 void register_int_tests(void)
@@ -397,6 +424,7 @@ void register_int_tests(void)
     CU_add_test(s, "basic", test_basic);
     CU_add_test(s, "shifts", test_shifts);
     CU_add_test(s, "w-ops", test_wops);
+    CU_add_test(s, "w-shifts-by-constant", test_wshifts);
     CU_add_test(s, "div-rem-edges", test_div);
     CU_add_test(s, "mulh", test_mulh);
     CU_add_test(s, "loads-stores", test_mem);
