@@ -2295,6 +2295,11 @@ static int q2_amend(blk *bs, const blk_kv *o, int n, char **err)
     return r;
 }
 
+/* measure, as qemu-img reports it: "fully allocated" is every cluster of the
+ * virtual size plus the metadata to map and count them; "required" is that
+ * metadata (all L2 tables, refcounts for the full size) plus one cluster for
+ * each target cluster the source has non-zero status in (all of them with
+ * preallocation=falloc/full). */
 static int q2_measure(const blk_kv *o, int n, uint64_t size, blk *src, uint64_t *required,
                       uint64_t *fully, char **err)
 {
@@ -2306,38 +2311,46 @@ static int q2_measure(const blk_kv *o, int n, uint64_t size, blk *src, uint64_t 
     uint64_t cs = 1ull << p.cluster_bits;
     uint64_t l2_cover = cs * (cs / 8);
     uint64_t l1_size = (size + l2_cover - 1) / l2_cover;
-    uint64_t data = 0, l2 = 0;
+    if (size > Q2_MAX_SIZE || l1_size * 8 > Q2_MAX_L1_BYTES) {
+        blk_set_err(err, "The image size is too large (try using a larger cluster size)");
+        return -EFBIG;
+    }
     uint64_t vclusters = (size + cs - 1) / cs;
-    if (src) {
-        /* clusters of the new image that will hold data, and the L2 tables for them */
-        uint64_t last_l2 = ~0ull;
-        for (uint64_t off = 0; off < src->size && off < size;) {
+    uint64_t all_l2 = (vclusters + cs / 8 - 1) / (cs / 8);
+    uint64_t t, rb, l;
+    fresh_layout(p.cluster_bits, p.refcount_order, l1_size * 8, vclusters + all_l2, &t, &rb, &l);
+    *fully = (1 + t + rb + l + vclusters + all_l2) * cs;
+    uint64_t data = 0;
+    if (p.prealloc == BLK_PREALLOC_FALLOC || p.prealloc == BLK_PREALLOC_FULL) {
+        data = vclusters;
+    } else if (src) {
+        uint64_t next = 0;                  /* first target cluster not yet counted */
+        uint64_t end = src->size < size ? src->size : size;
+        for (uint64_t off = 0; off < end;) {
             blk_status st;
-            r = blk_block_status_above(src, off, src->size - off, &st);
+            r = blk_block_status_above(src, off, end - off, &st);
             if (r < 0) {
+                blk_set_err(err, "Error reading the block status of the source: %s",
+                            strerror(-r));
                 return r;
             }
+            if (!st.len) {
+                break;
+            }
             if (!(st.flags & BLK_ST_ZERO)) {
-                uint64_t c0 = off / cs, c1 = (off + st.len - 1) / cs;
-                for (uint64_t c = c0; c <= c1; c++) {
-                    if (c * cs >= data * 0) {
-                        data++;
-                    }
-                    if (c / (cs / 8) != last_l2) {
-                        last_l2 = c / (cs / 8);
-                        l2++;
-                    }
+                uint64_t c0 = off / cs, c1 = (off + st.len - 1) / cs + 1;
+                if (c0 < next) {
+                    c0 = next;
+                }
+                if (c1 > c0) {
+                    data += c1 - c0;
+                    next = c1;
                 }
             }
             off += st.len;
         }
     }
-    uint64_t t, rb, l;
-    fresh_layout(p.cluster_bits, p.refcount_order, l1_size * 8, data + l2, &t, &rb, &l);
-    *required = (1 + t + rb + l + data + l2) * cs;
-    uint64_t all_l2 = (vclusters + cs / 8 - 1) / (cs / 8);
-    fresh_layout(p.cluster_bits, p.refcount_order, l1_size * 8, vclusters + all_l2, &t, &rb, &l);
-    *fully = (1 + t + rb + l + vclusters + all_l2) * cs;
+    *required = *fully - vclusters * cs + data * cs;
     return 0;
 }
 

@@ -983,16 +983,20 @@ static int img_measure(int argc, char **argv)
     uint64_t req, full;
     char *err = NULL;
     int r = blk_measure(ofmt, kv, nkv, (uint64_t)size, src, &req, &full, &err);
+    /* qemu-img adds the size of persistent bitmaps to copy when both sides are
+     * qcow2; Vireo neither keeps nor copies bitmaps, so that size is 0 */
+    bool bitmaps = src && !strcmp(src->drv->name, "qcow2") && !strcmp(ofmt, "qcow2");
     blk_close(src);
     img_free_opts(kv, nkv);
     if (r < 0) {
         return img_fail(err, "measure failed");
     }
     if (json) {
-        printf("{\n    \"required\": %" PRIu64 ",\n    \"fully-allocated\": %" PRIu64 "\n}\n",
-               req, full);
+        printf("{\n%s    \"required\": %" PRIu64 ",\n    \"fully-allocated\": %" PRIu64 "\n}\n",
+               bitmaps ? "    \"bitmaps\": 0,\n" : "", req, full);
     } else {
-        printf("required size: %" PRIu64 "\nfully allocated size: %" PRIu64 "\n", req, full);
+        printf("required size: %" PRIu64 "\nfully allocated size: %" PRIu64 "\n%s", req, full,
+               bitmaps ? "bitmaps size: 0\n" : "");
     }
     return 0;
 }
