@@ -709,7 +709,7 @@ static int check_create_opts(const blk_driver *drv, const blk_kv *opts, int nopt
             known |= !strcmp(d->key, opts[i].key);
         }
         if (!known) {
-            blk_set_err(err, "Invalid parameter '%s' for format '%s'", opts[i].key, drv->name);
+            blk_set_err(err, "Invalid parameter '%s'", opts[i].key);
             return -EINVAL;
         }
     }

@@ -169,5 +169,7 @@ int q2_snapshot_delete(blk *bs, const char *name_or_id, char **err);
 
 /* qcow2-check.c */
 int q2_check(blk *bs, blk_check_result *res, unsigned fix);
+/* Rewrite the refcount structure with entries 2^order bits wide (amend). */
+int q2_change_refcount_order(blk *bs, uint32_t order, char **err);
 
 #endif

@@ -2192,102 +2192,132 @@ static int q2_create(const char *filename, uint64_t size, const blk_kv *o, int n
     return r;
 }
 
-static int q2_amend(blk *bs, const blk_kv *o, int n, char **err)
+/* v3 -> v2: zero clusters have no v2 form; without a backing file they
+ * become unallocated (reads zero), with one they are written out as data. */
+static int downgrade_zero_clusters(blk *bs)
 {
     q2 *s = q2_of(bs);
     int r = 0;
-    for (int i = 0; i < n && r >= 0; i++) {
+    for (uint64_t g = 0; g < bs->size && r >= 0; g += s->cluster_size) {
+        uint64_t e, hh, cc;
+        r = get_l2_entry(bs, g, &e);
+        if (r < 0) {
+            break;
+        }
+        enum q2_ctype t = q2_decode(s, e, &hh, &cc);
+        if (t == Q2_ZERO || t == Q2_ZERO_ALLOC) {
+            uint64_t len = bs->size - g < s->cluster_size ? bs->size - g : s->cluster_size;
+            r = set_clusters(bs, g, s->cluster_size, 0);
+            if (r >= 0 && bs->backing) {
+                r = write_zero_bytes(bs, g, len);
+            }
+        }
+    }
+    return r;
+}
+
+/* amend: all options are parsed and checked first, then applied in an order
+ * that keeps every step valid: upgrade to v3, refcount width, lazy refcounts,
+ * downgrade to v2, size.  The backing file is changed by rebase only. */
+static int q2_amend(blk *bs, const blk_kv *o, int n, char **err)
+{
+    q2 *s = q2_of(bs);
+    uint32_t ver = s->version, order = s->refcount_order;
+    bool lazy = s->compat & Q2_COMPAT_LAZY_REFCOUNTS, lazy_given = false;
+    int64_t size = -1;
+    for (int i = 0; i < n; i++) {
         const char *k = o[i].key, *v = o[i].val;
         if (!strcmp(k, "compat")) {
-            uint32_t ver = !strcmp(v, "0.10") || !strcmp(v, "v2") ? 2
-                         : !strcmp(v, "1.1") || !strcmp(v, "v3") ? 3 : 0;
+            ver = !strcmp(v, "0.10") || !strcmp(v, "v2") ? 2
+                : !strcmp(v, "1.1") || !strcmp(v, "v3") ? 3 : 0;
             if (!ver) {
-                blk_set_err(err, "Invalid compatibility level: '%s'", v);
+                blk_set_err(err, "Unknown compatibility level %s", v);
                 return -EINVAL;
-            }
-            if (ver == 2 && s->version == 3) {
-                if (s->refcount_order != 4 || (s->compat & Q2_COMPAT_LAZY_REFCOUNTS) ||
-                    s->incompat) {
-                    blk_set_err(err, "Cannot downgrade: the image uses version 3 features");
-                    return -ENOTSUP;
-                }
-                /* zero clusters have no v2 form: write them out as data */
-                uint64_t *zl = NULL;
-                size_t nz = 0;
-                for (uint64_t g = 0; g < bs->size; g += s->cluster_size) {
-                    uint64_t e, hh, cc;
-                    r = get_l2_entry(bs, g, &e);
-                    if (r < 0) {
-                        return r;
-                    }
-                    enum q2_ctype t = q2_decode(s, e, &hh, &cc);
-                    if (t == Q2_ZERO || t == Q2_ZERO_ALLOC) {
-                        zl = realloc(zl, (nz + 1) * 8);
-                        zl[nz++] = g;
-                    }
-                }
-                for (size_t z = 0; z < nz && r >= 0; z++) {
-                    uint64_t len = bs->size - zl[z] < s->cluster_size ? bs->size - zl[z]
-                                                                      : s->cluster_size;
-                    r = set_clusters(bs, zl[z], s->cluster_size, 0);
-                    if (r >= 0 && bs->backing) {
-                        r = write_zero_bytes(bs, zl[z], len);
-                    }
-                }
-                free(zl);
-            }
-            s->version = ver;
-            if (ver == 3 && s->header_length < 112) {
-                s->header_length = 112;
-            }
-            if (r >= 0) {
-                r = q2_rewrite_header(bs, err);
             }
         } else if (!strcmp(k, "lazy_refcounts")) {
-            bool on = false;
-            if (parse_bool(v, &on) < 0) {
-                blk_set_err(err, "Invalid lazy_refcounts value '%s'", v);
+            if (parse_bool(v, &lazy) < 0) {
+                blk_set_err(err, "Parameter 'lazy_refcounts' expects 'on' or 'off'");
                 return -EINVAL;
             }
-            if (on && s->version < 3) {
-                blk_set_err(err, "Lazy refcounts only supported with compatibility level 1.1 "
-                            "and above (use compat=1.1 or greater)");
+            lazy_given = true;
+        } else if (!strcmp(k, "refcount_bits")) {
+            char *e;
+            unsigned long b = strtoul(v, &e, 10);
+            if (*e || !b || b > 64 || (b & (b - 1))) {
+                blk_set_err(err, "Refcount width must be a power of two and may not exceed "
+                            "64 bits");
                 return -EINVAL;
             }
-            s->compat = on ? s->compat | Q2_COMPAT_LAZY_REFCOUNTS
-                           : s->compat & ~Q2_COMPAT_LAZY_REFCOUNTS;
-            if (s->version >= 3) {
-                uint8_t b[8];
-                q2_st64(b, s->compat);
-                r = q2_hdr_write(bs, 80, b, 8);
-            }
+            order = (uint32_t)__builtin_ctzl(b);
         } else if (!strcmp(k, "size")) {
-            int64_t sz = blk_parse_size(v);
-            if (sz < 0) {
-                blk_set_err(err, "Invalid size '%s'", v);
+            size = blk_parse_size(v);
+            if (size < 0) {
+                blk_set_err(err, "Parameter 'size' expects a non-negative number below 2^64");
                 return -EINVAL;
             }
-            r = q2_truncate(bs, (uint64_t)sz, false, BLK_PREALLOC_OFF, err);
-        } else if (!strcmp(k, "backing_file")) {
-            const char *fmt = blk_kv_get(o, n, "backing_fmt");
-            r = q2_change_backing(bs, v, fmt ? fmt : bs->backing_fmt, err);
-            if (r >= 0) {
-                free(bs->backing_name);
-                bs->backing_name = *v ? strdup(v) : NULL;
+        } else if (!strcmp(k, "backing_file") || !strcmp(k, "backing_fmt")) {
+            const char *cur = !strcmp(k, "backing_file") ? bs->backing_name : bs->backing_fmt;
+            if (!cur || strcmp(cur, v)) {
+                blk_set_err(err, "Cannot amend the backing file\n"
+                            "You can use 'vireo-img rebase' instead.");
+                return -ENOTSUP;
             }
-        } else if (!strcmp(k, "backing_fmt")) {
-            if (!blk_kv_get(o, n, "backing_file")) {
-                r = q2_change_backing(bs, bs->backing_name, v, err);
-                if (r >= 0) {
-                    free(bs->backing_fmt);
-                    bs->backing_fmt = strdup(v);
-                }
-            }
-        } else if (!strcmp(k, "refcount_bits") || !strcmp(k, "cluster_size") ||
-                   !strcmp(k, "preallocation")) {
-            blk_set_err(err, "Changing '%s' is not supported", k);
+        } else {
+            blk_set_err(err, "Invalid parameter '%s'\n"
+                        "This option is only supported for image creation", k);
             return -ENOTSUP;
         }
+    }
+    if (ver == 2 && lazy) {
+        if (lazy_given) {
+            blk_set_err(err, "Lazy refcounts only supported with compatibility level 1.1 "
+                        "and above (use compat=1.1 or greater)");
+            return -EINVAL;
+        }
+        lazy = false;                   /* a downgrade drops them */
+    }
+    if (ver == 2 && order != 4) {
+        blk_set_err(err, "Refcount widths other than 16 bits require compatibility level "
+                    "1.1 or above (use compat=1.1 or greater)");
+        return -EINVAL;
+    }
+    if (ver == 2 && s->version == 3 && s->incompat) {
+        blk_set_err(err, "Cannot downgrade an image with incompatible features %#llx set",
+                    (unsigned long long)s->incompat);
+        return -ENOTSUP;
+    }
+    int r = 0;
+    if (ver == 3 && s->version == 2) {
+        s->version = 3;
+        if (s->header_length < 112) {
+            s->header_length = 112;
+        }
+        r = q2_rewrite_header(bs, err);
+    }
+    if (r >= 0 && order != s->refcount_order) {
+        r = q2_change_refcount_order(bs, order, err);
+    }
+    if (r >= 0 && lazy != !!(s->compat & Q2_COMPAT_LAZY_REFCOUNTS)) {
+        /* Vireo keeps refcounts up to date even with the flag on, so turning
+         * it off needs no refcount repair */
+        s->compat = lazy ? s->compat | Q2_COMPAT_LAZY_REFCOUNTS
+                         : s->compat & ~Q2_COMPAT_LAZY_REFCOUNTS;
+        uint8_t b[8];
+        q2_st64(b, s->compat);
+        r = q2_hdr_write(bs, 80, b, 8);
+    }
+    if (r >= 0 && ver == 2 && s->version == 3) {
+        r = downgrade_zero_clusters(bs);
+        if (r >= 0) {
+            r = q2_flush_file(bs);
+        }
+        if (r >= 0) {
+            s->version = 2;
+            r = q2_rewrite_header(bs, err);
+        }
+    }
+    if (r >= 0 && size >= 0 && (uint64_t)size != bs->size) {
+        r = q2_truncate(bs, (uint64_t)size, false, BLK_PREALLOC_OFF, err);
     }
     if (r >= 0) {
         r = q2_flush_file(bs);

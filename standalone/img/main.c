@@ -103,6 +103,11 @@ blk *img_open(const char *file, const char *fmt, unsigned flags, enum blk_cache 
     blk *bs = blk_open(file, &o, &err);
     if (!bs) {
         img_fail(err, "cannot open image");
+    } else if (!fmt && (flags & BLK_O_RDWR) && !strcmp(bs->drv->name, "raw")) {
+        /* qemu-img's first line, word for word: scripts look for it */
+        fprintf(stderr, "WARNING: Image format was not specified for '%s' and probing "
+                "guessed raw.\n         Automatically detecting the format is dangerous "
+                "for raw images.\n         Specify the 'raw' format explicitly.\n", file);
     }
     return bs;
 }

@@ -46,6 +46,10 @@ qemu-img create -q -f qcow2 -o refcount_bits=1 rc1.qcow2 4M
 qw qcow2 rc1.qcow2 "write -P 0x81 0 1M"
 qemu-img create -q -f qcow2 -o lazy_refcounts=on lazy.qcow2 4M
 qw qcow2 lazy.qcow2 "write -P 0x82 0 256k"
+qemu-img create -q -f qcow2 -o cluster_size=512 c512.qcow2 2M
+qw qcow2 c512.qcow2 "write -P 0x83 0 300k" "write -P 0x84 1M 100k"
+qemu-img snapshot -c s1 c512.qcow2
+qw qcow2 c512.qcow2 "write -P 0x85 64k 64k"
 cp data.raw data2.raw
 qw raw data2.raw "write -P 0x91 8k 4k"
 qemu-img convert -O qcow2 data2.raw data2.qcow2
@@ -274,6 +278,15 @@ dcase "amend compat=0.10 lazy" e '$X amend -o compat=0.10 lazy.qcow2' lazy.qcow2
 dcase "amend refcount_bits=16 rc1" e '$X amend -o refcount_bits=16 rc1.qcow2' rc1.qcow2
 dcase "amend refcount_bits=1 snap" e '$X amend -o refcount_bits=1 snap.qcow2' snap.qcow2
 dcase "amend refcount_bits=2 snap" e '$X amend -o refcount_bits=2 snap.qcow2' snap.qcow2
+for o in 1 2 4 8 32 64; do
+    dcase "amend refcount_bits=$o c512 (snapshot, 512 B clusters)" e "\$X amend -o refcount_bits=$o c512.qcow2" c512.qcow2
+done
+dcase "amend refcount_bits=64 then 2 c512" e '$X amend -o refcount_bits=64 c512.qcow2 && $X amend -o refcount_bits=2 c512.qcow2' c512.qcow2
+dcase "amend refcount_bits=8,compat=0.10" e '$X amend -o refcount_bits=8,compat=0.10 zero.qcow2' zero.qcow2
+dcase "amend refcount_bits=8,compat=1.1 v2" e '$X amend -o refcount_bits=8,compat=1.1 v2.qcow2' v2.qcow2
+dcase "amend refcount_bits=16,compat=0.10 rc1" e '$X amend -o refcount_bits=16,compat=0.10 rc1.qcow2' rc1.qcow2
+dcase "amend lazy_refcounts=on v2" e '$X amend -o lazy_refcounts=on v2.qcow2' v2.qcow2
+dcase "amend compat=0.11" e '$X amend -o compat=0.11 v2.qcow2' v2.qcow2
 dcase "amend backing_file" e '$X amend -o backing_file=data2.qcow2,backing_fmt=qcow2 ov.qcow2' ov.qcow2
 dcase "amend backing_fmt" e '$X amend -o backing_fmt=raw ov.qcow2' ov.qcow2
 dcase "amend no -o" e '$X amend zero.qcow2'
