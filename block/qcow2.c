@@ -1930,15 +1930,14 @@ static int parse_create(const blk_kv *o, int n, q2_create_params *p, char **err)
         } else if (!strcmp(v, "1.1") || !strcmp(v, "v3")) {
             p->version = 3;
         } else {
-            blk_set_err(err, "Invalid compatibility level: '%s' (0.10 or 1.1)", v);
+            blk_set_err(err, "Parameter 'version' does not accept value '%s'", v);
             return -EINVAL;
         }
     }
     if ((v = blk_kv_get(o, n, "cluster_size"))) {
         int64_t cs = blk_parse_size(v);
         if (cs < 512 || cs > (2 << 20) || (cs & (cs - 1))) {
-            blk_set_err(err, "Cluster size must be a power of two between 512 and 2048k "
-                        "('%s')", v);
+            blk_set_err(err, "Cluster size must be a power of two between 512 and 2048k");
             return -EINVAL;
         }
         p->cluster_bits = (uint32_t)__builtin_ctzll(cs);
@@ -1948,21 +1947,21 @@ static int parse_create(const blk_kv *o, int n, q2_create_params *p, char **err)
         unsigned long b = strtoul(v, &e, 10);
         if (*e || !b || b > 64 || (b & (b - 1))) {
             blk_set_err(err, "Refcount width must be a power of two and may not exceed 64 "
-                        "bits ('%s')", v);
+                        "bits");
             return -EINVAL;
         }
         p->refcount_order = (uint32_t)__builtin_ctzl(b);
     }
     if (parse_bool(blk_kv_get(o, n, "lazy_refcounts"), &p->lazy) < 0) {
-        blk_set_err(err, "Invalid lazy_refcounts value '%s' (on or off)",
-                    blk_kv_get(o, n, "lazy_refcounts"));
+        blk_set_err(err, "Parameter 'lazy_refcounts' expects 'on' or 'off'");
         return -EINVAL;
     }
     if (p->version == 2 && (p->lazy || p->refcount_order != 4)) {
         blk_set_err(err, p->lazy ? "Lazy refcounts only supported with compatibility level 1.1 "
-                                   "and above (use compat=1.1 or greater)"
+                                   "and above (use version=v3 or greater)"
                                  : "Different refcount widths than 16 bits require "
-                                   "compatibility level 1.1 or above (use compat=1.1 or greater)");
+                                   "compatibility level 1.1 or above (use version=v3 or "
+                                   "greater)");
         return -EINVAL;
     }
     bool b = false;

@@ -186,6 +186,63 @@ static void usage(void)
 
 /* ---- create --------------------------------------------------------------------------- */
 
+/* The "Formatting" line lists options in qemu-img's order for the format, with
+ * its defaults ("key=value") where the user gave none, sizes in bytes. */
+static const struct {
+    const char *fmt;
+    const char *keys[13];
+} create_order[] = {
+    { "qcow2", { "cluster_size=65536", "extended_l2=off", "preallocation",
+                 "compression_type=zlib", "size", "compat", "backing_file", "backing_fmt",
+                 "data_file", "lazy_refcounts=off", "refcount_bits=16" } },
+    { "raw", { "size", "preallocation" } },
+    { "vmdk", { "size", "adapter_type", "backing_file", "compat6=off", "hwversion=undefined",
+                "subformat", "toolsversion", "zeroed_grain" } },
+    { "vpc", { "size", "subformat", "force_size" } },
+    { "vdi", { "size", "static=off" } },
+};
+
+static void print_formatting(const char *file, const char *fmt, uint64_t size,
+                             const blk_kv *o, int n)
+{
+    printf("Formatting '%s', fmt=%s", file, fmt);
+    size_t f = 0;
+    while (f < sizeof(create_order) / sizeof(create_order[0]) && strcmp(create_order[f].fmt, fmt)) {
+        f++;
+    }
+    if (f == sizeof(create_order) / sizeof(create_order[0])) {
+        for (int i = 0; i < n; i++) {
+            printf(" %s=%s", o[i].key, o[i].val);
+        }
+        printf(" size=%" PRIu64 "\n", size);
+        return;
+    }
+    for (const char *const *k = create_order[f].keys; *k; k++) {
+        const char *eq = strchr(*k, '=');
+        size_t kl = eq ? (size_t)(eq - *k) : strlen(*k);
+        if (!strncmp(*k, "size", kl) && kl == 4) {
+            printf(" size=%" PRIu64, size);
+            continue;
+        }
+        const char *v = eq ? eq + 1 : NULL;
+        for (int i = 0; i < n; i++) {
+            if (strlen(o[i].key) == kl && !strncmp(o[i].key, *k, kl)) {
+                v = o[i].val;
+            }
+        }
+        if (!v) {
+            continue;
+        }
+        int64_t bytes = strcmp(*k, "cluster_size=65536") ? -1 : blk_parse_size(v);
+        if (bytes >= 0) {
+            printf(" %.*s=%" PRId64, (int)kl, *k, bytes);
+        } else {
+            printf(" %.*s=%s", (int)kl, *k, v);
+        }
+    }
+    printf("\n");
+}
+
 static int img_create(int argc, char **argv)
 {
     const char *fmt = "raw", *backing = NULL, *bfmt = NULL;
@@ -234,7 +291,8 @@ static int img_create(int argc, char **argv)
         size = blk_parse_size(size_s);
         if (size < 0) {
             img_error("Invalid image size specified. You may use k, M, G, T, P or E suffixes "
-                      "for kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.");
+                      "for");
+            img_error("kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.");
             return 1;
         }
     }
@@ -250,7 +308,11 @@ static int img_create(int argc, char **argv)
         blk *b = blk_open(path, &bo, &err);
         free(path);
         if (!b && !unsafe) {
-            return img_fail(err, "cannot open the backing file");
+            img_error("%s: %s\nCould not open backing image.", file,
+                      err ? err : "cannot open the backing file");
+            free(err);
+            img_free_opts(kv, nkv);
+            return 1;
         }
         free(err);
         if (b) {
@@ -265,6 +327,7 @@ static int img_create(int argc, char **argv)
     }
     if (size < 0) {
         img_error("%s: Image creation needs a size parameter", file);
+        img_free_opts(kv, nkv);
         return 1;
     }
     /* the options the driver sees: -o ones minus size, plus -b/-F */
@@ -282,22 +345,49 @@ static int img_create(int argc, char **argv)
             o[no++] = (blk_kv){ "backing_fmt", bfmt };
         }
     }
-    if (!quiet) {
-        printf("Formatting '%s', fmt=%s", file, fmt);
-        for (int i = 0; i < no; i++) {
-            printf(" %s=%s", o[i].key, o[i].val);
+    /* as qemu-img: unknown formats and options are refused before the
+     * "Formatting" line, other errors after it; messages name the file */
+    const blk_driver *drv = blk_find_driver(fmt);
+    const char *bad = NULL;
+    for (int i = 0; drv && i < no && !bad; i++) {
+        bool known = false;
+        for (const blk_opt_desc *d = drv->create_opts; d && d->key; d++) {
+            known |= !strcmp(d->key, o[i].key);
         }
-        printf(" size=%" PRId64 "\n", size);
+        bad = known ? NULL : o[i].key;
     }
+    static const char *const bools[] = { "lazy_refcounts", "extended_l2", "compat6",
+                                         "force_size", "static", "zeroed_grain", NULL };
+    for (int i = 0; drv && i < no && !bad; i++) {
+        for (const char *const *b = bools; *b; b++) {
+            if (!strcmp(o[i].key, *b) && strcmp(o[i].val, "on") && strcmp(o[i].val, "off")) {
+                img_error("%s: Parameter '%s' expects 'on' or 'off'", file, *b);
+                bad = "";
+            }
+        }
+    }
+    int r = -1;
     char *err = NULL;
-    int r = blk_create(fmt, file, (uint64_t)size, o, no, &err);
+    if (bad && !*bad) {
+        /* reported above */
+    } else if (!drv) {
+        img_error("%s: Unknown file format '%s'", file, fmt);
+    } else if (bad) {
+        img_error("%s: Invalid parameter '%s'", file, bad);
+    } else {
+        if (!quiet) {
+            print_formatting(file, fmt, (uint64_t)size, o, no);
+        }
+        r = blk_create(fmt, file, (uint64_t)size, o, no, &err);
+        if (r < 0) {
+            img_error("%s: %s", file, err ? err : "image creation failed");
+            free(err);
+        }
+    }
     free(o);
     free(probed_fmt);
     img_free_opts(kv, nkv);
-    if (r < 0) {
-        return img_fail(err, "image creation failed");
-    }
-    return 0;
+    return r < 0 ? 1 : 0;
 }
 
 /* ---- info ------------------------------------------------------------------------------ */
