@@ -99,10 +99,9 @@ static int walk_l1(walk *w, const uint64_t *l1, uint32_t n, bool active)
                     break;
                 }
                 ok = ref(w, host, 1, "data cluster");
-                if (active && ty == Q2_ZERO_ALLOC) {
-                    w->res->allocated_clusters++;
-                }
-                if (active && ty == Q2_NORMAL) {
+                if (active) {
+                    /* preallocated zero clusters count as allocated, and in
+                     * the contiguity of the data, as qemu-img counts them */
                     w->res->allocated_clusters++;
                     if (w->next_contig && host != w->next_contig) {
                         w->res->fragmented_clusters++;
@@ -119,10 +118,7 @@ static int walk_l1(walk *w, const uint64_t *l1, uint32_t n, bool active)
                     w->res->fragmented_clusters++;
                 }
                 break;
-            case Q2_ZERO:
-                if (active) {
-                    w->res->allocated_clusters++;   /* as qemu-img counts them */
-                }
+            case Q2_ZERO:                   /* no host cluster: not allocated */
                 break;
             case Q2_BAD:
                 ok = false;
@@ -521,6 +517,13 @@ int q2_check(blk *bs, blk_check_result *res, unsigned fix)
         }
         if (r >= 0) {
             r = rebuild_refcounts(bs, &w2, s->refcount_order);
+        }
+        /* COPIED flags are judged against the rebuilt counts, as qemu-img
+         * does: a flag that only disagreed with a wrong count is no
+         * corruption of its own */
+        corruptions -= copied_bad;
+        if (r >= 0) {
+            corruptions += check_copied(&w2, true);
         }
         free_walk(&w2);
         blk_check_result_free(&tmp);

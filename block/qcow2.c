@@ -1380,9 +1380,10 @@ static int q2_block_status(blk *bs, uint64_t off, uint64_t len, blk_status *st)
             break;
         }
         enum q2_ctype t2 = q2_decode(s, e2, &h2, &c2);
-        bool same = t2 == t || (t == Q2_ZERO && t2 == Q2_ZERO_ALLOC) ||
-                    (t == Q2_ZERO_ALLOC && t2 == Q2_ZERO);
-        if (!same || (t == Q2_NORMAL && h2 != next_host) || t == Q2_COMPRESSED) {
+        /* allocated clusters (data or zero) extend a run only where their
+         * host clusters are contiguous too: map shows one offset per run */
+        bool hosted = t == Q2_NORMAL || t == Q2_ZERO_ALLOC;
+        if (t2 != t || (hosted && h2 != next_host) || t == Q2_COMPRESSED) {
             break;
         }
         next_host += cs;
@@ -1395,8 +1396,11 @@ static int q2_block_status(blk *bs, uint64_t off, uint64_t len, blk_status *st)
         st->flags = 0;
         break;
     case Q2_ZERO:
-    case Q2_ZERO_ALLOC:
         st->flags = BLK_ST_ALLOCATED | BLK_ST_ZERO;
+        break;
+    case Q2_ZERO_ALLOC:
+        st->flags = BLK_ST_ALLOCATED | BLK_ST_ZERO | BLK_ST_OFFSET_VALID;
+        st->map = host + in;
         break;
     case Q2_NORMAL:
         st->flags = BLK_ST_ALLOCATED | BLK_ST_DATA | BLK_ST_OFFSET_VALID;

@@ -686,7 +686,12 @@ static int img_check(int argc, char **argv)
         blk_close(bs);
         return 1;
     }
+    /* the findings go to stderr whatever the output format, even with -q */
+    for (int i = 0; i < res.n_messages; i++) {
+        fprintf(stderr, "%s\n", res.messages[i]);
+    }
     if (json) {
+        /* qemu-img's key order; zero counts are left out as it does */
         blk_json *j = blk_json_new();
         blk_json_obj_begin(j, NULL);
         if (res.image_end_offset) {
@@ -704,28 +709,25 @@ static int img_check(int argc, char **argv)
         if (res.leaks_fixed) {
             blk_json_int(j, "leaks-fixed", res.leaks_fixed);
         }
-        if (res.total_clusters) {
-            blk_json_uint(j, "total-clusters", res.total_clusters);
-        }
-        if (res.allocated_clusters) {
-            blk_json_uint(j, "allocated-clusters", res.allocated_clusters);
-        }
-        if (res.fragmented_clusters) {
-            blk_json_uint(j, "fragmented-clusters", res.fragmented_clusters);
-        }
         if (res.compressed_clusters) {
             blk_json_uint(j, "compressed-clusters", res.compressed_clusters);
         }
+        if (res.total_clusters) {
+            blk_json_uint(j, "total-clusters", res.total_clusters);
+        }
         blk_json_int(j, "check-errors", res.check_errors);
+        if (res.allocated_clusters) {
+            blk_json_uint(j, "allocated-clusters", res.allocated_clusters);
+        }
         blk_json_str(j, "filename", bs->filename);
         blk_json_str(j, "format", bs->drv->name);
+        if (res.fragmented_clusters) {
+            blk_json_uint(j, "fragmented-clusters", res.fragmented_clusters);
+        }
         blk_json_obj_end(j);
         printf("%s\n", blk_json_text(j));
         blk_json_free(j);
     } else if (!quiet) {
-        for (int i = 0; i < res.n_messages; i++) {
-            fprintf(stderr, "%s\n", res.messages[i]);
-        }
         if (res.leaks_fixed || res.corruptions_fixed) {
             printf("The following inconsistencies were found and repaired:\n\n"
                    "    %" PRId64 " leaked clusters\n    %" PRId64 " corruptions\n\n"
@@ -788,7 +790,7 @@ static void map_print(const map_ent *e, bool json, bool *first)
         }
         printf("}");
     } else if (e->data && e->has_offset) {
-        printf("%#-16" PRIx64 " %#-16" PRIx64 " %#-16" PRIx64 " %s\n", e->start, e->len,
+        printf("%#-16" PRIx64 "%#-16" PRIx64 "%#-16" PRIx64 "%s\n", e->start, e->len,
                e->offset, e->file);
     }
     *first = false;
