@@ -505,6 +505,9 @@ int blk_block_status(blk *bs, uint64_t off, uint64_t len, blk_status *st)
     if (r >= 0 && (st->len == 0 || st->len > len)) {
         st->len = len;
     }
+    if (r >= 0 && !st->file) {
+        st->file = bs->filename;
+    }
     return r;
 }
 

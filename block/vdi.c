@@ -214,13 +214,13 @@ int vdi_read(struct vdi *v, uint64_t off, void *buf, size_t len)
     return fmt_read_mapped(v, vdi_map, v->file, off, buf, len);
 }
 
-int vdi_block_status(struct vdi *v, uint64_t off, uint64_t len, uint64_t *pnum)
+int vdi_block_status(struct vdi *v, uint64_t off, uint64_t len, uint64_t *pnum, uint64_t *host)
 {
     if (off >= v->size)
         return -EINVAL;
     if (len > v->size - off)
         len = v->size - off;
-    return fmt_status_mapped(v, vdi_map, off, len, pnum);
+    return fmt_status_mapped(v, vdi_map, off, len, pnum, host);
 }
 
 /* ---- the block layer's "vdi" driver (read-only: no pwritev, no create) ----------- */
@@ -259,9 +259,9 @@ static int vdi_drv_preadv(blk *bs, uint64_t off, uint64_t len, const struct iove
 
 static int vdi_drv_block_status(blk *bs, uint64_t off, uint64_t len, blk_status *st)
 {
-    uint64_t n = 0;
-    int r = vdi_block_status(bs->opaque, off, len, &n);
-    return fmt_status(r, n, st);
+    uint64_t n = 0, host = FMT_NO_HOST;
+    int r = vdi_block_status(bs->opaque, off, len, &n, &host);
+    return fmt_status(r, n, host, true, st);
 }
 
 const blk_driver blk_drv_vdi = {

@@ -15,6 +15,7 @@ int vdi_open(struct vdi **out, blk_file *file, bool writable, char *err, size_t 
 void vdi_close(struct vdi *v);
 uint64_t vdi_size(const struct vdi *v);
 int vdi_read(struct vdi *v, uint64_t off, void *buf, size_t len);
-int vdi_block_status(struct vdi *v, uint64_t off, uint64_t len, uint64_t *pnum);
+/* host (may be NULL): file offset of a data run, or FMT_NO_HOST */
+int vdi_block_status(struct vdi *v, uint64_t off, uint64_t len, uint64_t *pnum, uint64_t *host);
 
 #endif

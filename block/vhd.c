@@ -385,13 +385,13 @@ int vhd_read(struct vhd *v, uint64_t off, void *buf, size_t len)
     return fmt_read_mapped(v, vhd_map, v->file, off, buf, len);
 }
 
-int vhd_block_status(struct vhd *v, uint64_t off, uint64_t len, uint64_t *pnum)
+int vhd_block_status(struct vhd *v, uint64_t off, uint64_t len, uint64_t *pnum, uint64_t *host)
 {
     if (off >= v->size)
         return -EINVAL;
     if (len > v->size - off)
         len = v->size - off;
-    return fmt_status_mapped(v, vhd_map, off, len, pnum);
+    return fmt_status_mapped(v, vhd_map, off, len, pnum, host);
 }
 
 int vhd_write(struct vhd *v, uint64_t off, const void *buf, size_t len)
@@ -503,9 +503,9 @@ static int vpc_flush(blk *bs)
 
 static int vpc_block_status(blk *bs, uint64_t off, uint64_t len, blk_status *st)
 {
-    uint64_t n = 0;
-    int r = vhd_block_status(bs->opaque, off, len, &n);
-    return fmt_status(r, n, st);
+    uint64_t n = 0, host = FMT_NO_HOST;
+    int r = vhd_block_status(bs->opaque, off, len, &n, &host);
+    return fmt_status(r, n, host, true, st);
 }
 
 static const blk_opt_desc vpc_create_opts[] = {

@@ -144,11 +144,11 @@ static int vmdk_drv_block_status(blk *bs, uint64_t off, uint64_t len, blk_status
         /* what the stream has not reached yet reads as zeros */
         uint64_t g = 64 * 1024, n = g - off % g;
         return fmt_status(vmdk_stream_written(d->wr, off) ? FMT_DATA : FMT_ZERO,
-                          n < len ? n : len, st);
+                          n < len ? n : len, FMT_NO_HOST, false, st);
     }
-    uint64_t n = 0;
-    int r = vmdk_block_status(d->rd, off, len, &n);
-    return fmt_status(r, n, st);
+    uint64_t n = 0, host = FMT_NO_HOST;
+    int r = vmdk_block_status(d->rd, off, len, &n, &host);
+    return fmt_status(r, n, host, false, st);
 }
 
 static bool vmdk_drv_format_specific(blk *bs, blk_json *j)

@@ -696,26 +696,33 @@ int vmdk_read(struct vmdk *v, uint64_t off, void *buf, size_t len)
     return 0;
 }
 
-int vmdk_block_status(struct vmdk *v, uint64_t off, uint64_t len, uint64_t *pnum)
+int vmdk_block_status(struct vmdk *v, uint64_t off, uint64_t len, uint64_t *pnum,
+                      uint64_t *phost)
 {
     if (off >= v->size)
         return -EINVAL;
     if (len > v->size - off)
         len = v->size - off;
-    uint64_t host;
-    struct vmdk_extent *e;
+    uint64_t host = FMT_NO_HOST, h = FMT_NO_HOST;
+    struct vmdk_extent *e, *e2;
     bool cached;
     int st = vmdk_step(v, off, len, pnum, &e, &host, &cached, false);
     if (st < 0)
         return st;
-    /* grows over following grains of the same kind; metadata only unless compressed */
+    /* an offset means something only in the image's own file (one extent) and
+     * for grains stored as they are */
+    bool hosted = st == FMT_DATA && v->nextents == 1 && !e->compressed;
+    /* grows over following grains of the same kind (and host-contiguous when
+     * hosted); metadata only unless compressed */
     while (*pnum < len && *pnum < (64u << 20)) {
         uint64_t n;
-        int st2 = vmdk_step(v, off + *pnum, len - *pnum, &n, &e, &host, &cached, false);
-        if (st2 != st)
+        int st2 = vmdk_step(v, off + *pnum, len - *pnum, &n, &e2, &h, &cached, false);
+        if (st2 != st || (hosted && h != host + *pnum))
             break;
         *pnum += n;
     }
+    if (phost)
+        *phost = hosted ? host : FMT_NO_HOST;
     return st;
 }
 
@@ -757,7 +764,7 @@ bool vmdk_has_data(struct vmdk *v)
 {
     for (uint64_t off = 0; off < v->size;) {
         uint64_t n = 0;
-        int st = vmdk_block_status(v, off, v->size - off, &n);
+        int st = vmdk_block_status(v, off, v->size - off, &n, NULL);
         if (st != FMT_ZERO || n == 0)
             return true;    /* data, or an error: treat as not empty */
         off += n;

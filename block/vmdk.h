@@ -22,7 +22,9 @@ const char *vmdk_last_error(const struct vmdk *v);
 int vmdk_read(struct vmdk *v, uint64_t off, void *buf, size_t len);
 int vmdk_write(struct vmdk *v, uint64_t off, const void *buf, size_t len);
 int vmdk_flush(struct vmdk *v);
-int vmdk_block_status(struct vmdk *v, uint64_t off, uint64_t len, uint64_t *pnum);
+/* phost (may be NULL): file offset of a data run, or ~0 when it has none */
+int vmdk_block_status(struct vmdk *v, uint64_t off, uint64_t len, uint64_t *pnum,
+                      uint64_t *phost);
 /* does the image hold any data (a grain or flat extent)? */
 bool vmdk_has_data(struct vmdk *v);
 

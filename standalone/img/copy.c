@@ -771,6 +771,14 @@ int img_compare(int argc, char **argv)
             break;
         }
         uint64_t n = s2.len;
+        if (strict && (s1.flags & BLK_ST_ALLOCATED) != (s2.flags & BLK_ST_ALLOCATED)) {
+            /* -s: allocation must match too (a raw image is allocated everywhere) */
+            if (!quiet) {
+                printf("Strict mode: Offset %" PRIu64 " block status mismatch!\n", off);
+            }
+            ret = 1;
+            break;
+        }
         if (!((s1.flags & BLK_ST_ZERO) && (s2.flags & BLK_ST_ZERO))) {
             if (blk_pread(a, off, x, n) < 0 || blk_pread(b, off, y, n) < 0) {
                 ret = 2;
@@ -787,7 +795,9 @@ int img_compare(int argc, char **argv)
         }
         off += n;
     }
-    if (!ret && mismatch < 0 && sa != sb) {
+    if (ret == 1) {
+        /* reported above */
+    } else if (!ret && mismatch < 0 && sa != sb) {
         if (strict) {
             if (!quiet) {
                 printf("Strict mode: Image size mismatch!\n");
@@ -805,7 +815,9 @@ int img_compare(int argc, char **argv)
             }
         }
     }
-    if (!ret && mismatch >= 0) {
+    if (ret == 1) {
+        /* reported */
+    } else if (!ret && mismatch >= 0) {
         if (!quiet) {
             printf("Content mismatch at offset %" PRId64 "!\n", mismatch);
         }

@@ -235,7 +235,7 @@ dcase "snapshot -c raw" e '$X snapshot -c x data.raw'
 dcase "snapshot -l empty" e '$X snapshot -l data.qcow2'
 
 # ---- map, compare ---------------------------------------------------------------------------
-for f in data.raw data.qcow2 ov.qcow2 zero.qcow2 sub/rel.qcow2; do
+for f in data.raw data.qcow2 ov.qcow2 zero.qcow2 sub/rel.qcow2 data.vmdk data.vdi data.vhd; do
     dcase "map $f" e "\$X map $f"
     dcase "map --output=json $f" ej "\$X map --output=json $f"
 done
@@ -245,6 +245,9 @@ dcase "compare -s equal" e '$X compare -s data.raw data.qcow2'
 dcase "compare -s zero vs hole" e '$X compare -s zero.qcow2 zero.qcow2'
 dcase "compare sizes differ" e '$X compare data.qcow2 big.qcow2'
 dcase "compare -s sizes differ" e '$X compare -s data.qcow2 big.qcow2'
+dcase "compare -s ov vs base" e '$X compare -s ov.qcow2 base.qcow2'
+dcase "compare -s same chain" e '$X compare -s ov.qcow2 ov.qcow2'
+dcase "compare -q differ" e '$X compare -q data.raw data2.qcow2'
 dcase "compare missing" e '$X compare data.raw nothere'
 dcase "compare -f -F" e '$X compare -f raw -F qcow2 data.raw data.qcow2'
 

@@ -50,11 +50,11 @@ static void exercise(void *img, uint64_t size, read_fn rd, status_fn bs)
 }
 
 static int vhd_rd(void *i, uint64_t o, void *b, size_t l) { return vhd_read(i, o, b, l); }
-static int vhd_bs(void *i, uint64_t o, uint64_t l, uint64_t *p) { return vhd_block_status(i, o, l, p); }
+static int vhd_bs(void *i, uint64_t o, uint64_t l, uint64_t *p) { return vhd_block_status(i, o, l, p, NULL); }
 static int vdi_rd(void *i, uint64_t o, void *b, size_t l) { return vdi_read(i, o, b, l); }
-static int vdi_bs(void *i, uint64_t o, uint64_t l, uint64_t *p) { return vdi_block_status(i, o, l, p); }
+static int vdi_bs(void *i, uint64_t o, uint64_t l, uint64_t *p) { return vdi_block_status(i, o, l, p, NULL); }
 static int vmdk_rd(void *i, uint64_t o, void *b, size_t l) { return vmdk_read(i, o, b, l); }
-static int vmdk_bs(void *i, uint64_t o, uint64_t l, uint64_t *p) { return vmdk_block_status(i, o, l, p); }
+static int vmdk_bs(void *i, uint64_t o, uint64_t l, uint64_t *p) { return vmdk_block_status(i, o, l, p, NULL); }
 
 static int blk_rd(void *b, uint64_t o, void *buf, size_t l) { return blk_pread(b, o, buf, l); }
 static int blk_bs(void *b, uint64_t o, uint64_t l, uint64_t *p)
