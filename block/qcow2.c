@@ -1826,8 +1826,10 @@ static bool q2_format_specific(blk *bs, blk_json *j)
 static int q2_truncate(blk *bs, uint64_t size, bool shrink, enum blk_prealloc p, char **err)
 {
     q2 *s = q2_of(bs);
-    if (s->nb_snapshots) {
-        blk_set_err(err, "Can't resize an image which has snapshots");
+    /* v3 snapshots record their own disk size (extra data), which apply
+     * restores; v2 ones do not, so their size must not change */
+    if (s->nb_snapshots && s->version < 3) {
+        blk_set_err(err, "Can't resize a v2 image which has snapshots");
         return -ENOTSUP;
     }
     if (size > Q2_MAX_SIZE) {

@@ -979,11 +979,24 @@ static int img_resize(int argc, char **argv)
         default: return 1;
         }
     }
-    if (optind + 2 != argc) {
+    /* "--" may stand between the file and a negative size, as with qemu-img */
+    const char *pos[3];
+    int npos = 0;
+    bool dashes = false;
+    for (int i = optind; i < argc; i++) {
+        if (!strcmp(argv[i], "--") && !dashes) {
+            dashes = true;
+        } else if (npos < 3) {
+            pos[npos++] = argv[i];
+        } else {
+            npos++;
+        }
+    }
+    if (npos != 2) {
         img_error("Expecting image file name and size");
         return 1;
     }
-    const char *file = argv[optind], *sz = argv[optind + 1];
+    const char *file = pos[0], *sz = pos[1];
     int sign = 0;
     if (*sz == '+' || *sz == '-') {
         sign = *sz == '+' ? 1 : -1;
@@ -1012,6 +1025,14 @@ static int img_resize(int argc, char **argv)
     }
     want = sign > 0 ? cur + (uint64_t)n : sign < 0 ? cur - (uint64_t)n : (uint64_t)n;
     char *err = NULL;
+    if (want < cur && !shrink) {
+        img_error("Use the --shrink option to perform a shrink operation.");
+        img_error("warning: Shrinking an image will delete all data beyond the shrunken "
+                  "image's end. Before performing such an operation, make sure there is no "
+                  "important data there.");
+        blk_close(bs);
+        return 1;
+    }
     int r = blk_truncate(bs, want, shrink, p, &err);
     if (r >= 0) {
         r = blk_flush(bs);

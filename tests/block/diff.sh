@@ -223,7 +223,11 @@ for f in data.raw data.qcow2; do
     dcase "resize 8M $f" e "\$X resize $f 8M" $f
 done
 dcase "resize -q" e '$X resize -q data.qcow2 5M' data.qcow2
-dcase "resize snapshot image" e '$X resize --shrink snap.qcow2 2M' snap.qcow2
+dcase "resize --shrink snapshot image" e '$X resize --shrink snap.qcow2 700k' snap.qcow2
+dcase "resize snapshot image, grow, apply" e '$X resize snap.qcow2 9M && $X snapshot -a one snap.qcow2' snap.qcow2
+dcase "resize --shrink snapshot image, apply" e '$X resize --shrink snap.qcow2 700k && $X snapshot -a one snap.qcow2' snap.qcow2
+dcase "resize --shrink c512 with snapshot" e '$X resize --shrink c512.qcow2 100k' c512.qcow2
+dcase "resize v2 with snapshot" e 'qemu-img snapshot -c s v2.qcow2 && $X resize v2.qcow2 8M' v2.qcow2
 
 # ---- snapshot -------------------------------------------------------------------------------
 dcase "snapshot -c" e '$X snapshot -c two snap.qcow2 && $X snapshot -l snap.qcow2 | awk "NR<3 || {print \$2}"' snap.qcow2
