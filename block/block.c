@@ -624,6 +624,19 @@ int blk_snapshot_apply(blk *bs, const char *name_or_id, char **err)
     return DRV_CALL(bs, bs->drv->snapshot_apply(bs, name_or_id, err));
 }
 
+int blk_snapshot_load_tmp(blk *bs, const char *name_or_id, char **err)
+{
+    if (!bs->drv->snapshot_load_tmp) {
+        return no_snapshots(bs, err);
+    }
+    if (!bs->read_only) {
+        blk_set_err(err, "'%s': a snapshot can be loaded only into a read-only image",
+                    bs->filename);
+        return -EINVAL;
+    }
+    return DRV_CALL(bs, bs->drv->snapshot_load_tmp(bs, name_or_id, err));
+}
+
 int blk_snapshot_delete(blk *bs, const char *name_or_id, char **err)
 {
     if (!bs->drv->snapshot_delete) {

@@ -2429,6 +2429,7 @@ const blk_driver blk_drv_qcow2 = {
     .snapshot_create = q2_snapshot_create,
     .snapshot_list = q2_snapshot_list,
     .snapshot_apply = q2_snapshot_apply,
+    .snapshot_load_tmp = q2_snapshot_load_tmp,
     .snapshot_delete = q2_snapshot_delete,
     .check = q2_check,
     .get_info = q2_get_info,

@@ -139,15 +139,24 @@ int img_convert(int argc, char **argv)
         { "force-share", no_argument, NULL, 'U' },
         { NULL, 0, NULL, 0 },
     };
-    const char *fmt = NULL, *ofmt = "raw", *backing = NULL, *bfmt = NULL;
+    const char *fmt = NULL, *ofmt = "raw", *backing = NULL, *bfmt = NULL, *snap = NULL;
     bool compress = false, no_create = false, quiet = false, target_is_zero = false;
     uint64_t gran = 4096;
     struct img_progress prog = { 0 };
     enum blk_cache scache = BLK_CACHE_WRITEBACK, tcache = BLK_CACHE_UNSAFE;
     blk_kv *kv = NULL;
     int nkv = 0, c;
-    while ((c = getopt_long(argc, argv, "f:O:B:F:co:S:t:T:pnqUhm:W", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:O:B:F:co:S:t:T:pnqUhm:Wl:s:", lo, NULL)) != -1) {
         switch (c) {
+        case 'l': case 's':
+            /* -l NAME, -l snapshot.name=NAME or snapshot.id=ID; -s ID_OR_NAME */
+            snap = optarg;
+            if (!strncmp(snap, "snapshot.name=", 14)) {
+                snap += 14;
+            } else if (!strncmp(snap, "snapshot.id=", 12)) {
+                snap += 12;
+            }
+            break;
         case 'f': fmt = optarg; break;
         case 'O': ofmt = optarg; break;
         case 'B': backing = optarg; break;
@@ -218,6 +227,18 @@ int img_convert(int argc, char **argv)
         if (!src[i]) {
             goto out;
         }
+        if (snap) {
+            char *e = NULL;
+            if (nsrc > 1) {
+                img_error("No support for concatenating multiple snapshot");
+                goto out;
+            }
+            if (blk_snapshot_load_tmp(src[i], snap, &e) < 0) {
+                img_error("Failed to load snapshot: %s", e ? e : "error");
+                free(e);
+                goto out;
+            }
+        }
         total += blk_size(src[i]);
     }
     const char *target = argv[argc - 1];
@@ -250,14 +271,13 @@ int img_convert(int argc, char **argv)
         }
         target_is_zero = !backing;
     }
-    t = img_open(target, no_create ? NULL : ofmt, BLK_O_RDWR | (backing ? 0 : BLK_O_NO_BACKING),
+    t = img_open(target, ofmt, BLK_O_RDWR | (backing ? 0 : BLK_O_NO_BACKING),
                  tcache);
     if (!t) {
         goto out;
     }
     if (blk_size(t) < total) {
-        img_error("Target image is smaller than the source (%" PRIu64 " < %" PRIu64 ")",
-                  blk_size(t), total);
+        img_error("output file is smaller than input file");
         goto out;
     }
     uint64_t cs = IMG_CHUNK;
@@ -630,9 +650,12 @@ int img_rebase(int argc, char **argv)
         blk_open_opts bo = { .flags = BLK_O_NO_LOCK, .cache = scache, .format = nbfmt };
         newb = blk_open(path, &bo, &err);
         if (!newb && !unsafe) {
+            img_error("Could not open new backing file '%s': %s", path,
+                      err ? err : "cannot open it");
+            free(err);
             free(path);
             blk_close(bs);
-            return img_fail(err, "cannot open the new backing file");
+            return 1;
         }
         free(err);
         err = NULL;

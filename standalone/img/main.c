@@ -951,6 +951,14 @@ static int img_snapshot(int argc, char **argv)
         r = blk_flush(bs);
     }
     blk_close(bs);
+    if (r == -ENOENT && (action == 'a' || action == 'd')) {
+        /* qemu-img's wording, which scripts match */
+        img_error(action == 'd' ? "Could not delete snapshot '%s': snapshot not found"
+                                : "Could not apply snapshot '%s': Failed to load snapshot: "
+                                  "No such file or directory", name);
+        free(err);
+        return 1;
+    }
     if (r < 0) {
         return img_fail(err, "snapshot operation failed");
     }
