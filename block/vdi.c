@@ -264,6 +264,12 @@ static int vdi_drv_block_status(blk *bs, uint64_t off, uint64_t len, blk_status 
     return fmt_status(r, n, host, true, st);
 }
 
+static void vdi_drv_get_info(blk *bs, blk_info *info)
+{
+    struct vdi *v = bs->opaque;
+    info->cluster_size = v->block_size;     /* qemu-img shows the block size */
+}
+
 const blk_driver blk_drv_vdi = {
     .name = "vdi",
     .probe = vdi_drv_probe,
@@ -271,4 +277,5 @@ const blk_driver blk_drv_vdi = {
     .close = vdi_drv_close,
     .preadv = vdi_drv_preadv,
     .block_status = vdi_drv_block_status,
+    .get_info = vdi_drv_get_info,
 };

@@ -545,6 +545,13 @@ static int vpc_create(const char *filename, uint64_t size, const blk_kv *opts, i
     return r;
 }
 
+static void vpc_get_info(blk *bs, blk_info *info)
+{
+    struct vhd *v = bs->opaque;
+    /* dynamic images: the block size, as qemu-img shows it; fixed ones have none */
+    info->cluster_size = v->type == VHD_TYPE_FIXED ? 0 : v->block_size;
+}
+
 const blk_driver blk_drv_vpc = {
     .name = "vpc",
     .probe = vpc_probe,
@@ -554,6 +561,7 @@ const blk_driver blk_drv_vpc = {
     .pwritev = vpc_pwritev,
     .flush = vpc_flush,
     .block_status = vpc_block_status,
+    .get_info = vpc_get_info,
     .create_opts = vpc_create_opts,
     .create = vpc_create,
 };

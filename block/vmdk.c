@@ -57,12 +57,14 @@ struct vmdk_extent {
     uint64_t grain_index;       /* UINT64_MAX = empty */
     uint8_t *cbuf;              /* compressed grain read buffer */
     size_t cbuf_size;
+    char *name;                 /* as the descriptor names it; NULL = the image itself */
 };
 
 struct vmdk {
     bool writable;
     bool unsafe;                /* cache=unsafe: flushes do nothing */
     uint64_t size;
+    uint32_t cid;               /* content id from the descriptor (info only) */
     char create_type[64];
     int nextents;
     struct vmdk_extent ext[VMDK_MAX_EXTENTS];
@@ -240,6 +242,7 @@ static void vmdk_free_extent(struct vmdk_extent *e)
     if (e->own.fd >= 0)
         close(e->own.fd);
     free(e->own.filename);
+    free(e->name);
     free(e->gd);
     for (int i = 0; i < VMDK_GT_CACHE; i++)
         free(e->slots[i].gt);
@@ -273,6 +276,10 @@ static int vmdk_parse_descriptor(struct vmdk *v, char *text, blk_file *self,
             }
             snprintf(v->create_type, sizeof(v->create_type), "%s", val);
             have_type = true;
+            continue;
+        }
+        if (!strncmp(line, "CID=", 4)) {
+            v->cid = (uint32_t)strtoul(line + 4, NULL, 16);
             continue;
         }
         if (!strncmp(line, "parentCID=", 10)) {
@@ -340,6 +347,7 @@ static int vmdk_parse_descriptor(struct vmdk *v, char *text, blk_file *self,
             e->file_size = self_size;
             continue;
         }
+        e->name = strdup(name);
         if (!vmdk_safe_name(name))
             return vmdk_seterr(v, -EPERM, "extent file name \"%s\" is absolute or leaves the "
                                "descriptor's directory", name);
@@ -509,6 +517,24 @@ uint64_t vmdk_size(const struct vmdk *v)
 const char *vmdk_create_type(const struct vmdk *v)
 {
     return v->create_type;
+}
+
+uint32_t vmdk_cid(const struct vmdk *v)
+{
+    return v->cid;
+}
+
+int vmdk_extent_info(const struct vmdk *v, int i, struct vmdk_extent_info *out)
+{
+    if (i < 0 || i >= v->nextents)
+        return -1;
+    const struct vmdk_extent *e = &v->ext[i];
+    out->name = e->name;
+    out->size = e->sectors * 512;
+    out->type = e->type == EXT_FLAT ? "FLAT" : e->type == EXT_ZERO ? "ZERO" : "";
+    out->grain = e->type == EXT_SPARSE ? e->grain_sectors * 512 : 0;
+    out->compressed = e->type == EXT_SPARSE && e->compressed;
+    return 0;
 }
 
 /* ---- reading ------------------------------------------------------------------- */
@@ -709,9 +735,10 @@ int vmdk_block_status(struct vmdk *v, uint64_t off, uint64_t len, uint64_t *pnum
     int st = vmdk_step(v, off, len, pnum, &e, &host, &cached, false);
     if (st < 0)
         return st;
-    /* an offset means something only in the image's own file (one extent) and
-     * for grains stored as they are */
-    bool hosted = st == FMT_DATA && v->nextents == 1 && !e->compressed;
+    /* an offset means something only in the image's own file (one sparse
+     * extent, embedded descriptor) and for grains stored as they are */
+    bool hosted = st == FMT_DATA && v->nextents == 1 && e->type == EXT_SPARSE && !e->name &&
+                  !e->compressed;
     /* grows over following grains of the same kind (and host-contiguous when
      * hosted); metadata only unless compressed */
     while (*pnum < len && *pnum < (64u << 20)) {

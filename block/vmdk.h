@@ -18,6 +18,16 @@ int vmdk_open(struct vmdk **out, blk_file *file, int dirfd, bool writable, char 
 void vmdk_close(struct vmdk *v);
 uint64_t vmdk_size(const struct vmdk *v);
 const char *vmdk_create_type(const struct vmdk *v);
+/* for info: the descriptor's CID and each extent */
+uint32_t vmdk_cid(const struct vmdk *v);
+struct vmdk_extent_info {
+    const char *name;           /* as in the descriptor; NULL = the image file itself */
+    uint64_t size;              /* bytes of the virtual disk */
+    const char *type;           /* "" sparse, "FLAT", "ZERO" */
+    uint64_t grain;             /* sparse: grain size in bytes, else 0 */
+    bool compressed;
+};
+int vmdk_extent_info(const struct vmdk *v, int i, struct vmdk_extent_info *out);
 const char *vmdk_last_error(const struct vmdk *v);
 int vmdk_read(struct vmdk *v, uint64_t off, void *buf, size_t len);
 int vmdk_write(struct vmdk *v, uint64_t off, const void *buf, size_t len);

@@ -393,6 +393,14 @@ int img_dd(int argc, char **argv)
             img_error("unrecognized operand %s", argv[i]);
             return 1;
         }
+        const char *num = !strncmp(argv[i], "bs=", 3) ? "bs"
+                        : !strncmp(argv[i], "count=", 6) ? "count"
+                        : !strncmp(argv[i], "skip=", 5) ? "skip" : NULL;
+        if (num && blk_parse_size(eq + 1) < 0) {
+            img_error("Invalid %s specified. You may use k, M, G, T, P or E suffixes for", num);
+            img_error("kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.");
+            return 1;
+        }
         const char *v = eq + 1;
         size_t kl = (size_t)(eq - argv[i]);
         if (!strncmp(argv[i], "if", kl) && kl == 2) {
@@ -406,12 +414,12 @@ int img_dd(int argc, char **argv)
         } else if (!strncmp(argv[i], "skip", kl) && kl == 4) {
             skip = blk_parse_size(v);
         } else {
-            img_error("unrecognized operand %s", argv[i]);
+            img_error("unrecognized operand %.*s", (int)kl, argv[i]);
             return 1;
         }
     }
-    if (bs <= 0 || skip < 0 || (count < 0 && count != -1)) {
-        img_error("invalid number: bs, count and skip must be non-negative sizes");
+    if (bs <= 0 || bs > 0x7fffffff) {
+        img_error("Invalid bs specified. Must be between 1 and 2147483647.");
         return 1;
     }
     if (!in || !out) {
@@ -936,17 +944,42 @@ int img_bench(int argc, char **argv)
     int pattern = 0;
     enum blk_cache cache = BLK_CACHE_WRITEBACK;
     int c;
+    char *e;
     while ((c = getopt_long(argc, argv, "c:d:f:ni:o:qs:S:t:wUh", lo, NULL)) != -1) {
         switch (c) {
-        case 'c': count = strtol(optarg, NULL, 0); break;
-        case 'd': depth = strtol(optarg, NULL, 0); break;
+        case 'c':
+            count = strtol(optarg, &e, 0);
+            if (*e || !*optarg || count < 0 || count > 0x7fffffff) {
+                img_error("Invalid request count specified");
+                return 1;
+            }
+            break;
+        case 'd':
+            depth = strtol(optarg, &e, 0);
+            if (*e || !*optarg || depth <= 0 || depth > 4096) {
+                img_error("Invalid queue depth specified");
+                return 1;
+            }
+            break;
         case 'f': fmt = optarg; break;
         case 'n': cache = BLK_CACHE_NONE; break;
         case 'i': break;
-        case 'o': offset = blk_parse_size(optarg); break;
+        case 'o': case 's': case 'S': {
+            int64_t v = blk_parse_size(optarg);
+            if (v < 0 || (c == 's' && v > 0x7fffffff)) {
+                img_error(c == 's' ? "Invalid buffer size specified" :
+                          "Invalid %s specified. You may use k, M, G, T, P or E suffixes for",
+                          c == 'o' ? "offset" : "step_size");
+                if (c != 's') {
+                    img_error("kilobytes, megabytes, gigabytes, terabytes, petabytes and "
+                              "exabytes.");
+                }
+                return 1;
+            }
+            *(c == 'o' ? &offset : c == 's' ? &bufsize : &step) = v;
+            break;
+        }
         case 'q': quiet = true; break;
-        case 's': bufsize = blk_parse_size(optarg); break;
-        case 'S': step = blk_parse_size(optarg); break;
         case 't':
             if (img_parse_cache(optarg, &cache) < 0) {
                 return 1;
@@ -958,9 +991,12 @@ int img_bench(int argc, char **argv)
         default: return 1;
         }
     }
-    if (optind != argc - 1 || count <= 0 || depth <= 0 || depth > 4096 || bufsize <= 0 ||
-        offset < 0 || step < 0) {
-        img_error("bench: expecting one image file name and valid -c/-d/-s/-S/-o values");
+    if (optind != argc - 1) {
+        img_error("Expecting one image file name");
+        return 1;
+    }
+    if (bufsize <= 0) {
+        img_error("Invalid buffer size specified");
         return 1;
     }
     if (!step) {

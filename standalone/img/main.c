@@ -441,9 +441,20 @@ static void human_specific(const char *json)
     printf("Format specific information:\n");
     p = strchr(p, '{');
     int depth = 0;
+    /* per depth: inside an array, and the index of its next element */
+    bool in_arr[16] = { false };
+    int idx[16] = { 0 };
     for (; p && *p; p++) {
         if (*p == '{' || *p == '[') {
+            if (depth > 0 && depth < 16 && in_arr[depth] && *p == '{') {
+                /* an array element: "[i]:" at the array's indentation */
+                printf("%*s[%d]:\n", depth * 4, "", idx[depth]++);
+            }
             depth++;
+            if (depth < 16) {
+                in_arr[depth] = *p == '[';
+                idx[depth] = 0;
+            }
         } else if (*p == '}' || *p == ']') {
             if (--depth == 0) {
                 break;

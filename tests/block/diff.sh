@@ -57,6 +57,9 @@ qemu-img create -q -f qcow2 big.qcow2 4M
 qemu-img convert -O vmdk data.raw data.vmdk
 qemu-img convert -O vpc data.raw data.vhd
 qemu-img convert -O vdi data.raw data.vdi
+qemu-img convert -O vmdk -o subformat=monolithicFlat data.raw flat.vmdk
+qemu-img convert -O vmdk -o subformat=streamOptimized data.raw stream.vmdk
+qemu-img convert -O vpc -o subformat=fixed data.raw fixed.vhd
 # damaged copies of data.qcow2: refcount table at header byte 48, 16-bit refcounts
 mk_damaged() {
     cp data.qcow2 "$1"
@@ -167,10 +170,13 @@ dcase "create vpc fixed" e '$X create -f vpc -o subformat=fixed n.vhd 1M'
 
 # ---- info -----------------------------------------------------------------------------------
 for f in data.raw data.qcow2 v2.qcow2 ov.qcow2 sub/rel.qcow2 zero.qcow2 snap.qcow2 rc1.qcow2 \
-         lazy.qcow2 data.vmdk data.vhd data.vdi; do
+         lazy.qcow2 data.vmdk data.vhd data.vdi stream.vmdk fixed.vhd; do
     dcase "info $f" e "\$X info $f"
     dcase "info --output=json $f" ej "\$X info --output=json $f"
 done
+KEPT="disk size of a flat VMDK counts the descriptor file only"
+dcase "info flat.vmdk" ek '$X info flat.vmdk'
+dcase "info flat.vmdk without disk size" e '$X info --output=json flat.vmdk | jq -S "del(.\"actual-size\")"'
 dcase "info --backing-chain" e '$X info --backing-chain ov.qcow2'
 dcase "info --backing-chain json" ej '$X info --backing-chain --output=json sub/rel.qcow2'
 dcase "info -U" e '$X info -U ov.qcow2'
@@ -255,10 +261,16 @@ dcase "snapshot -c raw" e '$X snapshot -c x data.raw'
 dcase "snapshot -l empty" e '$X snapshot -l data.qcow2'
 
 # ---- map, compare ---------------------------------------------------------------------------
-for f in data.raw data.qcow2 ov.qcow2 zero.qcow2 sub/rel.qcow2 data.vmdk data.vdi data.vhd; do
+for f in data.raw data.qcow2 ov.qcow2 zero.qcow2 sub/rel.qcow2 data.vmdk data.vdi data.vhd \
+         fixed.vhd; do
     dcase "map $f" e "\$X map $f"
     dcase "map --output=json $f" ej "\$X map --output=json $f"
 done
+KEPT="flat VMDK extents are mapped as data throughout, without host offsets"
+dcase "map flat.vmdk" ek '$X map flat.vmdk'
+KEPT="qemu-img refuses map of compressed VMDK grains, vireo-img lists them without offsets"
+dcase "map stream.vmdk" ek '$X map stream.vmdk'
+dcase "map --output=json stream.vmdk" ej '$X map --output=json stream.vmdk'
 dcase "compare equal" e '$X compare data.raw data.qcow2'
 dcase "compare differ" e '$X compare data.raw data2.qcow2'
 dcase "compare -s equal" e '$X compare -s data.raw data.qcow2'
