@@ -190,6 +190,14 @@ static bool vmdk_drv_format_specific(blk *bs, blk_json *j)
     return true;
 }
 
+static int vmdk_drv_check(blk *bs, blk_check_result *res, unsigned fix)
+{
+    struct vmdk_drv *d = bs->opaque;
+    if (fix || !d->rd)
+        return -ENOTSUP;            /* Vireo does not rewrite VMDK metadata */
+    return vmdk_check(d->rd, res);
+}
+
 static void vmdk_drv_get_info(blk *bs, blk_info *info)
 {
     struct vmdk_drv *d = bs->opaque;
@@ -311,6 +319,7 @@ const blk_driver blk_drv_vmdk = {
     .flush = vmdk_drv_flush,
     .block_status = vmdk_drv_block_status,
     .get_info = vmdk_drv_get_info,
+    .check = vmdk_drv_check,
     .format_specific = vmdk_drv_format_specific,
     .create_opts = vmdk_create_opts,
     .create = vmdk_drv_create,

@@ -20,6 +20,8 @@ uint64_t vmdk_size(const struct vmdk *v);
 const char *vmdk_create_type(const struct vmdk *v);
 /* for info: the descriptor's CID and each extent */
 uint32_t vmdk_cid(const struct vmdk *v);
+/* Sparse extents: grains inside the file, no overlapping grains or tables. */
+int vmdk_check(struct vmdk *v, blk_check_result *res);
 struct vmdk_extent_info {
     const char *name;           /* as in the descriptor; NULL = the image file itself */
     uint64_t size;              /* bytes of the virtual disk */
