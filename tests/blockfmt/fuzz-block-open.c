@@ -111,6 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *e = NULL;
         blk *bs = blk_open(path, &o, &e);
         free(e);
+        e = NULL;
         if (bs) {
             exercise(bs, blk_size(bs), blk_rd, blk_bs);
             blk_close(bs);
@@ -118,7 +119,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         o.flags |= BLK_O_NO_REPAIR;     /* as check opens it */
         bs = blk_open(path, &o, &e);
         free(e);
-        e = NULL;
         if (bs) {
             blk_check_result res = { 0 };
             blk_check(bs, &res, 0);
