@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1277,6 +1278,67 @@ static int q2_discard(blk *bs, uint64_t off, uint64_t len)
 
 /* One compressed cluster (convert -c).  Data that does not shrink is written
  * as a normal cluster. */
+/* One deflate stream per thread, reset for each cluster: setting one up costs
+ * a few hundred KiB of allocation and clearing per cluster otherwise. */
+static pthread_key_t zkey;
+static pthread_once_t zkey_once = PTHREAD_ONCE_INIT;
+
+static void zstream_free(void *p)
+{
+    deflateEnd(p);
+    free(p);
+}
+
+static void zkey_init(void)
+{
+    pthread_key_create(&zkey, zstream_free);
+}
+
+static z_stream *thread_zstream(void)
+{
+    pthread_once(&zkey_once, zkey_init);
+    z_stream *z = pthread_getspecific(zkey);
+    if (z) {
+        return deflateReset(z) == Z_OK ? z : NULL;
+    }
+    z = calloc(1, sizeof(*z));
+    /* raw deflate, 4 KiB window ("Compressed Clusters Descriptor"), zlib's
+     * default level, as qemu-img writes them */
+    if (!z || deflateInit2(z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9,
+                           Z_DEFAULT_STRATEGY) != Z_OK) {
+        free(z);
+        return NULL;
+    }
+    pthread_setspecific(zkey, z);
+    return z;
+}
+
+/* Data that is already compressed or random costs deflate three times what
+ * text does, only to be stored as it is.  Four 1 KiB samples spread over the
+ * cluster are deflated first: if together they do not shrink at all, the
+ * cluster is taken as incompressible.  (A cluster random in all four places
+ * but compressible elsewhere is then stored uncompressed: larger, never wrong.) */
+#define Q2_SAMPLE 1024
+static bool looks_incompressible(z_stream *z, const uint8_t *p, uint64_t cs)
+{
+    if (cs < 16 * Q2_SAMPLE) {
+        return false;
+    }
+    uint8_t out[8 * Q2_SAMPLE];
+    z->next_out = out;
+    z->avail_out = sizeof(out);
+    for (int i = 0; i < 4; i++) {
+        z->next_in = (uint8_t *)p + (cs / 4) * i;
+        z->avail_in = Q2_SAMPLE;
+        if (deflate(z, i == 3 ? Z_FINISH : Z_NO_FLUSH) == Z_STREAM_ERROR) {
+            return false;
+        }
+    }
+    bool incompressible = z->total_out >= z->total_in;
+    deflateReset(z);
+    return incompressible;
+}
+
 /* Deflate one cluster (zero-padded) into out (cluster_size bytes): thread safe,
  * uses no image state but the cluster size.  *clen = 0: it does not shrink. */
 static int q2_compress(blk *bs, const void *buf, size_t len, void *out, size_t *clen)
@@ -1287,23 +1349,27 @@ static int q2_compress(blk *bs, const void *buf, size_t len, void *out, size_t *
     if (len > cs) {
         return -EINVAL;
     }
-    uint8_t *full = calloc(1, cs);
-    if (!full) {
-        return -ENOMEM;
+    uint8_t *full = NULL;
+    const uint8_t *in = buf;
+    if (len < cs) {
+        full = calloc(1, cs);
+        if (!full) {
+            return -ENOMEM;
+        }
+        memcpy(full, buf, len);
+        in = full;
     }
-    memcpy(full, buf, len);
-    z_stream z = { 0 };
+    z_stream *z = thread_zstream();
     int r = 0;
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
+    if (!z) {
         r = -ENOMEM;
-    } else {
-        z.next_in = full;
-        z.avail_in = (uInt)cs;
-        z.next_out = out;
-        z.avail_out = (uInt)len;         /* out holds len bytes; more would not shrink */
-        int zr = deflate(&z, Z_FINISH);
-        uint64_t n = len - z.avail_out;
-        deflateEnd(&z);
+    } else if (!looks_incompressible(z, in, cs)) {
+        z->next_in = (uint8_t *)in;
+        z->avail_in = (uInt)cs;
+        z->next_out = out;
+        z->avail_out = (uInt)len;       /* out holds len bytes; more would not shrink */
+        int zr = deflate(z, Z_FINISH);
+        uint64_t n = len - z->avail_out;
         *clen = zr == Z_STREAM_END && n < len ? n : 0;
     }
     free(full);
