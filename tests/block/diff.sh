@@ -77,6 +77,21 @@ else:
     f.seek(rb + 2 * (end - 1)); f.write(struct.pack('>H', 0))
 EOF
 }
+# damaged VDI block maps (little-endian map entries at the header's offset_bmap, 340)
+mk_vdi() {
+    cp data.vdi "$1"
+    python3 - "$1" "$2" <<'EOF'
+import struct, sys
+f = open(sys.argv[1], 'r+b'); h = f.read(512)
+bmap = struct.unpack('<I', h[340:344])[0]
+if sys.argv[2] == 'range': f.seek(bmap + 4); f.write(struct.pack('<I', 1000))
+elif sys.argv[2] == 'dup': f.seek(bmap + 8); f.write(struct.pack('<I', 0))
+else: f.seek(388); f.write(struct.pack('<I', 7))
+EOF
+}
+mk_vdi range.vdi range
+mk_vdi dup.vdi dup
+mk_vdi count.vdi count
 mk_damaged leak.qcow2 leak
 mk_damaged corrupt.qcow2 corrupt
 cd "$T" || exit 1
@@ -197,6 +212,10 @@ for f in data.qcow2 v2.qcow2 ov.qcow2 snap.qcow2 rc1.qcow2 leak.qcow2 corrupt.qc
 done
 dcase "check -r leaks leak" e '$X check -r leaks leak.qcow2' leak.qcow2
 dcase "check -r all leak" e '$X check -r all leak.qcow2' leak.qcow2
+for f in data.vdi data.vmdk stream.vmdk range.vdi dup.vdi count.vdi; do
+    dcase "check $f" e "\$X check $f"
+    dcase "check --output=json $f" ej "\$X check --output=json $f"
+done
 dcase "check -r all corrupt" e '$X check -r all corrupt.qcow2' corrupt.qcow2
 dcase "check -r all json corrupt" ej '$X check -r all --output=json corrupt.qcow2' corrupt.qcow2
 dcase "check -q leak" e '$X check -q leak.qcow2'
