@@ -802,8 +802,11 @@ int img_compare(int argc, char **argv)
             break;
         }
         uint64_t n = s2.len;
-        if (strict && (s1.flags & BLK_ST_ALLOCATED) != (s2.flags & BLK_ST_ALLOCATED)) {
-            /* -s: allocation must match too (a raw image is allocated everywhere) */
+        bool top1 = (s1.flags & BLK_ST_ALLOCATED) && !s1.depth;
+        bool top2 = (s2.flags & BLK_ST_ALLOCATED) && !s2.depth;
+        if (strict && top1 != top2) {
+            /* -s: allocation in the top layers must match too, as qemu-img
+             * compares it (a raw image is allocated everywhere) */
             if (!quiet) {
                 printf("Strict mode: Offset %" PRIu64 " block status mismatch!\n", off);
             }
