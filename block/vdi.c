@@ -214,10 +214,15 @@ int vdi_check(struct vdi *v, blk_check_result *res)
 {
     if (!v->raw)
         return -EINVAL;
-    uint32_t *owner = malloc((v->hdr_blocks ? v->hdr_blocks : 1) * sizeof(*owner));
+    /* who uses each image block, for the blocks the file can hold: the header's
+     * block count alone must not size an allocation */
+    uint64_t stride = (uint64_t)v->block_size + v->block_extra;
+    uint64_t in_file = v->file_size > v->offset_data ? (v->file_size - v->offset_data) / stride + 1 : 1;
+    uint64_t nown = in_file < v->hdr_blocks ? in_file : v->hdr_blocks;
+    uint32_t *owner = malloc((nown ? nown : 1) * sizeof(*owner));
     if (!owner)
         return -ENOMEM;
-    memset(owner, 0xff, (v->hdr_blocks ? v->hdr_blocks : 1) * sizeof(*owner));
+    memset(owner, 0xff, (nown ? nown : 1) * sizeof(*owner));
     uint32_t counted = 0;
     for (uint32_t i = 0; i < v->nblocks; i++) {
         uint32_t e = v->raw[i];
@@ -229,7 +234,7 @@ int vdi_check(struct vdi *v, blk_check_result *res)
             continue;
         }
         counted++;
-        if (v->map[i] == VDI_BLOCK_FREE) {
+        if (v->map[i] == VDI_BLOCK_FREE || e >= nown) {
             blk_check_msg(res, "ERROR: block index %u (image block %u) lies past the end "
                           "of the file", i, e);
             res->corruptions++;
