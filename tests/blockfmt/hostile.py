@@ -155,6 +155,9 @@ emit('vdi', 'entry-past-eof.vdi', put(vd[:], bmap, '<I', 3), 'open', 'past the e
 emit('vdi', 'entry-dup.vdi', put(vd[:], bmap + 4, '<I', 0), 'check', 'also used')
 emit('vdi', 'entry-huge.vdi', put(vd[:], bmap + 8, '<I', 1000), 'check', 'too large')
 emit('vdi', 'alloc-count.vdi', put(vd[:], 388, '<I', 3), 'check', 'mismatch')
+# a block count of 2^32 - 1 must not size check's tables (16 GiB)
+emit('vdi', 'blocks-many.vdi', put(put(vd[:], 384, '<I', 0xffffffff), bmap + 4, '<I', 0), 'check',
+     'also used')
 emit('vdi', 'data-overlap.vdi', put(vd[:], 344, '<I', 0), 'open', 'overlaps')
 emit('vdi', 'diff.vdi', put(vd[:], 76, '<I', 4), 'open', 'differencing')
 
