@@ -505,6 +505,9 @@ int blk_block_status(blk *bs, uint64_t off, uint64_t len, blk_status *st)
     if (r >= 0 && (st->len == 0 || st->len > len)) {
         st->len = len;
     }
+    if (r >= 0 && !st->file) {
+        st->file = bs->filename;
+    }
     return r;
 }
 
@@ -621,6 +624,19 @@ int blk_snapshot_apply(blk *bs, const char *name_or_id, char **err)
     return DRV_CALL(bs, bs->drv->snapshot_apply(bs, name_or_id, err));
 }
 
+int blk_snapshot_load_tmp(blk *bs, const char *name_or_id, char **err)
+{
+    if (!bs->drv->snapshot_load_tmp) {
+        return no_snapshots(bs, err);
+    }
+    if (!bs->read_only) {
+        blk_set_err(err, "'%s': a snapshot can be loaded only into a read-only image",
+                    bs->filename);
+        return -EINVAL;
+    }
+    return DRV_CALL(bs, bs->drv->snapshot_load_tmp(bs, name_or_id, err));
+}
+
 int blk_snapshot_delete(blk *bs, const char *name_or_id, char **err)
 {
     if (!bs->drv->snapshot_delete) {
@@ -709,7 +725,7 @@ static int check_create_opts(const blk_driver *drv, const blk_kv *opts, int nopt
             known |= !strcmp(d->key, opts[i].key);
         }
         if (!known) {
-            blk_set_err(err, "Invalid parameter '%s' for format '%s'", opts[i].key, drv->name);
+            blk_set_err(err, "Invalid parameter '%s'", opts[i].key);
             return -EINVAL;
         }
     }

@@ -154,6 +154,9 @@ int blk_snapshot_list(blk *bs, blk_snapshot **list);
 void blk_snapshot_list_free(blk_snapshot *list, int n);
 int blk_snapshot_apply(blk *bs, const char *name_or_id, char **err);
 int blk_snapshot_delete(blk *bs, const char *name_or_id, char **err);
+/* Read-only images: show a snapshot's content instead of the active state until
+ * close (convert -l), without writing anything. */
+int blk_snapshot_load_tmp(blk *bs, const char *name_or_id, char **err);
 
 /* ---- check and repair ----------------------------------------------------------------- */
 
@@ -344,6 +347,7 @@ struct blk_driver {
     int (*snapshot_list)(blk *bs, blk_snapshot **list);
     int (*snapshot_apply)(blk *bs, const char *name_or_id, char **err);
     int (*snapshot_delete)(blk *bs, const char *name_or_id, char **err);
+    int (*snapshot_load_tmp)(blk *bs, const char *name_or_id, char **err);
 
     int (*check)(blk *bs, blk_check_result *res, unsigned fix);
     void (*get_info)(blk *bs, blk_info *info);

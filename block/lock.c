@@ -140,9 +140,10 @@ int blk_lock_fd(int fd, const char *filename, unsigned perm, unsigned shared, ch
         if (byte >= 0) {
             char *who = find_holder(fd, byte);
             blk_unlock_fd(fd);
-            blk_set_err(err, "Failed to get \"%s\" lock on '%s': the image is in use by %s "
-                        "(use -U / force-share for read-only access)",
-                        perm_names[i], filename, who ? who : "another process");
+            /* the hint helps readers only: a writer cannot share a written image */
+            blk_set_err(err, "Failed to get \"%s\" lock on '%s': the image is in use by %s%s",
+                        perm_names[i], filename, who ? who : "another process",
+                        perm & ~1u ? "" : " (use -U / force-share for read-only access)");
             free(who);
             return -EAGAIN;
         }

@@ -99,10 +99,9 @@ static int walk_l1(walk *w, const uint64_t *l1, uint32_t n, bool active)
                     break;
                 }
                 ok = ref(w, host, 1, "data cluster");
-                if (active && ty == Q2_ZERO_ALLOC) {
-                    w->res->allocated_clusters++;
-                }
-                if (active && ty == Q2_NORMAL) {
+                if (active) {
+                    /* preallocated zero clusters count as allocated, and in
+                     * the contiguity of the data, as qemu-img counts them */
                     w->res->allocated_clusters++;
                     if (w->next_contig && host != w->next_contig) {
                         w->res->fragmented_clusters++;
@@ -119,10 +118,7 @@ static int walk_l1(walk *w, const uint64_t *l1, uint32_t n, bool active)
                     w->res->fragmented_clusters++;
                 }
                 break;
-            case Q2_ZERO:
-                if (active) {
-                    w->res->allocated_clusters++;   /* as qemu-img counts them */
-                }
+            case Q2_ZERO:                   /* no host cluster: not allocated */
                 break;
             case Q2_BAD:
                 ok = false;
@@ -333,11 +329,15 @@ static int64_t check_copied(walk *w, bool repair)
 }
 
 /* Replace the refcount structure by one built from computed counts, placed at
- * the end of the file.  The header switch is the commit point. */
-static int rebuild_refcounts(blk *bs, walk *w)
+ * the end of the file, with entries `order` bits wide (log2).  The header
+ * switch (table offset, size and width in one write of bytes 48..99, inside
+ * the first sector) is the commit point; the old structure becomes free. */
+static int rebuild_refcounts(blk *bs, walk *w, uint32_t order)
 {
     q2 *s = q2_of(bs);
     uint64_t cs = s->cluster_size;
+    uint64_t rpb = cs * 8 >> order;
+    uint64_t rmax = order == 6 ? ~0ull : (1ull << (1u << order)) - 1;
     uint64_t end = 0;
     for (uint64_t c = 0; c < w->nb; c++) {
         if (w->refs[c]) {
@@ -348,7 +348,7 @@ static int rebuild_refcounts(blk *bs, walk *w)
     uint64_t nrb = 1, t = 1;
     for (int i = 0; i < 64; i++) {
         uint64_t total = start + t + nrb;
-        uint64_t n2 = (total + s->rpb - 1) / s->rpb;
+        uint64_t n2 = (total + rpb - 1) / rpb;
         uint64_t t2 = (n2 * 8 + cs - 1) / cs;
         if (n2 == nrb && t2 == t) {
             break;
@@ -366,16 +366,14 @@ static int rebuild_refcounts(blk *bs, walk *w)
     }
     for (uint64_t c = 0; c < total; c++) {
         uint64_t v = c < w->nb ? w->refs[c] : (c >= start ? 1 : 0);
-        if (v > s->refcount_max) {
-            v = s->refcount_max;
+        if (v > rmax) {
+            v = rmax;
         }
         if (v) {
-            uint64_t byte;
-            uint32_t nb;
-            uint8_t *rb = rbs + (c / s->rpb) * cs;
-            /* rb_set is private to qcow2.c; store by width here */
-            uint64_t i = c % s->rpb;
-            uint32_t order = s->refcount_order;
+            /* entry width 2^order bits: big-endian bytes from 8 bits up, packed
+             * from the least significant bit below (qcow2 spec, refcount blocks) */
+            uint8_t *rb = rbs + (c / rpb) * cs;
+            uint64_t i = c % rpb;
             if (order >= 3) {
                 uint32_t bytes = 1u << (order - 3);
                 for (uint32_t k = 0; k < bytes; k++) {
@@ -385,8 +383,6 @@ static int rebuild_refcounts(blk *bs, walk *w)
                 uint32_t bits = 1u << order;
                 rb[i * bits / 8] |= (uint8_t)(v << (i * bits % 8));
             }
-            (void)byte;
-            (void)nb;
         }
     }
     for (uint64_t i = 0; i < nrb; i++) {
@@ -399,11 +395,17 @@ static int rebuild_refcounts(blk *bs, walk *w)
     if (r >= 0) {
         r = q2_flush_file(bs);
     }
+    uint8_t h[52];
     if (r >= 0) {
-        uint8_t h[12];
+        r = blk_file_pread(&bs->file, 48, h, sizeof(h));
+    }
+    if (r >= 0) {
         q2_st64(h, start * cs);
         q2_st32(h + 8, (uint32_t)t);
-        r = q2_hdr_write(bs, 48, h, 12);
+        if (s->version >= 3) {
+            q2_st32(h + 96 - 48, order);
+        }
+        r = blk_file_pwrite(&bs->file, 48, h, s->version >= 3 ? sizeof(h) : 12);
     }
     if (r >= 0) {
         r = q2_flush_file(bs);
@@ -422,6 +424,9 @@ static int rebuild_refcounts(blk *bs, walk *w)
     free(tab);
     s->rt_offset = start * cs;
     s->rt_clusters = (uint32_t)t;
+    s->refcount_order = order;
+    s->rpb = rpb;
+    s->refcount_max = rmax;
     q2_cache_clear(&s->rbc);
     s->free_hint = 0;
     s->free_byte = 0;
@@ -511,7 +516,14 @@ int q2_check(blk *bs, blk_check_result *res, unsigned fix)
             r = run_check(bs, &tmp, &w2, false);
         }
         if (r >= 0) {
-            r = rebuild_refcounts(bs, &w2);
+            r = rebuild_refcounts(bs, &w2, s->refcount_order);
+        }
+        /* COPIED flags are judged against the rebuilt counts, as qemu-img
+         * does: a flag that only disagreed with a wrong count is no
+         * corruption of its own */
+        corruptions -= copied_bad;
+        if (r >= 0) {
+            corruptions += check_copied(&w2, true);
         }
         free_walk(&w2);
         blk_check_result_free(&tmp);
@@ -571,4 +583,43 @@ int q2_check(blk *bs, blk_check_result *res, unsigned fix)
     res->total_clusters = after.total_clusters;
     blk_check_result_free(&after);
     return 0;
+}
+
+/* amend -o refcount_bits: count every reference (as check does, leaving out
+ * the old refcount structure), refuse a width too narrow for the highest
+ * count, then write a new structure of the new width and switch the header to
+ * it.  A crash before the switch leaves the old structure in force and the new
+ * one as leaked clusters past its end. */
+int q2_change_refcount_order(blk *bs, uint32_t order, char **err)
+{
+    q2 *s = q2_of(bs);
+    if (order == s->refcount_order) {
+        return 0;
+    }
+    blk_check_result res = { 0 };
+    walk w;
+    int r = run_check(bs, &res, &w, false);
+    if (r >= 0 && (res.corruptions || res.check_errors)) {
+        blk_set_err(err, "Cannot change the refcount width of an inconsistent image; "
+                    "run 'check -r all' first");
+        r = -EINVAL;
+    }
+    uint64_t rmax = order == 6 ? ~0ull : (1ull << (1u << order)) - 1;
+    for (uint64_t c = 0; r >= 0 && c < w.nb; c++) {
+        if (w.refs[c] > rmax) {
+            blk_set_err(err, "Cannot decrease refcount entry width to %u bits: Cluster at "
+                        "offset %#llx has a refcount of %u", 1u << order,
+                        (unsigned long long)(c << s->cluster_bits), w.refs[c]);
+            r = -EINVAL;
+        }
+    }
+    if (r >= 0) {
+        r = rebuild_refcounts(bs, &w, order);
+        if (r < 0) {
+            blk_set_err(err, "Could not write the new refcount structure: %s", strerror(-r));
+        }
+    }
+    free_walk(&w);
+    blk_check_result_free(&res);
+    return r;
 }

@@ -165,9 +165,12 @@ int q2_update_copied(blk *bs);
 int q2_snapshot_create(blk *bs, const char *name, char **err);
 int q2_snapshot_list(blk *bs, blk_snapshot **list);
 int q2_snapshot_apply(blk *bs, const char *name_or_id, char **err);
+int q2_snapshot_load_tmp(blk *bs, const char *name_or_id, char **err);
 int q2_snapshot_delete(blk *bs, const char *name_or_id, char **err);
 
 /* qcow2-check.c */
 int q2_check(blk *bs, blk_check_result *res, unsigned fix);
+/* Rewrite the refcount structure with entries 2^order bits wide (amend). */
+int q2_change_refcount_order(blk *bs, uint32_t order, char **err);
 
 #endif

@@ -448,6 +448,27 @@ int q2_snapshot_list(blk *bs, blk_snapshot **list)
     return (int)s->nb_snapshots;
 }
 
+/* Read-only: the snapshot's L1 table becomes the active one in memory. */
+int q2_snapshot_load_tmp(blk *bs, const char *name_or_id, char **err)
+{
+    q2 *s = q2_of(bs);
+    int i = find_snap(s, name_or_id);
+    if (i < 0) {
+        blk_set_err(err, "Can't find snapshot");
+        return -ENOENT;
+    }
+    uint64_t *snl1;
+    int r = read_l1(bs, &s->snaps[i], &snl1, err);
+    if (r < 0) {
+        return r;
+    }
+    free(s->l1);
+    s->l1 = snl1;
+    s->l1_size = s->snaps[i].l1_size;
+    q2_cache_clear(&s->l2c);          /* the size stays the image's, as qemu-img shows it */
+    return 0;
+}
+
 int q2_snapshot_apply(blk *bs, const char *name_or_id, char **err)
 {
     q2 *s = q2_of(bs);

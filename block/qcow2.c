@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1277,6 +1278,67 @@ static int q2_discard(blk *bs, uint64_t off, uint64_t len)
 
 /* One compressed cluster (convert -c).  Data that does not shrink is written
  * as a normal cluster. */
+/* One deflate stream per thread, reset for each cluster: setting one up costs
+ * a few hundred KiB of allocation and clearing per cluster otherwise. */
+static pthread_key_t zkey;
+static pthread_once_t zkey_once = PTHREAD_ONCE_INIT;
+
+static void zstream_free(void *p)
+{
+    deflateEnd(p);
+    free(p);
+}
+
+static void zkey_init(void)
+{
+    pthread_key_create(&zkey, zstream_free);
+}
+
+static z_stream *thread_zstream(void)
+{
+    pthread_once(&zkey_once, zkey_init);
+    z_stream *z = pthread_getspecific(zkey);
+    if (z) {
+        return deflateReset(z) == Z_OK ? z : NULL;
+    }
+    z = calloc(1, sizeof(*z));
+    /* raw deflate, 4 KiB window ("Compressed Clusters Descriptor"), zlib's
+     * default level, as qemu-img writes them */
+    if (!z || deflateInit2(z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9,
+                           Z_DEFAULT_STRATEGY) != Z_OK) {
+        free(z);
+        return NULL;
+    }
+    pthread_setspecific(zkey, z);
+    return z;
+}
+
+/* Data that is already compressed or random costs deflate three times what
+ * text does, only to be stored as it is.  Four 1 KiB samples spread over the
+ * cluster are deflated first: if together they do not shrink at all, the
+ * cluster is taken as incompressible.  (A cluster random in all four places
+ * but compressible elsewhere is then stored uncompressed: larger, never wrong.) */
+#define Q2_SAMPLE 1024
+static bool looks_incompressible(z_stream *z, const uint8_t *p, uint64_t cs)
+{
+    if (cs < 16 * Q2_SAMPLE) {
+        return false;
+    }
+    uint8_t out[8 * Q2_SAMPLE];
+    z->next_out = out;
+    z->avail_out = sizeof(out);
+    for (int i = 0; i < 4; i++) {
+        z->next_in = (uint8_t *)p + (cs / 4) * i;
+        z->avail_in = Q2_SAMPLE;
+        if (deflate(z, i == 3 ? Z_FINISH : Z_NO_FLUSH) == Z_STREAM_ERROR) {
+            return false;
+        }
+    }
+    bool incompressible = z->total_out >= z->total_in;
+    deflateReset(z);
+    return incompressible;
+}
+
 /* Deflate one cluster (zero-padded) into out (cluster_size bytes): thread safe,
  * uses no image state but the cluster size.  *clen = 0: it does not shrink. */
 static int q2_compress(blk *bs, const void *buf, size_t len, void *out, size_t *clen)
@@ -1287,23 +1349,27 @@ static int q2_compress(blk *bs, const void *buf, size_t len, void *out, size_t *
     if (len > cs) {
         return -EINVAL;
     }
-    uint8_t *full = calloc(1, cs);
-    if (!full) {
-        return -ENOMEM;
+    uint8_t *full = NULL;
+    const uint8_t *in = buf;
+    if (len < cs) {
+        full = calloc(1, cs);
+        if (!full) {
+            return -ENOMEM;
+        }
+        memcpy(full, buf, len);
+        in = full;
     }
-    memcpy(full, buf, len);
-    z_stream z = { 0 };
+    z_stream *z = thread_zstream();
     int r = 0;
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
+    if (!z) {
         r = -ENOMEM;
-    } else {
-        z.next_in = full;
-        z.avail_in = (uInt)cs;
-        z.next_out = out;
-        z.avail_out = (uInt)len;         /* out holds len bytes; more would not shrink */
-        int zr = deflate(&z, Z_FINISH);
-        uint64_t n = len - z.avail_out;
-        deflateEnd(&z);
+    } else if (!looks_incompressible(z, in, cs)) {
+        z->next_in = (uint8_t *)in;
+        z->avail_in = (uInt)cs;
+        z->next_out = out;
+        z->avail_out = (uInt)len;       /* out holds len bytes; more would not shrink */
+        int zr = deflate(z, Z_FINISH);
+        uint64_t n = len - z->avail_out;
         *clen = zr == Z_STREAM_END && n < len ? n : 0;
     }
     free(full);
@@ -1380,9 +1446,10 @@ static int q2_block_status(blk *bs, uint64_t off, uint64_t len, blk_status *st)
             break;
         }
         enum q2_ctype t2 = q2_decode(s, e2, &h2, &c2);
-        bool same = t2 == t || (t == Q2_ZERO && t2 == Q2_ZERO_ALLOC) ||
-                    (t == Q2_ZERO_ALLOC && t2 == Q2_ZERO);
-        if (!same || (t == Q2_NORMAL && h2 != next_host) || t == Q2_COMPRESSED) {
+        /* allocated clusters (data or zero) extend a run only where their
+         * host clusters are contiguous too: map shows one offset per run */
+        bool hosted = t == Q2_NORMAL || t == Q2_ZERO_ALLOC;
+        if (t2 != t || (hosted && h2 != next_host) || t == Q2_COMPRESSED) {
             break;
         }
         next_host += cs;
@@ -1395,8 +1462,11 @@ static int q2_block_status(blk *bs, uint64_t off, uint64_t len, blk_status *st)
         st->flags = 0;
         break;
     case Q2_ZERO:
-    case Q2_ZERO_ALLOC:
         st->flags = BLK_ST_ALLOCATED | BLK_ST_ZERO;
+        break;
+    case Q2_ZERO_ALLOC:
+        st->flags = BLK_ST_ALLOCATED | BLK_ST_ZERO | BLK_ST_OFFSET_VALID;
+        st->map = host + in;
         break;
     case Q2_NORMAL:
         st->flags = BLK_ST_ALLOCATED | BLK_ST_DATA | BLK_ST_OFFSET_VALID;
@@ -1822,8 +1892,10 @@ static bool q2_format_specific(blk *bs, blk_json *j)
 static int q2_truncate(blk *bs, uint64_t size, bool shrink, enum blk_prealloc p, char **err)
 {
     q2 *s = q2_of(bs);
-    if (s->nb_snapshots) {
-        blk_set_err(err, "Can't resize an image which has snapshots");
+    /* v3 snapshots record their own disk size (extra data), which apply
+     * restores; v2 ones do not, so their size must not change */
+    if (s->nb_snapshots && s->version < 3) {
+        blk_set_err(err, "Can't resize a v2 image which has snapshots");
         return -ENOTSUP;
     }
     if (size > Q2_MAX_SIZE) {
@@ -1930,15 +2002,14 @@ static int parse_create(const blk_kv *o, int n, q2_create_params *p, char **err)
         } else if (!strcmp(v, "1.1") || !strcmp(v, "v3")) {
             p->version = 3;
         } else {
-            blk_set_err(err, "Invalid compatibility level: '%s' (0.10 or 1.1)", v);
+            blk_set_err(err, "Parameter 'version' does not accept value '%s'", v);
             return -EINVAL;
         }
     }
     if ((v = blk_kv_get(o, n, "cluster_size"))) {
         int64_t cs = blk_parse_size(v);
         if (cs < 512 || cs > (2 << 20) || (cs & (cs - 1))) {
-            blk_set_err(err, "Cluster size must be a power of two between 512 and 2048k "
-                        "('%s')", v);
+            blk_set_err(err, "Cluster size must be a power of two between 512 and 2048k");
             return -EINVAL;
         }
         p->cluster_bits = (uint32_t)__builtin_ctzll(cs);
@@ -1948,21 +2019,21 @@ static int parse_create(const blk_kv *o, int n, q2_create_params *p, char **err)
         unsigned long b = strtoul(v, &e, 10);
         if (*e || !b || b > 64 || (b & (b - 1))) {
             blk_set_err(err, "Refcount width must be a power of two and may not exceed 64 "
-                        "bits ('%s')", v);
+                        "bits");
             return -EINVAL;
         }
         p->refcount_order = (uint32_t)__builtin_ctzl(b);
     }
     if (parse_bool(blk_kv_get(o, n, "lazy_refcounts"), &p->lazy) < 0) {
-        blk_set_err(err, "Invalid lazy_refcounts value '%s' (on or off)",
-                    blk_kv_get(o, n, "lazy_refcounts"));
+        blk_set_err(err, "Parameter 'lazy_refcounts' expects 'on' or 'off'");
         return -EINVAL;
     }
     if (p->version == 2 && (p->lazy || p->refcount_order != 4)) {
         blk_set_err(err, p->lazy ? "Lazy refcounts only supported with compatibility level 1.1 "
-                                   "and above (use compat=1.1 or greater)"
+                                   "and above (use version=v3 or greater)"
                                  : "Different refcount widths than 16 bits require "
-                                   "compatibility level 1.1 or above (use compat=1.1 or greater)");
+                                   "compatibility level 1.1 or above (use version=v3 or "
+                                   "greater)");
         return -EINVAL;
     }
     bool b = false;
@@ -2192,102 +2263,132 @@ static int q2_create(const char *filename, uint64_t size, const blk_kv *o, int n
     return r;
 }
 
-static int q2_amend(blk *bs, const blk_kv *o, int n, char **err)
+/* v3 -> v2: zero clusters have no v2 form; without a backing file they
+ * become unallocated (reads zero), with one they are written out as data. */
+static int downgrade_zero_clusters(blk *bs)
 {
     q2 *s = q2_of(bs);
     int r = 0;
-    for (int i = 0; i < n && r >= 0; i++) {
+    for (uint64_t g = 0; g < bs->size && r >= 0; g += s->cluster_size) {
+        uint64_t e, hh, cc;
+        r = get_l2_entry(bs, g, &e);
+        if (r < 0) {
+            break;
+        }
+        enum q2_ctype t = q2_decode(s, e, &hh, &cc);
+        if (t == Q2_ZERO || t == Q2_ZERO_ALLOC) {
+            uint64_t len = bs->size - g < s->cluster_size ? bs->size - g : s->cluster_size;
+            r = set_clusters(bs, g, s->cluster_size, 0);
+            if (r >= 0 && bs->backing) {
+                r = write_zero_bytes(bs, g, len);
+            }
+        }
+    }
+    return r;
+}
+
+/* amend: all options are parsed and checked first, then applied in an order
+ * that keeps every step valid: upgrade to v3, refcount width, lazy refcounts,
+ * downgrade to v2, size.  The backing file is changed by rebase only. */
+static int q2_amend(blk *bs, const blk_kv *o, int n, char **err)
+{
+    q2 *s = q2_of(bs);
+    uint32_t ver = s->version, order = s->refcount_order;
+    bool lazy = s->compat & Q2_COMPAT_LAZY_REFCOUNTS, lazy_given = false;
+    int64_t size = -1;
+    for (int i = 0; i < n; i++) {
         const char *k = o[i].key, *v = o[i].val;
         if (!strcmp(k, "compat")) {
-            uint32_t ver = !strcmp(v, "0.10") || !strcmp(v, "v2") ? 2
-                         : !strcmp(v, "1.1") || !strcmp(v, "v3") ? 3 : 0;
+            ver = !strcmp(v, "0.10") || !strcmp(v, "v2") ? 2
+                : !strcmp(v, "1.1") || !strcmp(v, "v3") ? 3 : 0;
             if (!ver) {
-                blk_set_err(err, "Invalid compatibility level: '%s'", v);
+                blk_set_err(err, "Unknown compatibility level %s", v);
                 return -EINVAL;
-            }
-            if (ver == 2 && s->version == 3) {
-                if (s->refcount_order != 4 || (s->compat & Q2_COMPAT_LAZY_REFCOUNTS) ||
-                    s->incompat) {
-                    blk_set_err(err, "Cannot downgrade: the image uses version 3 features");
-                    return -ENOTSUP;
-                }
-                /* zero clusters have no v2 form: write them out as data */
-                uint64_t *zl = NULL;
-                size_t nz = 0;
-                for (uint64_t g = 0; g < bs->size; g += s->cluster_size) {
-                    uint64_t e, hh, cc;
-                    r = get_l2_entry(bs, g, &e);
-                    if (r < 0) {
-                        return r;
-                    }
-                    enum q2_ctype t = q2_decode(s, e, &hh, &cc);
-                    if (t == Q2_ZERO || t == Q2_ZERO_ALLOC) {
-                        zl = realloc(zl, (nz + 1) * 8);
-                        zl[nz++] = g;
-                    }
-                }
-                for (size_t z = 0; z < nz && r >= 0; z++) {
-                    uint64_t len = bs->size - zl[z] < s->cluster_size ? bs->size - zl[z]
-                                                                      : s->cluster_size;
-                    r = set_clusters(bs, zl[z], s->cluster_size, 0);
-                    if (r >= 0 && bs->backing) {
-                        r = write_zero_bytes(bs, zl[z], len);
-                    }
-                }
-                free(zl);
-            }
-            s->version = ver;
-            if (ver == 3 && s->header_length < 112) {
-                s->header_length = 112;
-            }
-            if (r >= 0) {
-                r = q2_rewrite_header(bs, err);
             }
         } else if (!strcmp(k, "lazy_refcounts")) {
-            bool on = false;
-            if (parse_bool(v, &on) < 0) {
-                blk_set_err(err, "Invalid lazy_refcounts value '%s'", v);
+            if (parse_bool(v, &lazy) < 0) {
+                blk_set_err(err, "Parameter 'lazy_refcounts' expects 'on' or 'off'");
                 return -EINVAL;
             }
-            if (on && s->version < 3) {
-                blk_set_err(err, "Lazy refcounts only supported with compatibility level 1.1 "
-                            "and above (use compat=1.1 or greater)");
+            lazy_given = true;
+        } else if (!strcmp(k, "refcount_bits")) {
+            char *e;
+            unsigned long b = strtoul(v, &e, 10);
+            if (*e || !b || b > 64 || (b & (b - 1))) {
+                blk_set_err(err, "Refcount width must be a power of two and may not exceed "
+                            "64 bits");
                 return -EINVAL;
             }
-            s->compat = on ? s->compat | Q2_COMPAT_LAZY_REFCOUNTS
-                           : s->compat & ~Q2_COMPAT_LAZY_REFCOUNTS;
-            if (s->version >= 3) {
-                uint8_t b[8];
-                q2_st64(b, s->compat);
-                r = q2_hdr_write(bs, 80, b, 8);
-            }
+            order = (uint32_t)__builtin_ctzl(b);
         } else if (!strcmp(k, "size")) {
-            int64_t sz = blk_parse_size(v);
-            if (sz < 0) {
-                blk_set_err(err, "Invalid size '%s'", v);
+            size = blk_parse_size(v);
+            if (size < 0) {
+                blk_set_err(err, "Parameter 'size' expects a non-negative number below 2^64");
                 return -EINVAL;
             }
-            r = q2_truncate(bs, (uint64_t)sz, false, BLK_PREALLOC_OFF, err);
-        } else if (!strcmp(k, "backing_file")) {
-            const char *fmt = blk_kv_get(o, n, "backing_fmt");
-            r = q2_change_backing(bs, v, fmt ? fmt : bs->backing_fmt, err);
-            if (r >= 0) {
-                free(bs->backing_name);
-                bs->backing_name = *v ? strdup(v) : NULL;
+        } else if (!strcmp(k, "backing_file") || !strcmp(k, "backing_fmt")) {
+            const char *cur = !strcmp(k, "backing_file") ? bs->backing_name : bs->backing_fmt;
+            if (!cur || strcmp(cur, v)) {
+                blk_set_err(err, "Cannot amend the backing file\n"
+                            "You can use 'vireo-img rebase' instead.");
+                return -ENOTSUP;
             }
-        } else if (!strcmp(k, "backing_fmt")) {
-            if (!blk_kv_get(o, n, "backing_file")) {
-                r = q2_change_backing(bs, bs->backing_name, v, err);
-                if (r >= 0) {
-                    free(bs->backing_fmt);
-                    bs->backing_fmt = strdup(v);
-                }
-            }
-        } else if (!strcmp(k, "refcount_bits") || !strcmp(k, "cluster_size") ||
-                   !strcmp(k, "preallocation")) {
-            blk_set_err(err, "Changing '%s' is not supported", k);
+        } else {
+            blk_set_err(err, "Invalid parameter '%s'\n"
+                        "This option is only supported for image creation", k);
             return -ENOTSUP;
         }
+    }
+    if (ver == 2 && lazy) {
+        if (lazy_given) {
+            blk_set_err(err, "Lazy refcounts only supported with compatibility level 1.1 "
+                        "and above (use compat=1.1 or greater)");
+            return -EINVAL;
+        }
+        lazy = false;                   /* a downgrade drops them */
+    }
+    if (ver == 2 && order != 4) {
+        blk_set_err(err, "Refcount widths other than 16 bits require compatibility level "
+                    "1.1 or above (use compat=1.1 or greater)");
+        return -EINVAL;
+    }
+    if (ver == 2 && s->version == 3 && s->incompat) {
+        blk_set_err(err, "Cannot downgrade an image with incompatible features %#llx set",
+                    (unsigned long long)s->incompat);
+        return -ENOTSUP;
+    }
+    int r = 0;
+    if (ver == 3 && s->version == 2) {
+        s->version = 3;
+        if (s->header_length < 112) {
+            s->header_length = 112;
+        }
+        r = q2_rewrite_header(bs, err);
+    }
+    if (r >= 0 && order != s->refcount_order) {
+        r = q2_change_refcount_order(bs, order, err);
+    }
+    if (r >= 0 && lazy != !!(s->compat & Q2_COMPAT_LAZY_REFCOUNTS)) {
+        /* Vireo keeps refcounts up to date even with the flag on, so turning
+         * it off needs no refcount repair */
+        s->compat = lazy ? s->compat | Q2_COMPAT_LAZY_REFCOUNTS
+                         : s->compat & ~Q2_COMPAT_LAZY_REFCOUNTS;
+        uint8_t b[8];
+        q2_st64(b, s->compat);
+        r = q2_hdr_write(bs, 80, b, 8);
+    }
+    if (r >= 0 && ver == 2 && s->version == 3) {
+        r = downgrade_zero_clusters(bs);
+        if (r >= 0) {
+            r = q2_flush_file(bs);
+        }
+        if (r >= 0) {
+            s->version = 2;
+            r = q2_rewrite_header(bs, err);
+        }
+    }
+    if (r >= 0 && size >= 0 && (uint64_t)size != bs->size) {
+        r = q2_truncate(bs, (uint64_t)size, false, BLK_PREALLOC_OFF, err);
     }
     if (r >= 0) {
         r = q2_flush_file(bs);
@@ -2295,6 +2396,11 @@ static int q2_amend(blk *bs, const blk_kv *o, int n, char **err)
     return r;
 }
 
+/* measure, as qemu-img reports it: "fully allocated" is every cluster of the
+ * virtual size plus the metadata to map and count them; "required" is that
+ * metadata (all L2 tables, refcounts for the full size) plus one cluster for
+ * each target cluster the source has non-zero status in (all of them with
+ * preallocation=falloc/full). */
 static int q2_measure(const blk_kv *o, int n, uint64_t size, blk *src, uint64_t *required,
                       uint64_t *fully, char **err)
 {
@@ -2306,38 +2412,46 @@ static int q2_measure(const blk_kv *o, int n, uint64_t size, blk *src, uint64_t 
     uint64_t cs = 1ull << p.cluster_bits;
     uint64_t l2_cover = cs * (cs / 8);
     uint64_t l1_size = (size + l2_cover - 1) / l2_cover;
-    uint64_t data = 0, l2 = 0;
+    if (size > Q2_MAX_SIZE || l1_size * 8 > Q2_MAX_L1_BYTES) {
+        blk_set_err(err, "The image size is too large (try using a larger cluster size)");
+        return -EFBIG;
+    }
     uint64_t vclusters = (size + cs - 1) / cs;
-    if (src) {
-        /* clusters of the new image that will hold data, and the L2 tables for them */
-        uint64_t last_l2 = ~0ull;
-        for (uint64_t off = 0; off < src->size && off < size;) {
+    uint64_t all_l2 = (vclusters + cs / 8 - 1) / (cs / 8);
+    uint64_t t, rb, l;
+    fresh_layout(p.cluster_bits, p.refcount_order, l1_size * 8, vclusters + all_l2, &t, &rb, &l);
+    *fully = (1 + t + rb + l + vclusters + all_l2) * cs;
+    uint64_t data = 0;
+    if (p.prealloc == BLK_PREALLOC_FALLOC || p.prealloc == BLK_PREALLOC_FULL) {
+        data = vclusters;
+    } else if (src) {
+        uint64_t next = 0;                  /* first target cluster not yet counted */
+        uint64_t end = src->size < size ? src->size : size;
+        for (uint64_t off = 0; off < end;) {
             blk_status st;
-            r = blk_block_status_above(src, off, src->size - off, &st);
+            r = blk_block_status_above(src, off, end - off, &st);
             if (r < 0) {
+                blk_set_err(err, "Error reading the block status of the source: %s",
+                            strerror(-r));
                 return r;
             }
+            if (!st.len) {
+                break;
+            }
             if (!(st.flags & BLK_ST_ZERO)) {
-                uint64_t c0 = off / cs, c1 = (off + st.len - 1) / cs;
-                for (uint64_t c = c0; c <= c1; c++) {
-                    if (c * cs >= data * 0) {
-                        data++;
-                    }
-                    if (c / (cs / 8) != last_l2) {
-                        last_l2 = c / (cs / 8);
-                        l2++;
-                    }
+                uint64_t c0 = off / cs, c1 = (off + st.len - 1) / cs + 1;
+                if (c0 < next) {
+                    c0 = next;
+                }
+                if (c1 > c0) {
+                    data += c1 - c0;
+                    next = c1;
                 }
             }
             off += st.len;
         }
     }
-    uint64_t t, rb, l;
-    fresh_layout(p.cluster_bits, p.refcount_order, l1_size * 8, data + l2, &t, &rb, &l);
-    *required = (1 + t + rb + l + data + l2) * cs;
-    uint64_t all_l2 = (vclusters + cs / 8 - 1) / (cs / 8);
-    fresh_layout(p.cluster_bits, p.refcount_order, l1_size * 8, vclusters + all_l2, &t, &rb, &l);
-    *fully = (1 + t + rb + l + vclusters + all_l2) * cs;
+    *required = *fully - vclusters * cs + data * cs;
     return 0;
 }
 
@@ -2381,6 +2495,7 @@ const blk_driver blk_drv_qcow2 = {
     .snapshot_create = q2_snapshot_create,
     .snapshot_list = q2_snapshot_list,
     .snapshot_apply = q2_snapshot_apply,
+    .snapshot_load_tmp = q2_snapshot_load_tmp,
     .snapshot_delete = q2_snapshot_delete,
     .check = q2_check,
     .get_info = q2_get_info,

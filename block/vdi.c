@@ -51,6 +51,10 @@ struct vdi {
     uint64_t offset_data;
     uint32_t nblocks;
     uint32_t *map;
+    /* lenient opens (check): the header's counts and the map as stored, bad
+     * entries included; `map` holds them as FREE so reads stay in bounds */
+    uint32_t hdr_blocks, hdr_allocated;
+    uint32_t *raw;
 };
 
 bool vdi_probe(const uint8_t *head, size_t len)
@@ -58,7 +62,8 @@ bool vdi_probe(const uint8_t *head, size_t len)
     return len >= VDI_H_SIGNATURE + 4 && le32(head + VDI_H_SIGNATURE) == VDI_SIGNATURE;
 }
 
-int vdi_open(struct vdi **out, blk_file *file, bool writable, char *err, size_t errlen)
+static int vdi_open_common(struct vdi **out, blk_file *file, bool writable, bool lenient,
+                           char *err, size_t errlen)
 {
     if (writable)
         return fmt_err(err, errlen, -ENOTSUP, "VDI images are read-only in Vireo");
@@ -146,6 +151,8 @@ int vdi_open(struct vdi **out, blk_file *file, bool writable, char *err, size_t 
     }
     v->offset_data = data;
     v->nblocks = (uint32_t)need;
+    v->hdr_blocks = nblocks;
+    v->hdr_allocated = le32(h + VDI_H_ALLOCATED);
     /* bounded by the file size, checked above */
     v->map = malloc(need ? need * 4 : 1);
     if (!v->map) {
@@ -157,16 +164,26 @@ int vdi_open(struct vdi **out, blk_file *file, bool writable, char *err, size_t 
         fmt_err(err, errlen, r, "reading the block map: %s", strerror(-r));
         goto fail;
     }
+    if (lenient && !(v->raw = malloc(need ? need * 4 : 1))) {
+        r = fmt_err(err, errlen, -ENOMEM, "out of memory for the block map");
+        goto fail;
+    }
     uint64_t stride = (uint64_t)bs + extra;
     for (uint32_t i = 0; i < v->nblocks; i++) {
         uint32_t e = le32((uint8_t *)&v->map[i]);
         v->map[i] = e;
+        if (v->raw)
+            v->raw[i] = e;
         if (e == VDI_BLOCK_FREE || e == VDI_BLOCK_ZERO)
             continue;
         /* only the part of the last block inside the disk has to be in the file */
         uint64_t used = v->size - (uint64_t)i * bs < bs ? v->size - (uint64_t)i * bs : bs;
         uint64_t off = data + (uint64_t)e * stride + extra;
         if (e >= nblocks || off > v->file_size || v->file_size - off < used) {
+            if (lenient) {
+                v->map[i] = VDI_BLOCK_FREE;     /* reported by vdi_check */
+                continue;
+            }
             r = fmt_err(err, errlen, -EINVAL, "block map entry %u (%u) points past the end of the file",
                         i, e);
             goto fail;
@@ -179,10 +196,69 @@ fail:
     return r;
 }
 
+int vdi_open(struct vdi **out, blk_file *file, bool writable, char *err, size_t errlen)
+{
+    return vdi_open_common(out, file, writable, false, err, errlen);
+}
+
+int vdi_open_lenient(struct vdi **out, blk_file *file, char *err, size_t errlen)
+{
+    return vdi_open_common(out, file, false, true, err, errlen);
+}
+
+/* Consistency of the block map (VDI specification: one 32-bit entry per
+ * virtual block, an index into the image blocks or FREE/ZERO): every index
+ * below the header's block count and inside the file, no image block used
+ * twice, and the header's allocated count equal to the entries in range. */
+int vdi_check(struct vdi *v, blk_check_result *res)
+{
+    if (!v->raw)
+        return -EINVAL;
+    /* who uses each image block, for the blocks the file can hold: the header's
+     * block count alone must not size an allocation */
+    uint64_t stride = (uint64_t)v->block_size + v->block_extra;
+    uint64_t in_file = v->file_size > v->offset_data ? (v->file_size - v->offset_data) / stride + 1 : 1;
+    uint64_t nown = in_file < v->hdr_blocks ? in_file : v->hdr_blocks;
+    uint32_t *owner = malloc((nown ? nown : 1) * sizeof(*owner));
+    if (!owner)
+        return -ENOMEM;
+    memset(owner, 0xff, (nown ? nown : 1) * sizeof(*owner));
+    uint32_t counted = 0;
+    for (uint32_t i = 0; i < v->nblocks; i++) {
+        uint32_t e = v->raw[i];
+        if (e == VDI_BLOCK_FREE || e == VDI_BLOCK_ZERO)
+            continue;
+        if (e >= v->hdr_blocks) {
+            blk_check_msg(res, "ERROR: block index %u too large, is %u", i, e);
+            res->corruptions++;
+            continue;
+        }
+        counted++;
+        if (v->map[i] == VDI_BLOCK_FREE || e >= nown) {
+            blk_check_msg(res, "ERROR: block index %u (image block %u) lies past the end "
+                          "of the file", i, e);
+            res->corruptions++;
+        } else if (owner[e] != 0xffffffffu) {
+            blk_check_msg(res, "ERROR: block index %u also used by %u", e, owner[e]);
+            res->corruptions++;
+        } else {
+            owner[e] = i;
+        }
+    }
+    if (counted != v->hdr_allocated) {
+        blk_check_msg(res, "ERROR: allocated blocks mismatch, is %u, should be %u", counted,
+                      v->hdr_allocated);
+        res->corruptions++;
+    }
+    free(owner);
+    return 0;
+}
+
 void vdi_close(struct vdi *v)
 {
     if (!v)
         return;
+    free(v->raw);
     free(v->map);
     free(v);
 }
@@ -214,13 +290,13 @@ int vdi_read(struct vdi *v, uint64_t off, void *buf, size_t len)
     return fmt_read_mapped(v, vdi_map, v->file, off, buf, len);
 }
 
-int vdi_block_status(struct vdi *v, uint64_t off, uint64_t len, uint64_t *pnum)
+int vdi_block_status(struct vdi *v, uint64_t off, uint64_t len, uint64_t *pnum, uint64_t *host)
 {
     if (off >= v->size)
         return -EINVAL;
     if (len > v->size - off)
         len = v->size - off;
-    return fmt_status_mapped(v, vdi_map, off, len, pnum);
+    return fmt_status_mapped(v, vdi_map, off, len, pnum, host);
 }
 
 /* ---- the block layer's "vdi" driver (read-only: no pwritev, no create) ----------- */
@@ -234,7 +310,10 @@ static int vdi_drv_open(blk *bs, const blk_open_opts *opts, char **err)
 {
     char msg[256];
     struct vdi *v;
-    int r = vdi_open(&v, &bs->file, !bs->read_only, msg, sizeof(msg));
+    /* check opens leniently: bad map entries are findings, not open errors */
+    int r = (opts->flags & BLK_O_NO_REPAIR) && bs->read_only
+                ? vdi_open_lenient(&v, &bs->file, msg, sizeof(msg))
+                : vdi_open(&v, &bs->file, !bs->read_only, msg, sizeof(msg));
     if (r < 0) {
         fmt_open_error(err, bs->filename, "vdi", msg);
         return r;
@@ -259,9 +338,22 @@ static int vdi_drv_preadv(blk *bs, uint64_t off, uint64_t len, const struct iove
 
 static int vdi_drv_block_status(blk *bs, uint64_t off, uint64_t len, blk_status *st)
 {
-    uint64_t n = 0;
-    int r = vdi_block_status(bs->opaque, off, len, &n);
-    return fmt_status(r, n, st);
+    uint64_t n = 0, host = FMT_NO_HOST;
+    int r = vdi_block_status(bs->opaque, off, len, &n, &host);
+    return fmt_status(r, n, host, true, st);
+}
+
+static int vdi_drv_check(blk *bs, blk_check_result *res, unsigned fix)
+{
+    if (fix)
+        return -ENOTSUP;            /* VDI images are read-only in Vireo */
+    return vdi_check(bs->opaque, res);
+}
+
+static void vdi_drv_get_info(blk *bs, blk_info *info)
+{
+    struct vdi *v = bs->opaque;
+    info->cluster_size = v->block_size;     /* qemu-img shows the block size */
 }
 
 const blk_driver blk_drv_vdi = {
@@ -271,4 +363,6 @@ const blk_driver blk_drv_vdi = {
     .close = vdi_drv_close,
     .preadv = vdi_drv_preadv,
     .block_status = vdi_drv_block_status,
+    .get_info = vdi_drv_get_info,
+    .check = vdi_drv_check,
 };

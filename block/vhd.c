@@ -385,13 +385,13 @@ int vhd_read(struct vhd *v, uint64_t off, void *buf, size_t len)
     return fmt_read_mapped(v, vhd_map, v->file, off, buf, len);
 }
 
-int vhd_block_status(struct vhd *v, uint64_t off, uint64_t len, uint64_t *pnum)
+int vhd_block_status(struct vhd *v, uint64_t off, uint64_t len, uint64_t *pnum, uint64_t *host)
 {
     if (off >= v->size)
         return -EINVAL;
     if (len > v->size - off)
         len = v->size - off;
-    return fmt_status_mapped(v, vhd_map, off, len, pnum);
+    return fmt_status_mapped(v, vhd_map, off, len, pnum, host);
 }
 
 int vhd_write(struct vhd *v, uint64_t off, const void *buf, size_t len)
@@ -503,9 +503,9 @@ static int vpc_flush(blk *bs)
 
 static int vpc_block_status(blk *bs, uint64_t off, uint64_t len, blk_status *st)
 {
-    uint64_t n = 0;
-    int r = vhd_block_status(bs->opaque, off, len, &n);
-    return fmt_status(r, n, st);
+    uint64_t n = 0, host = FMT_NO_HOST;
+    int r = vhd_block_status(bs->opaque, off, len, &n, &host);
+    return fmt_status(r, n, host, true, st);
 }
 
 static const blk_opt_desc vpc_create_opts[] = {
@@ -545,6 +545,13 @@ static int vpc_create(const char *filename, uint64_t size, const blk_kv *opts, i
     return r;
 }
 
+static void vpc_get_info(blk *bs, blk_info *info)
+{
+    struct vhd *v = bs->opaque;
+    /* dynamic images: the block size, as qemu-img shows it; fixed ones have none */
+    info->cluster_size = v->type == VHD_TYPE_FIXED ? 0 : v->block_size;
+}
+
 const blk_driver blk_drv_vpc = {
     .name = "vpc",
     .probe = vpc_probe,
@@ -554,6 +561,7 @@ const blk_driver blk_drv_vpc = {
     .pwritev = vpc_pwritev,
     .flush = vpc_flush,
     .block_status = vpc_block_status,
+    .get_info = vpc_get_info,
     .create_opts = vpc_create_opts,
     .create = vpc_create,
 };

@@ -19,7 +19,8 @@ int vhd_read(struct vhd *v, uint64_t off, void *buf, size_t len);
 int vhd_write(struct vhd *v, uint64_t off, const void *buf, size_t len);
 int vhd_flush(struct vhd *v);
 /* FMT_DATA or FMT_ZERO for the run at off, its length in *pnum; or -errno */
-int vhd_block_status(struct vhd *v, uint64_t off, uint64_t len, uint64_t *pnum);
+/* host (may be NULL): file offset of a data run, or FMT_NO_HOST */
+int vhd_block_status(struct vhd *v, uint64_t off, uint64_t len, uint64_t *pnum, uint64_t *host);
 /* The virtual size a new image of `bytes` gets, and its CHS geometry. */
 uint64_t vhd_create_size(uint64_t bytes, bool force_size, uint16_t *c, uint8_t *h, uint8_t *s);
 /* Make file (empty) a fixed VHD of at least `bytes`; the size chosen in *size_out. */

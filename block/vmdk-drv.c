@@ -144,21 +144,70 @@ static int vmdk_drv_block_status(blk *bs, uint64_t off, uint64_t len, blk_status
         /* what the stream has not reached yet reads as zeros */
         uint64_t g = 64 * 1024, n = g - off % g;
         return fmt_status(vmdk_stream_written(d->wr, off) ? FMT_DATA : FMT_ZERO,
-                          n < len ? n : len, st);
+                          n < len ? n : len, FMT_NO_HOST, false, st);
     }
-    uint64_t n = 0;
-    int r = vmdk_block_status(d->rd, off, len, &n);
-    return fmt_status(r, n, st);
+    uint64_t n = 0, host = FMT_NO_HOST;
+    int r = vmdk_block_status(d->rd, off, len, &n, &host);
+    return fmt_status(r, n, host, false, st);
 }
 
+/* qemu-img's fields: cid, parent-cid (Vireo opens no VMDK with a parent),
+ * create-type, and per extent its size, file (next to the descriptor) and
+ * kind; the image's cluster size is the first sparse extent's grain. */
 static bool vmdk_drv_format_specific(blk *bs, blk_json *j)
 {
     struct vmdk_drv *d = bs->opaque;
     blk_json_str(j, "type", "vmdk");
     blk_json_obj_begin(j, "data");
+    if (d->rd) {
+        blk_json_uint(j, "cid", vmdk_cid(d->rd));
+        blk_json_uint(j, "parent-cid", 0xffffffffu);
+    }
     blk_json_str(j, "create-type", d->create_type);
+    struct vmdk_extent_info e;
+    if (d->rd && vmdk_extent_info(d->rd, 0, &e) == 0) {
+        blk_json_arr_begin(j, "extents");
+        for (int i = 0; vmdk_extent_info(d->rd, i, &e) == 0; i++) {
+            blk_json_obj_begin(j, NULL);
+            if (e.compressed)
+                blk_json_bool(j, "compressed", true);
+            blk_json_uint(j, "virtual-size", e.size);
+            const char *slash = strrchr(bs->filename, '/');
+            char *path = !e.name ? strdup(bs->filename)
+                         : slash ? blk_strdup_printf("%.*s/%s", (int)(slash - bs->filename),
+                                                     bs->filename, e.name)
+                                 : strdup(e.name);
+            blk_json_str(j, "filename", path);
+            free(path);
+            if (e.grain)
+                blk_json_uint(j, "cluster-size", e.grain);
+            blk_json_str(j, "format", e.type);
+            blk_json_obj_end(j);
+        }
+        blk_json_arr_end(j);
+    }
     blk_json_obj_end(j);
     return true;
+}
+
+static int vmdk_drv_check(blk *bs, blk_check_result *res, unsigned fix)
+{
+    struct vmdk_drv *d = bs->opaque;
+    if (fix || !d->rd)
+        return -ENOTSUP;            /* Vireo does not rewrite VMDK metadata */
+    return vmdk_check(d->rd, res);
+}
+
+static void vmdk_drv_get_info(blk *bs, blk_info *info)
+{
+    struct vmdk_drv *d = bs->opaque;
+    struct vmdk_extent_info e;
+    for (int i = 0; d->rd && vmdk_extent_info(d->rd, i, &e) == 0; i++) {
+        if (e.grain) {
+            info->cluster_size = (uint32_t)e.grain;
+            break;
+        }
+    }
 }
 
 static const blk_opt_desc vmdk_create_opts[] = {
@@ -269,6 +318,8 @@ const blk_driver blk_drv_vmdk = {
     .pwrite_zeroes = vmdk_drv_pwrite_zeroes,
     .flush = vmdk_drv_flush,
     .block_status = vmdk_drv_block_status,
+    .get_info = vmdk_drv_get_info,
+    .check = vmdk_drv_check,
     .format_specific = vmdk_drv_format_specific,
     .create_opts = vmdk_create_opts,
     .create = vmdk_drv_create,

@@ -62,29 +62,40 @@ int fmt_read_mapped(void *img, fmt_map_fn *map, blk_file *file, uint64_t off, vo
     return 0;
 }
 
-int fmt_status_mapped(void *img, fmt_map_fn *map, uint64_t off, uint64_t len, uint64_t *pnum)
+int fmt_status_mapped(void *img, fmt_map_fn *map, uint64_t off, uint64_t len, uint64_t *pnum,
+                      uint64_t *phost)
 {
-    uint64_t host;
+    uint64_t host = FMT_NO_HOST, h;
     int st = map(img, off, len, pnum, &host);
     if (st < 0)
         return st;
+    /* a data run extends only over host-contiguous blocks: map shows one offset */
     while (*pnum < len) {
         uint64_t n;
-        if (map(img, off + *pnum, len - *pnum, &n, &host) != st)
+        if (map(img, off + *pnum, len - *pnum, &n, &h) != st ||
+            (st == FMT_DATA && h != host + *pnum))
             break;
         *pnum += n;
     }
+    if (phost)
+        *phost = st == FMT_DATA ? host : FMT_NO_HOST;
     return st;
 }
 
-int fmt_status(int st, uint64_t pnum, blk_status *out)
+int fmt_status(int st, uint64_t pnum, uint64_t host, bool zero_present, blk_status *out)
 {
     if (st < 0)
         return st;
     memset(out, 0, sizeof(*out));
     out->len = pnum;
-    /* these formats have no backing files here: what is not data reads as zeros */
-    out->flags = st == FMT_DATA ? BLK_ST_DATA | BLK_ST_ALLOCATED : BLK_ST_ZERO;
+    /* these formats have no backing files here: what is not data reads as zeros,
+     * and for VDI and VHD (zero_present) the format itself says so */
+    out->flags = st == FMT_DATA ? BLK_ST_DATA | BLK_ST_ALLOCATED
+               : zero_present ? BLK_ST_ZERO | BLK_ST_ALLOCATED : BLK_ST_ZERO;
+    if (st == FMT_DATA && host != FMT_NO_HOST) {
+        out->flags |= BLK_ST_OFFSET_VALID;
+        out->map = host;
+    }
     return 0;
 }
 

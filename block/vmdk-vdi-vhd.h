@@ -88,9 +88,12 @@ int fmt_read_mapped(void *img, fmt_map_fn *map, blk_file *file, uint64_t off, vo
                     size_t len);
 /* The kind of `off` (FMT_DATA, FMT_ZERO or -errno) and in *pnum how far it extends
  * over neighbouring runs of the same kind, up to len. */
-int fmt_status_mapped(void *img, fmt_map_fn *map, uint64_t off, uint64_t len, uint64_t *pnum);
+/* host (may be NULL): where a data run starts in the image file, or FMT_NO_HOST */
+#define FMT_NO_HOST (~0ull)
+int fmt_status_mapped(void *img, fmt_map_fn *map, uint64_t off, uint64_t len, uint64_t *pnum,
+                      uint64_t *host);
 /* Fill a blk_status from FMT_DATA / FMT_ZERO (or pass on an error). */
-int fmt_status(int st, uint64_t pnum, blk_status *out);
+int fmt_status(int st, uint64_t pnum, uint64_t host, bool zero_present, blk_status *out);
 /* Set *err to "'FILE': MSG" for an open that failed with `msg`. */
 void fmt_open_error(char **err, const char *filename, const char *fmtname, const char *msg);
 /* The create option `key` is "on" (true), "off"/absent (false); -EINVAL otherwise. */

@@ -57,12 +57,15 @@ struct vmdk_extent {
     uint64_t grain_index;       /* UINT64_MAX = empty */
     uint8_t *cbuf;              /* compressed grain read buffer */
     size_t cbuf_size;
+    char *name;                 /* as the descriptor names it; NULL = the image itself */
+    uint64_t gd_sector;         /* the grain directory in use (check) */
 };
 
 struct vmdk {
     bool writable;
     bool unsafe;                /* cache=unsafe: flushes do nothing */
     uint64_t size;
+    uint32_t cid;               /* content id from the descriptor (info only) */
     char create_type[64];
     int nextents;
     struct vmdk_extent ext[VMDK_MAX_EXTENTS];
@@ -148,6 +151,7 @@ static int vmdk_load_gd(struct vmdk *v, struct vmdk_extent *e, uint64_t gd_off, 
             return vmdk_seterr(v, -EINVAL, "grain directory at sector %" PRIu64 " with %" PRIu64
                                " entries lies outside the file", gd_off, e->gd_entries);
     }
+    e->gd_sector = use;
     /* gd_entries * 4 <= file size, checked above */
     e->gd = malloc(e->gd_entries ? e->gd_entries * 4 : 1);
     if (!e->gd)
@@ -240,6 +244,7 @@ static void vmdk_free_extent(struct vmdk_extent *e)
     if (e->own.fd >= 0)
         close(e->own.fd);
     free(e->own.filename);
+    free(e->name);
     free(e->gd);
     for (int i = 0; i < VMDK_GT_CACHE; i++)
         free(e->slots[i].gt);
@@ -273,6 +278,10 @@ static int vmdk_parse_descriptor(struct vmdk *v, char *text, blk_file *self,
             }
             snprintf(v->create_type, sizeof(v->create_type), "%s", val);
             have_type = true;
+            continue;
+        }
+        if (!strncmp(line, "CID=", 4)) {
+            v->cid = (uint32_t)strtoul(line + 4, NULL, 16);
             continue;
         }
         if (!strncmp(line, "parentCID=", 10)) {
@@ -340,6 +349,7 @@ static int vmdk_parse_descriptor(struct vmdk *v, char *text, blk_file *self,
             e->file_size = self_size;
             continue;
         }
+        e->name = strdup(name);
         if (!vmdk_safe_name(name))
             return vmdk_seterr(v, -EPERM, "extent file name \"%s\" is absolute or leaves the "
                                "descriptor's directory", name);
@@ -509,6 +519,134 @@ uint64_t vmdk_size(const struct vmdk *v)
 const char *vmdk_create_type(const struct vmdk *v)
 {
     return v->create_type;
+}
+
+/* ---- check ---------------------------------------------------------------------- */
+
+struct vmdk_span {
+    uint64_t start, end;        /* bytes in the extent file */
+    uint64_t what;              /* grain: first virtual sector; metadata: ~0 */
+};
+
+static int span_cmp(const void *a, const void *b)
+{
+    const struct vmdk_span *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* One sparse extent: every grain inside the file, and no two of grains, grain
+ * tables, the directory and the header sharing bytes (VMDK sparse extent
+ * format: a grain table entry is the grain's sector, 0 unallocated, 1 zeroed).
+ * Compressed grains are taken as one sector (their marker) for overlaps. */
+static int vmdk_check_extent(struct vmdk *v, struct vmdk_extent *e, blk_check_result *res)
+{
+    uint64_t gbytes = e->grain_sectors * 512, gt_bytes = (uint64_t)e->gt_entries * 4;
+    uint64_t grains = (e->sectors + e->grain_sectors - 1) / e->grain_sectors;
+    /* spans that do not overlap are at least a sector apart: more than the file
+     * has sectors means overlaps anyway, so the list is capped there */
+    size_t cap = e->file_size / 512 + 16, n = 0;
+    bool capped = false;
+    struct vmdk_span *sp = malloc(cap * sizeof(*sp));
+    uint32_t *gt = malloc(gt_bytes ? gt_bytes : 1);
+    if (!sp || !gt) {
+        free(sp);
+        free(gt);
+        return -ENOMEM;
+    }
+    sp[n++] = (struct vmdk_span){ 0, 512, ~0ull };
+    sp[n++] = (struct vmdk_span){ e->gd_sector * 512, e->gd_sector * 512 + e->gd_entries * 4, ~0ull };
+    int r = 0;
+    for (uint64_t i = 0; i < e->gd_entries && r >= 0; i++) {
+        if (!e->gd[i])
+            continue;
+        if (n < cap)
+            sp[n++] = (struct vmdk_span){ (uint64_t)e->gd[i] * 512,
+                                          (uint64_t)e->gd[i] * 512 + gt_bytes, ~0ull };
+        else
+            capped = true;
+        r = fmt_pread(e->file, gt, gt_bytes, (uint64_t)e->gd[i] * 512);
+        for (uint64_t j = 0; r >= 0 && j < e->gt_entries; j++) {
+            uint64_t g = i * e->gt_entries + j, s = le32((uint8_t *)&gt[j]);
+            if (g >= grains || s <= 1)
+                continue;
+            uint64_t len = e->compressed ? 512 : gbytes;
+            if (s * 512 > e->file_size || e->file_size - s * 512 < len) {
+                blk_check_msg(res, "ERROR: cluster offset for sector %" PRIu64 " points after EOF",
+                              g * e->grain_sectors);
+                res->corruptions++;
+                continue;
+            }
+            if (n < cap)
+                sp[n++] = (struct vmdk_span){ s * 512, s * 512 + len, g * e->grain_sectors };
+            else
+                capped = true;
+        }
+    }
+    if (r < 0) {
+        res->check_errors++;
+        blk_check_msg(res, "ERROR: reading a grain table: %s", strerror(-r));
+    }
+    qsort(sp, n, sizeof(*sp), span_cmp);
+    uint64_t reach = 0;
+    size_t last = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (k && sp[k].start < reach) {
+            const struct vmdk_span *a = &sp[last], *b = &sp[k];
+            if (b->what != ~0ull && a->what != ~0ull)
+                blk_check_msg(res, "ERROR: grains for sectors %" PRIu64 " and %" PRIu64
+                              " overlap at offset %" PRIu64, a->what, b->what, b->start);
+            else if (b->what != ~0ull || a->what != ~0ull)
+                blk_check_msg(res, "ERROR: grain for sector %" PRIu64 " overlaps image "
+                              "metadata at offset %" PRIu64,
+                              b->what != ~0ull ? b->what : a->what, b->start);
+            else
+                blk_check_msg(res, "ERROR: grain tables or directory overlap at offset %"
+                              PRIu64, b->start);
+            res->corruptions++;
+        }
+        if (sp[k].end > reach) {
+            reach = sp[k].end;
+            last = k;
+        }
+    }
+    if (capped) {
+        blk_check_msg(res, "ERROR: more grains and grain tables than the file has room for: "
+                      "they overlap");
+        res->corruptions++;
+    }
+    free(sp);
+    free(gt);
+    return 0;
+}
+
+int vmdk_check(struct vmdk *v, blk_check_result *res)
+{
+    for (int i = 0; i < v->nextents; i++) {
+        if (v->ext[i].type != EXT_SPARSE)
+            continue;
+        int r = vmdk_check_extent(v, &v->ext[i], res);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+uint32_t vmdk_cid(const struct vmdk *v)
+{
+    return v->cid;
+}
+
+int vmdk_extent_info(const struct vmdk *v, int i, struct vmdk_extent_info *out)
+{
+    if (i < 0 || i >= v->nextents)
+        return -1;
+    const struct vmdk_extent *e = &v->ext[i];
+    out->name = e->name;
+    out->size = e->sectors * 512;
+    out->type = e->type == EXT_FLAT ? "FLAT" : e->type == EXT_ZERO ? "ZERO" : "";
+    out->grain = e->type == EXT_SPARSE ? e->grain_sectors * 512 : 0;
+    out->compressed = e->type == EXT_SPARSE && e->compressed;
+    return 0;
 }
 
 /* ---- reading ------------------------------------------------------------------- */
@@ -696,26 +834,34 @@ int vmdk_read(struct vmdk *v, uint64_t off, void *buf, size_t len)
     return 0;
 }
 
-int vmdk_block_status(struct vmdk *v, uint64_t off, uint64_t len, uint64_t *pnum)
+int vmdk_block_status(struct vmdk *v, uint64_t off, uint64_t len, uint64_t *pnum,
+                      uint64_t *phost)
 {
     if (off >= v->size)
         return -EINVAL;
     if (len > v->size - off)
         len = v->size - off;
-    uint64_t host;
-    struct vmdk_extent *e;
+    uint64_t host = FMT_NO_HOST, h = FMT_NO_HOST;
+    struct vmdk_extent *e, *e2;
     bool cached;
     int st = vmdk_step(v, off, len, pnum, &e, &host, &cached, false);
     if (st < 0)
         return st;
-    /* grows over following grains of the same kind; metadata only unless compressed */
+    /* an offset means something only in the image's own file (one sparse
+     * extent, embedded descriptor) and for grains stored as they are */
+    bool hosted = st == FMT_DATA && v->nextents == 1 && e->type == EXT_SPARSE && !e->name &&
+                  !e->compressed;
+    /* grows over following grains of the same kind (and host-contiguous when
+     * hosted); metadata only unless compressed */
     while (*pnum < len && *pnum < (64u << 20)) {
         uint64_t n;
-        int st2 = vmdk_step(v, off + *pnum, len - *pnum, &n, &e, &host, &cached, false);
-        if (st2 != st)
+        int st2 = vmdk_step(v, off + *pnum, len - *pnum, &n, &e2, &h, &cached, false);
+        if (st2 != st || (hosted && h != host + *pnum))
             break;
         *pnum += n;
     }
+    if (phost)
+        *phost = hosted ? host : FMT_NO_HOST;
     return st;
 }
 
@@ -757,7 +903,7 @@ bool vmdk_has_data(struct vmdk *v)
 {
     for (uint64_t off = 0; off < v->size;) {
         uint64_t n = 0;
-        int st = vmdk_block_status(v, off, v->size - off, &n);
+        int st = vmdk_block_status(v, off, v->size - off, &n, NULL);
         if (st != FMT_ZERO || n == 0)
             return true;    /* data, or an error: treat as not empty */
         off += n;

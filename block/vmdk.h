@@ -18,11 +18,25 @@ int vmdk_open(struct vmdk **out, blk_file *file, int dirfd, bool writable, char 
 void vmdk_close(struct vmdk *v);
 uint64_t vmdk_size(const struct vmdk *v);
 const char *vmdk_create_type(const struct vmdk *v);
+/* for info: the descriptor's CID and each extent */
+uint32_t vmdk_cid(const struct vmdk *v);
+/* Sparse extents: grains inside the file, no overlapping grains or tables. */
+int vmdk_check(struct vmdk *v, blk_check_result *res);
+struct vmdk_extent_info {
+    const char *name;           /* as in the descriptor; NULL = the image file itself */
+    uint64_t size;              /* bytes of the virtual disk */
+    const char *type;           /* "" sparse, "FLAT", "ZERO" */
+    uint64_t grain;             /* sparse: grain size in bytes, else 0 */
+    bool compressed;
+};
+int vmdk_extent_info(const struct vmdk *v, int i, struct vmdk_extent_info *out);
 const char *vmdk_last_error(const struct vmdk *v);
 int vmdk_read(struct vmdk *v, uint64_t off, void *buf, size_t len);
 int vmdk_write(struct vmdk *v, uint64_t off, const void *buf, size_t len);
 int vmdk_flush(struct vmdk *v);
-int vmdk_block_status(struct vmdk *v, uint64_t off, uint64_t len, uint64_t *pnum);
+/* phost (may be NULL): file offset of a data run, or ~0 when it has none */
+int vmdk_block_status(struct vmdk *v, uint64_t off, uint64_t len, uint64_t *pnum,
+                      uint64_t *phost);
 /* does the image hold any data (a grain or flat extent)? */
 bool vmdk_has_data(struct vmdk *v);
 

@@ -139,15 +139,24 @@ int img_convert(int argc, char **argv)
         { "force-share", no_argument, NULL, 'U' },
         { NULL, 0, NULL, 0 },
     };
-    const char *fmt = NULL, *ofmt = "raw", *backing = NULL, *bfmt = NULL;
+    const char *fmt = NULL, *ofmt = "raw", *backing = NULL, *bfmt = NULL, *snap = NULL;
     bool compress = false, no_create = false, quiet = false, target_is_zero = false;
     uint64_t gran = 4096;
     struct img_progress prog = { 0 };
     enum blk_cache scache = BLK_CACHE_WRITEBACK, tcache = BLK_CACHE_UNSAFE;
     blk_kv *kv = NULL;
     int nkv = 0, c;
-    while ((c = getopt_long(argc, argv, "f:O:B:F:co:S:t:T:pnqUhm:W", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:O:B:F:co:S:t:T:pnqUhm:Wl:s:", lo, NULL)) != -1) {
         switch (c) {
+        case 'l': case 's':
+            /* -l NAME, -l snapshot.name=NAME or snapshot.id=ID; -s ID_OR_NAME */
+            snap = optarg;
+            if (!strncmp(snap, "snapshot.name=", 14)) {
+                snap += 14;
+            } else if (!strncmp(snap, "snapshot.id=", 12)) {
+                snap += 12;
+            }
+            break;
         case 'f': fmt = optarg; break;
         case 'O': ofmt = optarg; break;
         case 'B': backing = optarg; break;
@@ -218,6 +227,18 @@ int img_convert(int argc, char **argv)
         if (!src[i]) {
             goto out;
         }
+        if (snap) {
+            char *e = NULL;
+            if (nsrc > 1) {
+                img_error("No support for concatenating multiple snapshot");
+                goto out;
+            }
+            if (blk_snapshot_load_tmp(src[i], snap, &e) < 0) {
+                img_error("Failed to load snapshot: %s", e ? e : "error");
+                free(e);
+                goto out;
+            }
+        }
         total += blk_size(src[i]);
     }
     const char *target = argv[argc - 1];
@@ -250,14 +271,13 @@ int img_convert(int argc, char **argv)
         }
         target_is_zero = !backing;
     }
-    t = img_open(target, no_create ? NULL : ofmt, BLK_O_RDWR | (backing ? 0 : BLK_O_NO_BACKING),
+    t = img_open(target, ofmt, BLK_O_RDWR | (backing ? 0 : BLK_O_NO_BACKING),
                  tcache);
     if (!t) {
         goto out;
     }
     if (blk_size(t) < total) {
-        img_error("Target image is smaller than the source (%" PRIu64 " < %" PRIu64 ")",
-                  blk_size(t), total);
+        img_error("output file is smaller than input file");
         goto out;
     }
     uint64_t cs = IMG_CHUNK;
@@ -373,6 +393,14 @@ int img_dd(int argc, char **argv)
             img_error("unrecognized operand %s", argv[i]);
             return 1;
         }
+        const char *num = !strncmp(argv[i], "bs=", 3) ? "bs"
+                        : !strncmp(argv[i], "count=", 6) ? "count"
+                        : !strncmp(argv[i], "skip=", 5) ? "skip" : NULL;
+        if (num && blk_parse_size(eq + 1) < 0) {
+            img_error("Invalid %s specified. You may use k, M, G, T, P or E suffixes for", num);
+            img_error("kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.");
+            return 1;
+        }
         const char *v = eq + 1;
         size_t kl = (size_t)(eq - argv[i]);
         if (!strncmp(argv[i], "if", kl) && kl == 2) {
@@ -386,12 +414,12 @@ int img_dd(int argc, char **argv)
         } else if (!strncmp(argv[i], "skip", kl) && kl == 4) {
             skip = blk_parse_size(v);
         } else {
-            img_error("unrecognized operand %s", argv[i]);
+            img_error("unrecognized operand %.*s", (int)kl, argv[i]);
             return 1;
         }
     }
-    if (bs <= 0 || skip < 0 || (count < 0 && count != -1)) {
-        img_error("invalid number: bs, count and skip must be non-negative sizes");
+    if (bs <= 0 || bs > 0x7fffffff) {
+        img_error("Invalid bs specified. Must be between 1 and 2147483647.");
         return 1;
     }
     if (!in || !out) {
@@ -630,9 +658,12 @@ int img_rebase(int argc, char **argv)
         blk_open_opts bo = { .flags = BLK_O_NO_LOCK, .cache = scache, .format = nbfmt };
         newb = blk_open(path, &bo, &err);
         if (!newb && !unsafe) {
+            img_error("Could not open new backing file '%s': %s", path,
+                      err ? err : "cannot open it");
+            free(err);
             free(path);
             blk_close(bs);
-            return img_fail(err, "cannot open the new backing file");
+            return 1;
         }
         free(err);
         err = NULL;
@@ -771,6 +802,17 @@ int img_compare(int argc, char **argv)
             break;
         }
         uint64_t n = s2.len;
+        bool top1 = (s1.flags & BLK_ST_ALLOCATED) && !s1.depth;
+        bool top2 = (s2.flags & BLK_ST_ALLOCATED) && !s2.depth;
+        if (strict && top1 != top2) {
+            /* -s: allocation in the top layers must match too, as qemu-img
+             * compares it (a raw image is allocated everywhere) */
+            if (!quiet) {
+                printf("Strict mode: Offset %" PRIu64 " block status mismatch!\n", off);
+            }
+            ret = 1;
+            break;
+        }
         if (!((s1.flags & BLK_ST_ZERO) && (s2.flags & BLK_ST_ZERO))) {
             if (blk_pread(a, off, x, n) < 0 || blk_pread(b, off, y, n) < 0) {
                 ret = 2;
@@ -787,7 +829,9 @@ int img_compare(int argc, char **argv)
         }
         off += n;
     }
-    if (!ret && mismatch < 0 && sa != sb) {
+    if (ret == 1) {
+        /* reported above */
+    } else if (!ret && mismatch < 0 && sa != sb) {
         if (strict) {
             if (!quiet) {
                 printf("Strict mode: Image size mismatch!\n");
@@ -805,7 +849,9 @@ int img_compare(int argc, char **argv)
             }
         }
     }
-    if (!ret && mismatch >= 0) {
+    if (ret == 1) {
+        /* reported */
+    } else if (!ret && mismatch >= 0) {
         if (!quiet) {
             printf("Content mismatch at offset %" PRId64 "!\n", mismatch);
         }
@@ -901,17 +947,42 @@ int img_bench(int argc, char **argv)
     int pattern = 0;
     enum blk_cache cache = BLK_CACHE_WRITEBACK;
     int c;
+    char *e;
     while ((c = getopt_long(argc, argv, "c:d:f:ni:o:qs:S:t:wUh", lo, NULL)) != -1) {
         switch (c) {
-        case 'c': count = strtol(optarg, NULL, 0); break;
-        case 'd': depth = strtol(optarg, NULL, 0); break;
+        case 'c':
+            count = strtol(optarg, &e, 0);
+            if (*e || !*optarg || count < 0 || count > 0x7fffffff) {
+                img_error("Invalid request count specified");
+                return 1;
+            }
+            break;
+        case 'd':
+            depth = strtol(optarg, &e, 0);
+            if (*e || !*optarg || depth <= 0 || depth > 4096) {
+                img_error("Invalid queue depth specified");
+                return 1;
+            }
+            break;
         case 'f': fmt = optarg; break;
         case 'n': cache = BLK_CACHE_NONE; break;
         case 'i': break;
-        case 'o': offset = blk_parse_size(optarg); break;
+        case 'o': case 's': case 'S': {
+            int64_t v = blk_parse_size(optarg);
+            if (v < 0 || (c == 's' && v > 0x7fffffff)) {
+                img_error(c == 's' ? "Invalid buffer size specified" :
+                          "Invalid %s specified. You may use k, M, G, T, P or E suffixes for",
+                          c == 'o' ? "offset" : "step_size");
+                if (c != 's') {
+                    img_error("kilobytes, megabytes, gigabytes, terabytes, petabytes and "
+                              "exabytes.");
+                }
+                return 1;
+            }
+            *(c == 'o' ? &offset : c == 's' ? &bufsize : &step) = v;
+            break;
+        }
         case 'q': quiet = true; break;
-        case 's': bufsize = blk_parse_size(optarg); break;
-        case 'S': step = blk_parse_size(optarg); break;
         case 't':
             if (img_parse_cache(optarg, &cache) < 0) {
                 return 1;
@@ -923,9 +994,12 @@ int img_bench(int argc, char **argv)
         default: return 1;
         }
     }
-    if (optind != argc - 1 || count <= 0 || depth <= 0 || depth > 4096 || bufsize <= 0 ||
-        offset < 0 || step < 0) {
-        img_error("bench: expecting one image file name and valid -c/-d/-s/-S/-o values");
+    if (optind != argc - 1) {
+        img_error("Expecting one image file name");
+        return 1;
+    }
+    if (bufsize <= 0) {
+        img_error("Invalid buffer size specified");
         return 1;
     }
     if (!step) {

@@ -103,6 +103,11 @@ blk *img_open(const char *file, const char *fmt, unsigned flags, enum blk_cache 
     blk *bs = blk_open(file, &o, &err);
     if (!bs) {
         img_fail(err, "cannot open image");
+    } else if (!fmt && (flags & BLK_O_RDWR) && !strcmp(bs->drv->name, "raw")) {
+        /* qemu-img's first line, word for word: scripts look for it */
+        fprintf(stderr, "WARNING: Image format was not specified for '%s' and probing "
+                "guessed raw.\n         Automatically detecting the format is dangerous "
+                "for raw images.\n         Specify the 'raw' format explicitly.\n", file);
     }
     return bs;
 }
@@ -181,6 +186,63 @@ static void usage(void)
 
 /* ---- create --------------------------------------------------------------------------- */
 
+/* The "Formatting" line lists options in qemu-img's order for the format, with
+ * its defaults ("key=value") where the user gave none, sizes in bytes. */
+static const struct {
+    const char *fmt;
+    const char *keys[13];
+} create_order[] = {
+    { "qcow2", { "cluster_size=65536", "extended_l2=off", "preallocation",
+                 "compression_type=zlib", "size", "compat", "backing_file", "backing_fmt",
+                 "data_file", "lazy_refcounts=off", "refcount_bits=16" } },
+    { "raw", { "size", "preallocation" } },
+    { "vmdk", { "size", "adapter_type", "backing_file", "compat6=off", "hwversion=undefined",
+                "subformat", "toolsversion", "zeroed_grain" } },
+    { "vpc", { "size", "subformat", "force_size" } },
+    { "vdi", { "size", "static=off" } },
+};
+
+static void print_formatting(const char *file, const char *fmt, uint64_t size,
+                             const blk_kv *o, int n)
+{
+    printf("Formatting '%s', fmt=%s", file, fmt);
+    size_t f = 0;
+    while (f < sizeof(create_order) / sizeof(create_order[0]) && strcmp(create_order[f].fmt, fmt)) {
+        f++;
+    }
+    if (f == sizeof(create_order) / sizeof(create_order[0])) {
+        for (int i = 0; i < n; i++) {
+            printf(" %s=%s", o[i].key, o[i].val);
+        }
+        printf(" size=%" PRIu64 "\n", size);
+        return;
+    }
+    for (const char *const *k = create_order[f].keys; *k; k++) {
+        const char *eq = strchr(*k, '=');
+        size_t kl = eq ? (size_t)(eq - *k) : strlen(*k);
+        if (!strncmp(*k, "size", kl) && kl == 4) {
+            printf(" size=%" PRIu64, size);
+            continue;
+        }
+        const char *v = eq ? eq + 1 : NULL;
+        for (int i = 0; i < n; i++) {
+            if (strlen(o[i].key) == kl && !strncmp(o[i].key, *k, kl)) {
+                v = o[i].val;
+            }
+        }
+        if (!v) {
+            continue;
+        }
+        int64_t bytes = strcmp(*k, "cluster_size=65536") ? -1 : blk_parse_size(v);
+        if (bytes >= 0) {
+            printf(" %.*s=%" PRId64, (int)kl, *k, bytes);
+        } else {
+            printf(" %.*s=%s", (int)kl, *k, v);
+        }
+    }
+    printf("\n");
+}
+
 static int img_create(int argc, char **argv)
 {
     const char *fmt = "raw", *backing = NULL, *bfmt = NULL;
@@ -229,7 +291,8 @@ static int img_create(int argc, char **argv)
         size = blk_parse_size(size_s);
         if (size < 0) {
             img_error("Invalid image size specified. You may use k, M, G, T, P or E suffixes "
-                      "for kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.");
+                      "for");
+            img_error("kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.");
             return 1;
         }
     }
@@ -245,7 +308,11 @@ static int img_create(int argc, char **argv)
         blk *b = blk_open(path, &bo, &err);
         free(path);
         if (!b && !unsafe) {
-            return img_fail(err, "cannot open the backing file");
+            img_error("%s: %s\nCould not open backing image.", file,
+                      err ? err : "cannot open the backing file");
+            free(err);
+            img_free_opts(kv, nkv);
+            return 1;
         }
         free(err);
         if (b) {
@@ -260,6 +327,7 @@ static int img_create(int argc, char **argv)
     }
     if (size < 0) {
         img_error("%s: Image creation needs a size parameter", file);
+        img_free_opts(kv, nkv);
         return 1;
     }
     /* the options the driver sees: -o ones minus size, plus -b/-F */
@@ -277,22 +345,49 @@ static int img_create(int argc, char **argv)
             o[no++] = (blk_kv){ "backing_fmt", bfmt };
         }
     }
-    if (!quiet) {
-        printf("Formatting '%s', fmt=%s", file, fmt);
-        for (int i = 0; i < no; i++) {
-            printf(" %s=%s", o[i].key, o[i].val);
+    /* as qemu-img: unknown formats and options are refused before the
+     * "Formatting" line, other errors after it; messages name the file */
+    const blk_driver *drv = blk_find_driver(fmt);
+    const char *bad = NULL;
+    for (int i = 0; drv && i < no && !bad; i++) {
+        bool known = false;
+        for (const blk_opt_desc *d = drv->create_opts; d && d->key; d++) {
+            known |= !strcmp(d->key, o[i].key);
         }
-        printf(" size=%" PRId64 "\n", size);
+        bad = known ? NULL : o[i].key;
     }
+    static const char *const bools[] = { "lazy_refcounts", "extended_l2", "compat6",
+                                         "force_size", "static", "zeroed_grain", NULL };
+    for (int i = 0; drv && i < no && !bad; i++) {
+        for (const char *const *b = bools; *b; b++) {
+            if (!strcmp(o[i].key, *b) && strcmp(o[i].val, "on") && strcmp(o[i].val, "off")) {
+                img_error("%s: Parameter '%s' expects 'on' or 'off'", file, *b);
+                bad = "";
+            }
+        }
+    }
+    int r = -1;
     char *err = NULL;
-    int r = blk_create(fmt, file, (uint64_t)size, o, no, &err);
+    if (bad && !*bad) {
+        /* reported above */
+    } else if (!drv) {
+        img_error("%s: Unknown file format '%s'", file, fmt);
+    } else if (bad) {
+        img_error("%s: Invalid parameter '%s'", file, bad);
+    } else {
+        if (!quiet) {
+            print_formatting(file, fmt, (uint64_t)size, o, no);
+        }
+        r = blk_create(fmt, file, (uint64_t)size, o, no, &err);
+        if (r < 0) {
+            img_error("%s: %s", file, err ? err : "image creation failed");
+            free(err);
+        }
+    }
     free(o);
     free(probed_fmt);
     img_free_opts(kv, nkv);
-    if (r < 0) {
-        return img_fail(err, "image creation failed");
-    }
-    return 0;
+    return r < 0 ? 1 : 0;
 }
 
 /* ---- info ------------------------------------------------------------------------------ */
@@ -346,9 +441,20 @@ static void human_specific(const char *json)
     printf("Format specific information:\n");
     p = strchr(p, '{');
     int depth = 0;
+    /* per depth: inside an array, and the index of its next element */
+    bool in_arr[16] = { false };
+    int idx[16] = { 0 };
     for (; p && *p; p++) {
         if (*p == '{' || *p == '[') {
+            if (depth > 0 && depth < 16 && in_arr[depth] && *p == '{') {
+                /* an array element: "[i]:" at the array's indentation */
+                printf("%*s[%d]:\n", depth * 4, "", idx[depth]++);
+            }
             depth++;
+            if (depth < 16) {
+                in_arr[depth] = *p == '[';
+                idx[depth] = 0;
+            }
         } else if (*p == '}' || *p == ']') {
             if (--depth == 0) {
                 break;
@@ -591,7 +697,12 @@ static int img_check(int argc, char **argv)
         blk_close(bs);
         return 1;
     }
+    /* the findings go to stderr whatever the output format, even with -q */
+    for (int i = 0; i < res.n_messages; i++) {
+        fprintf(stderr, "%s\n", res.messages[i]);
+    }
     if (json) {
+        /* qemu-img's key order; zero counts are left out as it does */
         blk_json *j = blk_json_new();
         blk_json_obj_begin(j, NULL);
         if (res.image_end_offset) {
@@ -609,28 +720,25 @@ static int img_check(int argc, char **argv)
         if (res.leaks_fixed) {
             blk_json_int(j, "leaks-fixed", res.leaks_fixed);
         }
-        if (res.total_clusters) {
-            blk_json_uint(j, "total-clusters", res.total_clusters);
-        }
-        if (res.allocated_clusters) {
-            blk_json_uint(j, "allocated-clusters", res.allocated_clusters);
-        }
-        if (res.fragmented_clusters) {
-            blk_json_uint(j, "fragmented-clusters", res.fragmented_clusters);
-        }
         if (res.compressed_clusters) {
             blk_json_uint(j, "compressed-clusters", res.compressed_clusters);
         }
+        if (res.total_clusters) {
+            blk_json_uint(j, "total-clusters", res.total_clusters);
+        }
         blk_json_int(j, "check-errors", res.check_errors);
+        if (res.allocated_clusters) {
+            blk_json_uint(j, "allocated-clusters", res.allocated_clusters);
+        }
         blk_json_str(j, "filename", bs->filename);
         blk_json_str(j, "format", bs->drv->name);
+        if (res.fragmented_clusters) {
+            blk_json_uint(j, "fragmented-clusters", res.fragmented_clusters);
+        }
         blk_json_obj_end(j);
         printf("%s\n", blk_json_text(j));
         blk_json_free(j);
     } else if (!quiet) {
-        for (int i = 0; i < res.n_messages; i++) {
-            fprintf(stderr, "%s\n", res.messages[i]);
-        }
         if (res.leaks_fixed || res.corruptions_fixed) {
             printf("The following inconsistencies were found and repaired:\n\n"
                    "    %" PRId64 " leaked clusters\n    %" PRId64 " corruptions\n\n"
@@ -693,7 +801,7 @@ static void map_print(const map_ent *e, bool json, bool *first)
         }
         printf("}");
     } else if (e->data && e->has_offset) {
-        printf("%#-16" PRIx64 " %#-16" PRIx64 " %#-16" PRIx64 " %s\n", e->start, e->len,
+        printf("%#-16" PRIx64 "%#-16" PRIx64 "%#-16" PRIx64 "%s\n", e->start, e->len,
                e->offset, e->file);
     }
     *first = false;
@@ -854,6 +962,14 @@ static int img_snapshot(int argc, char **argv)
         r = blk_flush(bs);
     }
     blk_close(bs);
+    if (r == -ENOENT && (action == 'a' || action == 'd')) {
+        /* qemu-img's wording, which scripts match */
+        img_error(action == 'd' ? "Could not delete snapshot '%s': snapshot not found"
+                                : "Could not apply snapshot '%s': Failed to load snapshot: "
+                                  "No such file or directory", name);
+        free(err);
+        return 1;
+    }
     if (r < 0) {
         return img_fail(err, "snapshot operation failed");
     }
@@ -882,11 +998,24 @@ static int img_resize(int argc, char **argv)
         default: return 1;
         }
     }
-    if (optind + 2 != argc) {
+    /* "--" may stand between the file and a negative size, as with qemu-img */
+    const char *pos[3];
+    int npos = 0;
+    bool dashes = false;
+    for (int i = optind; i < argc; i++) {
+        if (!strcmp(argv[i], "--") && !dashes) {
+            dashes = true;
+        } else if (npos < 3) {
+            pos[npos++] = argv[i];
+        } else {
+            npos++;
+        }
+    }
+    if (npos != 2) {
         img_error("Expecting image file name and size");
         return 1;
     }
-    const char *file = argv[optind], *sz = argv[optind + 1];
+    const char *file = pos[0], *sz = pos[1];
     int sign = 0;
     if (*sz == '+' || *sz == '-') {
         sign = *sz == '+' ? 1 : -1;
@@ -915,6 +1044,14 @@ static int img_resize(int argc, char **argv)
     }
     want = sign > 0 ? cur + (uint64_t)n : sign < 0 ? cur - (uint64_t)n : (uint64_t)n;
     char *err = NULL;
+    if (want < cur && !shrink) {
+        img_error("Use the --shrink option to perform a shrink operation.");
+        img_error("warning: Shrinking an image will delete all data beyond the shrunken "
+                  "image's end. Before performing such an operation, make sure there is no "
+                  "important data there.");
+        blk_close(bs);
+        return 1;
+    }
     int r = blk_truncate(bs, want, shrink, p, &err);
     if (r >= 0) {
         r = blk_flush(bs);
@@ -983,16 +1120,20 @@ static int img_measure(int argc, char **argv)
     uint64_t req, full;
     char *err = NULL;
     int r = blk_measure(ofmt, kv, nkv, (uint64_t)size, src, &req, &full, &err);
+    /* qemu-img adds the size of persistent bitmaps to copy when both sides are
+     * qcow2; Vireo neither keeps nor copies bitmaps, so that size is 0 */
+    bool bitmaps = src && !strcmp(src->drv->name, "qcow2") && !strcmp(ofmt, "qcow2");
     blk_close(src);
     img_free_opts(kv, nkv);
     if (r < 0) {
         return img_fail(err, "measure failed");
     }
     if (json) {
-        printf("{\n    \"required\": %" PRIu64 ",\n    \"fully-allocated\": %" PRIu64 "\n}\n",
-               req, full);
+        printf("{\n%s    \"required\": %" PRIu64 ",\n    \"fully-allocated\": %" PRIu64 "\n}\n",
+               bitmaps ? "    \"bitmaps\": 0,\n" : "", req, full);
     } else {
-        printf("required size: %" PRIu64 "\nfully allocated size: %" PRIu64 "\n", req, full);
+        printf("required size: %" PRIu64 "\nfully allocated size: %" PRIu64 "\n%s", req, full,
+               bitmaps ? "bitmaps size: 0\n" : "");
     }
     return 0;
 }

@@ -33,33 +33,39 @@ EOF
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # pair CLEANUP QCMD -- VCMD: RUNS alternating runs of both; sets q and v to the
-# median wall times (alternating keeps page cache and machine load fair).
+# median wall times, qcpu and vcpu to the median CPU times (user + system, from
+# /usr/bin/time; alternating keeps page cache and machine load fair).
 pair() {
     local clean=$1; shift
     local qc=() vc=() seen=0
     for a in "$@"; do
         if [ "$a" = -- ]; then seen=1; elif [ $seen = 0 ]; then qc+=("$a"); else vc+=("$a"); fi
     done
-    : > qt; : > vt
+    : > qt; : > vt; : > qct; : > vct
     for _ in $(seq "$RUNS"); do
         for who in q v; do
             eval "$clean"
             sync
             local t0; t0=$(now)
-            if [ $who = q ]; then "${qc[@]}" >/dev/null 2>&1 || echo "error: ${qc[*]}" >&2
-            else "${vc[@]}" >/dev/null 2>&1 || echo "error: ${vc[*]}" >&2; fi
+            if [ $who = q ]; then $TIME "${qc[@]}" >/dev/null 2>&1 || echo "error: ${qc[*]}" >&2
+            else $TIME "${vc[@]}" >/dev/null 2>&1 || echo "error: ${vc[*]}" >&2; fi
             echo "$(now) - $t0" | bc >> ${who}t
+            [ -s cpu.txt ] && tail -1 cpu.txt | bc >> ${who}ct
         done
     done
     q=$(median < qt); v=$(median < vt)
+    qcpu=$(median < qct); vcpu=$(median < vct)
 }
+TIME=
+[ -x /usr/bin/time ] && TIME="/usr/bin/time -f %U+%S -o cpu.txt"
 row() {
     local name=$1 q=$2 v=$3
-    printf '| %s | %.3f | %.3f | %.2f |\n' "$name" "$q" "$v" "$(echo "$q / $v" | bc -l)"
+    printf '| %s | %.3f | %.3f | %.2f | %.2f | %.2f |\n' "$name" "$q" "$v" "$(echo "$q / $v" | bc -l)" \
+        "${qcpu:-0}" "${vcpu:-0}"
 }
 
-echo "| block operation (median of $RUNS) | qemu-img s | vireo-img s | ratio qemu/vireo |"
-echo "| --- | ---: | ---: | ---: |"
+echo "| block operation (median of $RUNS) | qemu-img s | vireo-img s | ratio qemu/vireo | qemu-img CPU s | vireo-img CPU s |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 pair "rm -f q.qcow2 v.qcow2" qemu-img convert -O qcow2 src.raw q.qcow2 -- "$V" convert -O qcow2 src.raw v.qcow2
 row "convert raw->qcow2, 4 GiB with 192 MiB data" "$q" "$v"
 qemu-img convert -O qcow2 src.raw q.qcow2
@@ -75,8 +81,10 @@ N=40000
 S=$((104729 * 4096))
 cp q.qcow2 b.qcow2
 pair ":" qemu-img bench -f qcow2 -c $N -d 64 -s 4k -S $S b.qcow2 -- "$V" bench -f qcow2 -c $N -d 64 -s 4k -S $S b.qcow2
-printf '| %s | %.0f IOPS | %.0f IOPS | %.2f |\n' "scattered 4 KiB read, qcow2, depth 64" \
-    "$(echo "$N / $q" | bc -l)" "$(echo "$N / $v" | bc -l)" "$(echo "$q / $v" | bc -l)"
+printf '| %s | %.0f IOPS | %.0f IOPS | %.2f | %.2f | %.2f |\n' "scattered 4 KiB read, qcow2, depth 64" \
+    "$(echo "$N / $q" | bc -l)" "$(echo "$N / $v" | bc -l)" "$(echo "$q / $v" | bc -l)" \
+    "${qcpu:-0}" "${vcpu:-0}"
 pair "rm -f b.qcow2; qemu-img create -q -f qcow2 b.qcow2 4G" qemu-img bench -w -f qcow2 -c $N -d 64 -s 4k -S $S b.qcow2 -- "$V" bench -w -f qcow2 -c $N -d 64 -s 4k -S $S b.qcow2
-printf '| %s | %.0f IOPS | %.0f IOPS | %.2f |\n' "scattered 4 KiB write (allocating, empty 4 GiB image), qcow2, depth 64" \
-    "$(echo "$N / $q" | bc -l)" "$(echo "$N / $v" | bc -l)" "$(echo "$q / $v" | bc -l)"
+printf '| %s | %.0f IOPS | %.0f IOPS | %.2f | %.2f | %.2f |\n' "scattered 4 KiB write (allocating, empty 4 GiB image), qcow2, depth 64" \
+    "$(echo "$N / $q" | bc -l)" "$(echo "$N / $v" | bc -l)" "$(echo "$q / $v" | bc -l)" \
+    "${qcpu:-0}" "${vcpu:-0}"

@@ -72,9 +72,9 @@ static int img_read(struct img *im, uint64_t off, void *buf, size_t len)
 
 static int img_status(struct img *im, uint64_t off, uint64_t len, uint64_t *pnum)
 {
-    return im->vhd ? vhd_block_status(im->vhd, off, len, pnum)
-         : im->vdi ? vdi_block_status(im->vdi, off, len, pnum)
-                   : vmdk_block_status(im->vmdk, off, len, pnum);
+    return im->vhd ? vhd_block_status(im->vhd, off, len, pnum, NULL)
+         : im->vdi ? vdi_block_status(im->vdi, off, len, pnum, NULL)
+                   : vmdk_block_status(im->vmdk, off, len, pnum, NULL);
 }
 
 static const char *img_error(struct img *im, int r)

@@ -5,7 +5,9 @@
  * through blk_open of /proc/self/fd/N with the format named and no backing chain;
  * when one accepts it, the target reads a few ranges (start, middle, end, and where
  * block status says there is data) and walks the block status map a bounded number
- * of steps.  A crash, a sanitizer report or a hang is a bug; errors are expected. */
+ * of steps; then `check` runs over it as vireo-img check opens it (lenient VDI block
+ * map, VMDK grain tables, qcow2 refcounts).  A crash, a sanitizer report or a hang is
+ * a bug; errors are expected. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,11 +52,11 @@ static void exercise(void *img, uint64_t size, read_fn rd, status_fn bs)
 }
 
 static int vhd_rd(void *i, uint64_t o, void *b, size_t l) { return vhd_read(i, o, b, l); }
-static int vhd_bs(void *i, uint64_t o, uint64_t l, uint64_t *p) { return vhd_block_status(i, o, l, p); }
+static int vhd_bs(void *i, uint64_t o, uint64_t l, uint64_t *p) { return vhd_block_status(i, o, l, p, NULL); }
 static int vdi_rd(void *i, uint64_t o, void *b, size_t l) { return vdi_read(i, o, b, l); }
-static int vdi_bs(void *i, uint64_t o, uint64_t l, uint64_t *p) { return vdi_block_status(i, o, l, p); }
+static int vdi_bs(void *i, uint64_t o, uint64_t l, uint64_t *p) { return vdi_block_status(i, o, l, p, NULL); }
 static int vmdk_rd(void *i, uint64_t o, void *b, size_t l) { return vmdk_read(i, o, b, l); }
-static int vmdk_bs(void *i, uint64_t o, uint64_t l, uint64_t *p) { return vmdk_block_status(i, o, l, p); }
+static int vmdk_bs(void *i, uint64_t o, uint64_t l, uint64_t *p) { return vmdk_block_status(i, o, l, p, NULL); }
 
 static int blk_rd(void *b, uint64_t o, void *buf, size_t l) { return blk_pread(b, o, buf, l); }
 static int blk_bs(void *b, uint64_t o, uint64_t l, uint64_t *p)
@@ -86,9 +88,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         exercise(vd, vdi_size(vd), vdi_rd, vdi_bs);
         vdi_close(vd);
     }
+    if (vdi_open_lenient(&vd, &file, err, sizeof(err)) == 0) {
+        blk_check_result res = { 0 };
+        vdi_check(vd, &res);
+        blk_check_result_free(&res);
+        exercise(vd, vdi_size(vd), vdi_rd, vdi_bs);
+        vdi_close(vd);
+    }
     struct vmdk *vm;
     if (vmdk_open(&vm, &file, -1, false, err, sizeof(err)) == 0) {
         exercise(vm, vmdk_size(vm), vmdk_rd, vmdk_bs);
+        blk_check_result res = { 0 };
+        vmdk_check(vm, &res);
+        blk_check_result_free(&res);
         vmdk_close(vm);
     }
     static const char *const formats[] = { "qcow2", "vmdk", "vdi", "vpc" };
@@ -99,8 +111,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *e = NULL;
         blk *bs = blk_open(path, &o, &e);
         free(e);
+        e = NULL;
         if (bs) {
             exercise(bs, blk_size(bs), blk_rd, blk_bs);
+            blk_close(bs);
+        }
+        o.flags |= BLK_O_NO_REPAIR;     /* as check opens it */
+        bs = blk_open(path, &o, &e);
+        free(e);
+        if (bs) {
+            blk_check_result res = { 0 };
+            blk_check(bs, &res, 0);
+            blk_check_result_free(&res);
             blk_close(bs);
         }
     }

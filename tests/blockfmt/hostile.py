@@ -132,6 +132,13 @@ if sgd != 0xffffffffffffffff:
 # a stream whose header says "directory at end" but has no footer
 emit('vmdk', 'so-no-footer.vmdk', put(so[:], 56, '<Q', 0xffffffffffffffff), 'open', 'footer')
 
+# grain table consistency, found by `check`: the first grain table of base.vmdk
+gt = struct.unpack_from('<I', vm, struct.unpack_from('<Q', vm, 56)[0] * 512)[0] * 512
+g0 = struct.unpack_from('<I', vm, gt)[0]
+emit('vmdk', 'grain-overlap.vmdk', put(vm[:], gt + 4, '<I', g0), 'check', 'overlap')
+emit('vmdk', 'grain-past-eof.vmdk', put(vm[:], gt + 8, '<I', 0x7fffffff), 'check', 'after EOF')
+emit('vmdk', 'grain-on-table.vmdk', put(vm[:], gt + 12, '<I', gt // 512), 'check', 'metadata')
+
 # ---- VDI (little-endian header, see block/vdi.c) ------------------------------------
 vd = data('base.vdi')
 emit('vdi', 'blocks-huge.vdi', put(put(vd[:], 384, '<I', 0xffffffff), 368, '<Q', 0xffffffff << 20),
@@ -144,6 +151,13 @@ emit('vdi', 'hsize.vdi', put(vd[:], 72, '<I', 0xffffffff), 'open', 'header size'
 emit('vdi', 'extra.vdi', put(vd[:], 380, '<I', 0x80000000), 'open', 'extra')
 bmap = struct.unpack_from('<I', vd, 340)[0]
 emit('vdi', 'entry-past-eof.vdi', put(vd[:], bmap, '<I', 3), 'open', 'past the end')
+# block map consistency, found by `check` (qemu-img check finds them too)
+emit('vdi', 'entry-dup.vdi', put(vd[:], bmap + 4, '<I', 0), 'check', 'also used')
+emit('vdi', 'entry-huge.vdi', put(vd[:], bmap + 8, '<I', 1000), 'check', 'too large')
+emit('vdi', 'alloc-count.vdi', put(vd[:], 388, '<I', 3), 'check', 'mismatch')
+# a block count of 2^32 - 1 must not size check's tables (16 GiB)
+emit('vdi', 'blocks-many.vdi', put(put(vd[:], 384, '<I', 0xffffffff), bmap + 4, '<I', 0), 'check',
+     'also used')
 emit('vdi', 'data-overlap.vdi', put(vd[:], 344, '<I', 0), 'open', 'overlaps')
 emit('vdi', 'diff.vdi', put(vd[:], 76, '<I', 4), 'open', 'differencing')
 

@@ -83,6 +83,14 @@ while read -r fmt file action key; do
     if [ "$action" = check ]; then
         if [ -n "$vimg" ]; then
             expect_corrupt "$fmt $file: vireo-img check" "$key" "$vimg" check -f "$fmt" "$file"
+            if [ "$fmt" = vdi ]; then
+                # qemu-img checks VDI block maps too: it must agree there is damage
+                # (exit 2), or fail its check (exit 1: it gives up on a huge map)
+                qemu-img check -f vdi "$file" >/dev/null 2>&1
+                st=$?
+                [ $st = 2 ] || [ $st = 1 ] && echo "PASS: $fmt $file: qemu-img check agrees (exit $st)" ||
+                    echo "FAIL: $fmt $file: qemu-img check exit $st, vireo-img found corruption"
+            fi
             expect_survive "$fmt $file: vireo-img info" "$vimg" info -f "$fmt" "$file"
             expect_survive "$fmt $file: vireo-img convert" "$vimg" convert -f "$fmt" -O raw "$file" out.raw
         fi
