@@ -163,6 +163,22 @@ bool jit_page_has_code(jit_engine *e, uint64_t addr)
     return r;
 }
 
+/* The engine's locks (docs/jit.md, "Threads and locking"); also remade in a forked
+ * child, where another thread may have held them. */
+static void init_locks(jit_engine *e)
+{
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&e->lock, &ma);
+    pthread_mutexattr_destroy(&ma);
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&e->exec_lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
+}
+
 /* ---- engine ---- */
 
 int jit_engine_new(const jit_frontend *fe, const jit_options *opt, jit_engine **out)
@@ -206,16 +222,7 @@ int jit_engine_new(const jit_frontend *fe, const jit_options *opt, jit_engine **
             setvbuf(e->perf_map, NULL, _IOLBF, 0);
     }
 
-    pthread_mutexattr_t ma;
-    pthread_mutexattr_init(&ma);
-    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
-    pthread_mutex_init(&e->lock, &ma);
-    pthread_mutexattr_destroy(&ma);
-    pthread_rwlockattr_t ra;
-    pthread_rwlockattr_init(&ra);
-    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    pthread_rwlock_init(&e->exec_lock, &ra);
-    pthread_rwlockattr_destroy(&ra);
+    init_locks(e);
 
     if (e->opt.backend == JIT_BACKEND_NATIVE) {
 #if defined(__x86_64__)
@@ -997,16 +1004,7 @@ void jit_fork_parent(jit_engine *e)
 
 void jit_fork_child(jit_engine *e, jit_cpu *keep)
 {
-    pthread_mutexattr_t ma;
-    pthread_mutexattr_init(&ma);
-    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
-    pthread_mutex_init(&e->lock, &ma);
-    pthread_mutexattr_destroy(&ma);
-    pthread_rwlockattr_t ra;
-    pthread_rwlockattr_init(&ra);
-    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    pthread_rwlock_init(&e->exec_lock, &ra);
-    pthread_rwlockattr_destroy(&ra);
+    init_locks(e);
     /* The other threads' CPUs: nobody runs them any more. */
     jit_cpu_priv **pp = &e->cpus;
     while (*pp) {
