@@ -10,6 +10,7 @@ set -u
 B=${1:-build}
 FILTER=${2:-}
 V=$(realpath "$B/vireo-img")
+DAMAGE=$(realpath "$(dirname "$0")/damage-qcow2.py")
 if ! command -v qemu-img >/dev/null || ! command -v qemu-io >/dev/null || ! command -v jq >/dev/null; then
     echo "SKIP: block differential audit (qemu-img/qemu-io/jq not installed; packages qemu-utils, jq)"
     exit 77
@@ -60,22 +61,10 @@ qemu-img convert -O vdi data.raw data.vdi
 qemu-img convert -O vmdk -o subformat=monolithicFlat data.raw flat.vmdk
 qemu-img convert -O vmdk -o subformat=streamOptimized data.raw stream.vmdk
 qemu-img convert -O vpc -o subformat=fixed data.raw fixed.vhd
-# damaged copies of data.qcow2: refcount table at header byte 48, 16-bit refcounts
+# damaged copies: tests/block/damage-qcow2.py
 mk_damaged() {
     cp data.qcow2 "$1"
-    python3 - "$1" "$2" <<'EOF'
-import struct, sys
-f = open(sys.argv[1], 'r+b'); h = f.read(104)
-cs = 1 << struct.unpack('>I', h[20:24])[0]
-rt = struct.unpack('>Q', h[48:56])[0]
-f.seek(rt); rb = struct.unpack('>Q', f.read(8))[0]
-end = (f.seek(0, 2) + cs - 1) // cs
-if sys.argv[2] == 'leak':
-    f.seek(rb + 2 * (end + 2)); f.write(struct.pack('>H', 1))
-    f.truncate((end + 3) * cs)
-else:
-    f.seek(rb + 2 * (end - 1)); f.write(struct.pack('>H', 0))
-EOF
+    python3 "$DAMAGE" "$1" "$2"
 }
 # damaged VDI block maps (little-endian map entries at the header's offset_bmap, 340)
 mk_vdi() {

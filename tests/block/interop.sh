@@ -5,6 +5,7 @@
 set -u
 B=${1:-build}
 V=$(realpath "$B/vireo-img")
+DAMAGE=$(realpath "$(dirname "$0")/damage-qcow2.py")
 IO=$(realpath "$B/tests/blkio")
 if ! command -v qemu-img >/dev/null || ! command -v jq >/dev/null; then
     echo "SKIP: block interop (qemu-img or jq not installed; packages qemu-utils, jq)"
@@ -211,23 +212,11 @@ check "convert -B: qemu-img check" $Q check vb/ov4.qcow2
 check "convert -B: content" $Q compare vb/ov2.qcow2 vb/ov4.qcow2
 
 # ---- 6. check: leaks and corruptions found and repaired like qemu-img ------------------
-# Facts of the format: refcount table offset at header byte 48; 16-bit refcounts.
+# damaged images: tests/block/damage-qcow2.py
 mk_damaged() {
     $V create -q -f qcow2 $1 2M
     $IO $1 w:0:256k:0xc1
-    python3 - "$1" "$2" <<'EOF'
-import struct, sys
-f = open(sys.argv[1], 'r+b'); h = f.read(104)
-cs = 1 << struct.unpack('>I', h[20:24])[0]
-rt = struct.unpack('>Q', h[48:56])[0]
-f.seek(rt); rb = struct.unpack('>Q', f.read(8))[0]
-end = (f.seek(0, 2) + cs - 1) // cs
-if sys.argv[2] == 'leak':
-    f.seek(rb + 2 * (end + 3)); f.write(struct.pack('>H', 1))     # refcount of an unused cluster
-    f.truncate((end + 4) * cs)
-else:
-    f.seek(rb + 2 * (end - 1)); f.write(struct.pack('>H', 0))     # last data cluster: refcount 0
-EOF
+    python3 "$DAMAGE" "$1" "$2"
 }
 mk_damaged leak.qcow2 leak
 $V check leak.qcow2 >/dev/null 2>&1; v=$?; $Q check leak.qcow2 >/dev/null 2>&1; q=$?
