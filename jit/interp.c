@@ -175,6 +175,21 @@ next_tb:
                             opc == JIT_OP_FSQRT ? 0 : rd(cpu, tb, v, op->a[2]),
                             opc == JIT_OP_FMA ? rd(cpu, tb, v, op->a[3]) : 0));
             break;
+        case JIT_OP_FCMP:
+            wr(cpu, tb, v, op->a[0],
+               jit_eval_fcmp((jit_cond)op->cond, op->memop, t, rd(cpu, tb, v, op->a[1]),
+                             rd(cpu, tb, v, op->a[2])));
+            break;
+        case JIT_OP_I2F:
+            wr(cpu, tb, v, op->a[0], jit_eval_i2f(t, op->memop, rd(cpu, tb, v, op->a[1])));
+            break;
+        case JIT_OP_F2I:
+            wr(cpu, tb, v, op->a[0],
+               jit_eval_f2i(t, op->memop, op->cond, rd(cpu, tb, v, op->a[1])));
+            break;
+        case JIT_OP_FFLAGS:
+            wr(cpu, tb, v, op->a[0], jit_eval_fflags());
+            break;
         case JIT_OP_MOVCOND:
             wr(cpu, tb, v, op->a[0],
                jit_eval_cond((jit_cond)op->cond, t, rd(cpu, tb, v, op->a[1]),

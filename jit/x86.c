@@ -1248,6 +1248,111 @@ static void gen_fop(gen *g, const jit_op *op)
     land8(g, done);
 }
 
+/* MXCSR to and from the red zone below rsp (the kernel skips it when it
+ * delivers a signal, and nothing else runs on this stack meanwhile). */
+static void stmxcsr_red(gen *g) { b1(g, 0x0F); b1(g, 0xAE); modrm_mem(g, 3, RSP, -8); }
+static void ldmxcsr_red(gen *g) { b1(g, 0x0F); b1(g, 0xAE); modrm_mem(g, 2, RSP, -8); }
+
+/* fcmp: (u)comisd/ss raise invalid exactly as IEEE's compareQuiet (ucomis: only
+ * for a signaling NaN) and compareSignaling (comis: any NaN).  NOFLAGS saves
+ * MXCSR first and puts it back when the operands were unordered (the only
+ * case that can raise anything; ldmxcsr leaves EFLAGS alone). */
+static void gen_fcmp(gen *g, const jit_op *op)
+{
+    bool w = w64((jit_type)op->type);
+    unsigned ra = use(g, op->a[1]), rb = use(g, op->a[2]);
+    movq_to_xmm(g, w, 0, ra);
+    movq_to_xmm(g, w, 1, rb);
+    unsigned rd = def(g, op->a[0]);
+    if (op->memop == JIT_FCMP_NOFLAGS)
+        stmxcsr_red(g);
+    uint8_t opc = op->memop == JIT_FCMP_SIGNALING ? 0x2F : 0x2E;
+    /* eq: compare a with b; lt/le: b with a, so that "above" means a < b and
+     * unordered (CF = 1) reads as false */
+    if (op->cond == JIT_EQ)
+        sse_rr(g, w ? 0x66 : 0, false, opc, 0, 1);
+    else
+        sse_rr(g, w ? 0x66 : 0, false, opc, 1, 0);
+    if (op->memop == JIT_FCMP_NOFLAGS) {
+        uint8_t *ordered = jcc8(g, 0xB);                /* jnp */
+        ldmxcsr_red(g);
+        land8(g, ordered);
+    }
+    b1(g, 0x0F);
+    if (op->cond == JIT_EQ) {
+        b1(g, 0x94);
+        modrm_rr(g, 0, RAX);                            /* sete al */
+        b1(g, 0x0F);
+        b1(g, 0x9B);
+        modrm_rr(g, 0, RCX);                            /* setnp cl */
+        op_rr(g, false, 0x20, RCX, RAX);                /* and al, cl */
+    } else {
+        b1(g, op->cond == JIT_LT ? 0x97 : 0x93);        /* seta / setae al */
+        modrm_rr(g, 0, RAX);
+    }
+    op0f_rr(g, false, 0xB6, rd, RAX);                   /* movzx rd32, al */
+}
+
+/* i2f: cvtsi2sd/ss (one rounding in the current mode, RNE; inexact).  xorps
+ * first: cvtsi2* writes only the low lane and would wait for xmm0's last
+ * writer. */
+static void gen_i2f(gen *g, const jit_op *op)
+{
+    bool dw = w64((jit_type)op->type);
+    unsigned ra = use(g, op->a[1]);
+    unsigned rd = def(g, op->a[0]);
+    sse_rr(g, 0, false, 0x57, 0, 0);                    /* xorps xmm0, xmm0 */
+    sse_rr(g, dw ? 0xF2 : 0xF3, op->memop == JIT_MO_64, 0x2A, 0, ra);
+    movq_from_xmm(g, dw, rd, 0);
+}
+
+/* f2i: cvt(t)sd/ss2si raises invalid alone for NaN and out of range and gives
+ * the "integer indefinite" (the minimum), inexact otherwise when inexact; so
+ * only a minimum result needs a look: a NaN or positive operand saturates to
+ * the maximum instead. */
+static void gen_f2i(gen *g, const jit_op *op)
+{
+    bool dw = w64((jit_type)op->type), fw = op->memop == JIT_MO_64;
+    unsigned ra = use(g, op->a[1]);
+    unsigned rd = def(g, op->a[0]);
+    movq_to_xmm(g, fw, 0, ra);
+    sse_rr(g, fw ? 0xF2 : 0xF3, dw, op->cond ? 0x2C : 0x2D, rd, 0);
+    alu_ri(g, dw, 7, rd, 1);                            /* cmp rd, 1: OF iff minimum */
+    uint8_t *done = jcc8(g, 0x1);                       /* jno */
+    sse_rr(g, 0, false, 0x57, 1, 1);                    /* xorps xmm1, xmm1 */
+    sse_rr(g, fw ? 0x66 : 0, false, 0x2E, 0, 1);        /* ucomis xmm0, xmm1 */
+    uint8_t *nan = jcc8(g, 0xA);                        /* jp */
+    uint8_t *neg = jcc8(g, 0x2);                        /* jb: keep the minimum */
+    land8(g, nan);
+    mov_ri(g, rd, dw ? (uint64_t)INT64_MAX : 0x7fffffffu);
+    land8(g, neg);
+    land8(g, done);
+}
+
+/* fflags: MXCSR's IE ZE OE UE PE (bits 0, 2-5) in RISC-V's order NV DZ OF UF
+ * NX (4-0): IE moves to bit 4, bits 2-5 reversed into 3-0 through a table of
+ * sixteen nibbles indexed by (mxcsr & 0x3c) = 4 * ((mxcsr >> 2) & 15). */
+static void gen_fflags(gen *g, const jit_op *op)
+{
+    unsigned rd = def(g, op->a[0]);
+    uint64_t lut = 0;
+    for (unsigned i = 0; i < 16; i++) {
+        unsigned rev = (i & 1) << 3 | (i & 2) << 1 | (i & 4) >> 1 | (i & 8) >> 3;
+        lut |= (uint64_t)rev << (4 * i);
+    }
+    stmxcsr_red(g);
+    load_mem(g, false, RAX, RSP, -8);
+    mov_rr(g, false, RCX, RAX);
+    alu_ri(g, false, 4, RCX, 0x3c);                     /* and ecx, 0x3c */
+    mov_ri(g, rd, lut);
+    op_rr(g, true, 0xD3, 5, rd);                        /* shr rd, cl */
+    alu_ri(g, false, 4, rd, 15);
+    alu_ri(g, false, 4, RAX, 1);
+    op_rr(g, false, 0xC1, 4, RAX);                      /* shl eax, 4 */
+    b1(g, 4);
+    op_rr(g, true, 0x09, RAX, rd);                      /* or rd, rax */
+}
+
 static void gen_qld(gen *g, const jit_op *op)
 {
     unsigned memop = op->memop, size = memop & JIT_MO_SIZE;
@@ -1950,6 +2055,18 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
         case JIT_OP_FADD: case JIT_OP_FSUB: case JIT_OP_FMUL: case JIT_OP_FDIV:
         case JIT_OP_FSQRT: case JIT_OP_FMA:
             gen_fop(&g, op);
+            break;
+        case JIT_OP_FCMP:
+            gen_fcmp(&g, op);
+            break;
+        case JIT_OP_I2F:
+            gen_i2f(&g, op);
+            break;
+        case JIT_OP_F2I:
+            gen_f2i(&g, op);
+            break;
+        case JIT_OP_FFLAGS:
+            gen_fflags(&g, op);
             break;
         case JIT_OP_CALL:
             gen_call(&g, op);

@@ -137,13 +137,6 @@ static inline void host_end(uint32_t changed)
 }
 #endif
 
-/* frflags from generated code: fold the host flags in (and clear them). */
-uint64_t riscv_fp_read_fflags(riscv_cpu *cpu)
-{
-    riscv_fp_sync(cpu);
-    return cpu->fflags & 31;
-}
-
 /* The RMM path computes its flags itself (after a riscv_fp_sync); whatever its
  * binary128 arithmetic and conversions raised on the host is dropped at its end
  * (libgcc's soft-fp raises underflow for exact tiny results, for instance). */
@@ -457,7 +450,7 @@ uint64_t riscv_fp_fma_s_rne(uint64_t ra, uint64_t rb, uint64_t rc)
     return box_s(__builtin_fmaf(a, b, fs(rc)));
 }
 
-/* ---- min/max, compare, classify, sign injection ----
+/* ---- min/max, classify, sign injection (compares are inline IR) ----
  * These set their flags in cpu->fflags and raise nothing on the host: NaNs are
  * recognised from the bits (isnan() compiles to ucomis*, which raises invalid
  * for a signaling NaN) and only non-NaN values are compared.  The translator
@@ -501,31 +494,6 @@ uint64_t riscv_fp_minmax_d(riscv_cpu *cpu, uint64_t ra, uint64_t rb, uint64_t is
     if (a == b)
         return is_max ? (ra & rb) : (ra | rb);
     return (a < b) != (bool)is_max ? ra : rb;
-}
-
-/* feq is a quiet comparison (NV only for signaling NaNs), flt/fle signaling (NV for
- * any NaN); any NaN compares false (spec 11.8). cmp: 0 le, 1 lt, 2 eq. */
-uint64_t riscv_fp_cmp_s(riscv_cpu *cpu, uint64_t ra, uint64_t rb, uint64_t cmp)
-{
-    uint32_t ua = unbox(ra), ub = unbox(rb);
-    float a = f32(ua), b = f32(ub);
-    if (nan_s(ua) || nan_s(ub)) {
-        if (cmp != 2 || is_snan_s(ua) || is_snan_s(ub))
-            cpu->fflags |= FF_NV;
-        return 0;
-    }
-    return cmp == 2 ? a == b : cmp == 1 ? a < b : a <= b;
-}
-
-uint64_t riscv_fp_cmp_d(riscv_cpu *cpu, uint64_t ra, uint64_t rb, uint64_t cmp)
-{
-    double a = f64(ra), b = f64(rb);
-    if (nan_d(ra) || nan_d(rb)) {
-        if (cmp != 2 || is_snan_d(ra) || is_snan_d(rb))
-            cpu->fflags |= FF_NV;
-        return 0;
-    }
-    return cmp == 2 ? a == b : cmp == 1 ? a < b : a <= b;
 }
 
 /* fclass (spec 11.9, table 11.5): one bit of ten. */

@@ -41,6 +41,15 @@ typedef struct tctx {
     jit_temp rd_temp;
     fwd_label fwd[SB_MAX_FWD];  /* forward branch targets not reached yet */
     unsigned nfwd;
+    /* f registers known NaN-boxed on the current path (a single result was
+     * written since the last join), the pc of that write, and the uses of the
+     * knowledge: a branch back to T may not make a loop when some use at P
+     * relied on a write at W with W < T <= P (the loop's back edge reaches P
+     * without passing W). */
+    uint32_t f_boxed;
+    uint64_t boxed_pc[32];
+    struct { uint64_t w, p; } box_use[64];
+    unsigned nbox_use;
 } tctx;
 
 /* ---- helpers descriptors ---- */
@@ -48,7 +57,6 @@ typedef struct tctx {
 #define HELPER(fn_, fl) { (void *)(fn_), #fn_, (fl) }
 static const jit_helper h_csr = HELPER(riscv_helper_csr, JIT_CALL_MAY_EXIT);
 static const jit_helper h_fence = HELPER(riscv_helper_fence, 0);
-static const jit_helper h_read_fflags = HELPER(riscv_fp_read_fflags, 0);
 static const jit_helper h_orc_b = HELPER(riscv_helper_orc_b, JIT_CALL_PURE);
 /* FP helpers write cpu->fflags, which is not a global: no flag needed beyond
  * "has memory effects". */
@@ -67,8 +75,6 @@ static const jit_helper h_fma_s = HELPER(riscv_fp_fma_s, 0);
 static const jit_helper h_fma_d = HELPER(riscv_fp_fma_d, 0);
 static const jit_helper h_minmax_s = HELPER(riscv_fp_minmax_s, 0);
 static const jit_helper h_minmax_d = HELPER(riscv_fp_minmax_d, 0);
-static const jit_helper h_cmp_s = HELPER(riscv_fp_cmp_s, 0);
-static const jit_helper h_cmp_d = HELPER(riscv_fp_cmp_d, 0);
 static const jit_helper h_class_s = HELPER(riscv_fp_class_s, JIT_CALL_PURE);
 static const jit_helper h_class_d = HELPER(riscv_fp_class_d, JIT_CALL_PURE);
 static const jit_helper h_sgnj_s = HELPER(riscv_fp_sgnj_s, JIT_CALL_PURE);
@@ -234,6 +240,14 @@ static jit_temp bit_mask(tctx *t, bool imm)
 
 static void translate_insn(tctx *t);
 
+static bool box_loop_ok(tctx *t, uint64_t target)
+{
+    for (unsigned i = 0; i < t->nbox_use; i++)
+        if (t->box_use[i].w < target && target <= t->box_use[i].p)
+            return false;
+    return true;
+}
+
 /* Integer ops that only compute rd from registers and immediates (no memory,
  * no exit, rd written once at the end): a branch over one of them becomes a
  * conditional move. */
@@ -297,7 +311,8 @@ static void gen_branch(tctx *t, jit_cond cond)
         jit_brcond(t->c, cond, rx(t, t->d.rs1), rx(t, t->d.rs2), fwd_label_for(t, target));
         return;
     }
-    if (target > t->start && target < t->pc && target > t->ff_store_pc && can_continue(t)) {
+    if (target > t->start && target < t->pc && target > t->ff_store_pc &&
+        box_loop_ok(t, target) && can_continue(t)) {
         /* back to an instruction of this block: a loop inside it */
         jit_label l = jit_label_at_insn(t->c, target);
         if (l != JIT_NO_LABEL) {
@@ -382,6 +397,55 @@ static void gen_amo(tctx *t, jit_amo op, unsigned memop)
 
 /* ---- CSR ---- */
 
+static void gen_fcmp_insn(tctx *t, const riscv_insn *d, jit_fcmp_mode mode);
+
+/* fflags = cpu->fflags | the host's accrued flags (riscv_fp_sync), read
+ * without clearing either */
+static void read_fflags(tctx *t, jit_temp dst)
+{
+    jit_ctx *c = t->c;
+    jit_temp h = jit_temp_new(c, JIT_I64), m = jit_temp_new(c, JIT_I64);
+    jit_fflags(c, h);
+    jit_ld(c, m, jit_env(c), offsetof(riscv_cpu, fflags), JIT_MO_32);
+    jit_or(c, dst, h, m);
+}
+
+/* "frflags rX; f{eq,lt,le}.{s,d} rY, fa, fb; fsflags rX" (rX != rY, x0): a
+ * comparison whose flags are discarded (glibc's sqrt domain checks, C's
+ * isless & co.).  fflags ends as it began, so the three are one unit: rX =
+ * fflags, rY = the comparison raising nothing, fsflags nothing at all.  No
+ * insn_start for the last two, so no label (branch back) or fault lands
+ * between them; a forward branch to them makes the idiom plain code. */
+static bool gen_quiet_cmp_idiom(tctx *t)
+{
+    unsigned rx_ = t->d.rd;
+    uint64_t pc2 = t->pc + t->d.len, pc3;
+    uint32_t bits;
+    riscv_insn cmp, ss;
+    if (rx_ == 0 || fetch(t->c, pc2, &bits))
+        return false;
+    riscv_decode(bits, &cmp);
+    switch (cmp.op) {
+    case RV_FEQ_S: case RV_FLT_S: case RV_FLE_S: case RV_FEQ_D: case RV_FLT_D: case RV_FLE_D:
+        break;
+    default:
+        return false;
+    }
+    pc3 = pc2 + cmp.len;
+    if (cmp.rd == rx_ || fetch(t->c, pc3, &bits))
+        return false;
+    riscv_decode(bits, &ss);
+    if (ss.op != RV_CSRRW || ss.csr != 0x001 || ss.rd != 0 || ss.rs1 != rx_)
+        return false;
+    for (unsigned i = 0; i < t->nfwd; i++)
+        if (t->fwd[i].pc == pc2 || t->fwd[i].pc == pc3)
+            return false;
+    read_fflags(t, wx(t, rx_));
+    gen_fcmp_insn(t, &cmp, JIT_FCMP_NOFLAGS);
+    t->next_pc = pc3 + ss.len;
+    return true;
+}
+
 static void gen_csr(tctx *t)
 {
     unsigned f3 = t->d.rm, op = f3 & 3;
@@ -401,13 +465,20 @@ static void gen_csr(tctx *t)
         jit_st(t->c, v, jit_env(t->c), offsetof(riscv_cpu, fflags), JIT_MO_32);
         return;
     }
-    /* frflags (fflags is always accessible): a light helper that neither exits
-     * nor touches guest registers, so they stay in host registers around it */
-    if (t->d.csr == 0x001 && do_read && !do_write) {
-        jit_temp env = jit_env(t->c), r = jit_temp_new(t->c, JIT_I64);
-        jit_call(t->c, &h_read_fflags, r, 1, &env);
-        jit_mov(t->c, wx(t, t->d.rd), r);
-        t->host_ff_clear = true;
+    /* reads of the FP CSRs (always accessible) inline: fflags from the host's
+     * status and cpu->fflags, frm is the block key's */
+    if (t->d.csr >= 0x001 && t->d.csr <= 0x003 && do_read && !do_write) {
+        if (t->d.csr == 0x001 && gen_quiet_cmp_idiom(t))
+            return;
+        if (t->d.csr == 0x002) {
+            jit_movi(t->c, wx(t, t->d.rd), t->frm);
+        } else if (t->d.csr == 0x001) {
+            read_fflags(t, wx(t, t->d.rd));
+        } else {
+            jit_temp f = jit_temp_new(t->c, JIT_I64);
+            read_fflags(t, f);
+            jit_ori(t->c, wx(t, t->d.rd), f, t->frm << 5);
+        }
         return;
     }
     uint64_t ctl = t->d.csr | op << 12 | (uint64_t)do_read << 16 | (uint64_t)do_write << 17;
@@ -472,25 +543,53 @@ static jit_temp unbox_s(tctx *t, jit_temp v)
     return r;
 }
 
-static void fop_inline(tctx *t, jit_opc op, bool single, jit_temp a, jit_temp b, jit_temp cc)
+/* f register r as a binary32 operand.  Known boxed on this path: its low
+ * half, no check (the use is recorded for box_loop_ok). */
+static jit_temp unbox_f(tctx *t, unsigned r)
+{
+    if ((t->f_boxed >> r & 1) && t->nbox_use < sizeof(t->box_use) / sizeof(t->box_use[0])) {
+        t->box_use[t->nbox_use].w = t->boxed_pc[r];
+        t->box_use[t->nbox_use++].p = t->pc;
+        jit_temp lo = jit_temp_new(t->c, JIT_I32);
+        jit_trunc(t->c, lo, rf(r));
+        return lo;
+    }
+    return unbox_s(t, rf(r));
+}
+
+/* d = op(f[ra], f[rb], f[rc]) (rb, rc -1 when absent); neg bit 0 negates the
+ * first operand, bit 1 the third (the fused ops' product and addend) */
+static void fop_inline(tctx *t, jit_opc op, bool single, int ra, int rb, int rc, unsigned neg)
 {
     jit_ctx *c = t->c;
+    jit_type ty = single ? JIT_I32 : JIT_I64;
+    jit_temp v[3] = { JIT_NO_TEMP, JIT_NO_TEMP, JIT_NO_TEMP };
+    int regs[3] = { ra, rb, rc };
+    for (unsigned i = 0; i < 3; i++) {
+        if (regs[i] < 0)
+            continue;
+        v[i] = single ? unbox_f(t, (unsigned)regs[i]) : rf((unsigned)regs[i]);
+        if ((i == 0 && (neg & 1)) || (i == 2 && (neg & 2))) {
+            jit_temp n = jit_temp_new(c, ty);
+            jit_xori(c, n, v[i], single ? (int64_t)0x80000000u : (int64_t)(1ull << 63));
+            v[i] = n;
+        }
+    }
     jit_temp dst = rf(t->d.rd);
     if (!single) {
-        jit_fop(c, op, dst, a, b, cc);
+        jit_fop(c, op, dst, v[0], v[1], v[2]);
         return;
     }
     jit_temp r = jit_temp_new(c, JIT_I32), e = jit_temp_new(c, JIT_I64);
-    jit_fop(c, op, r, unbox_s(t, a), b == JIT_NO_TEMP ? JIT_NO_TEMP : unbox_s(t, b),
-            cc == JIT_NO_TEMP ? JIT_NO_TEMP : unbox_s(t, cc));
+    jit_fop(c, op, r, v[0], v[1], v[2]);
     jit_ext32u(c, e, r);
-    jit_or(c, dst, e, jit_const(c, JIT_I64, 0xffffffff00000000ull));
+    jit_or(c, dst, e, jit_const(c, JIT_I64, BOX32));
 }
 
 static void gen_fp2(tctx *t, const jit_helper *h, jit_opc op, bool single)
 {
     if (is_rne(t)) {
-        fop_inline(t, op, single, rf(t->d.rs1), rf(t->d.rs2), JIT_NO_TEMP);
+        fop_inline(t, op, single, t->d.rs1, t->d.rs2, -1, 0);
         return;
     }
     jit_temp rm = rounding_mode(t);
@@ -501,7 +600,7 @@ static void gen_fp2(tctx *t, const jit_helper *h, jit_opc op, bool single)
 static void gen_fp1(tctx *t, const jit_helper *h, jit_opc op, bool single)
 {
     if (op != JIT_OP_NOP && is_rne(t)) {
-        fop_inline(t, op, single, rf(t->d.rs1), JIT_NO_TEMP, JIT_NO_TEMP);
+        fop_inline(t, op, single, t->d.rs1, -1, -1, 0);
         return;
     }
     jit_temp rm = rounding_mode(t);
@@ -515,16 +614,7 @@ static void gen_fma(tctx *t, const jit_helper *h, bool single, unsigned neg, uin
 {
     jit_ctx *c = t->c;
     if (is_rne(t)) {
-        jit_temp a = rf(t->d.rs1), cc = rf(t->d.rs3);
-        if (neg & 1) {
-            a = jit_temp_new(c, JIT_I64);
-            jit_xori(c, a, rf(t->d.rs1), (int64_t)sign);
-        }
-        if (neg & 2) {
-            cc = jit_temp_new(c, JIT_I64);
-            jit_xori(c, cc, rf(t->d.rs3), (int64_t)sign);
-        }
-        fop_inline(t, JIT_OP_FMA, single, a, rf(t->d.rs2), cc);
+        fop_inline(t, JIT_OP_FMA, single, t->d.rs1, t->d.rs2, t->d.rs3, neg);
         return;
     }
     jit_temp rm = rounding_mode(t), rmneg = jit_temp_new(c, JIT_I64);
@@ -537,6 +627,68 @@ static void gen_fp_imm(tctx *t, const jit_helper *h, jit_temp dst, jit_temp src,
 {
     jit_temp m = rm ? rounding_mode(t) : ci(t, 0);
     call(t, h, dst, 4, jit_env(t->c), src, ci(t, kind), m, 0);
+}
+
+/* ---- compares and integer conversions inline ---- */
+
+/* feq is quiet, flt/fle signaling (spec 11.8), unless the caller discards the
+ * flags (mode NOFLAGS); funct3 2 eq, 1 lt, 0 le */
+static void gen_fcmp_insn(tctx *t, const riscv_insn *d, jit_fcmp_mode mode)
+{
+    bool single = d->op == RV_FEQ_S || d->op == RV_FLT_S || d->op == RV_FLE_S;
+    jit_cond cond = d->rm == 2 ? JIT_EQ : d->rm == 1 ? JIT_LT : JIT_LE;
+    jit_temp a = single ? unbox_f(t, d->rs1) : rf(d->rs1);
+    jit_temp b = single ? unbox_f(t, d->rs2) : rf(d->rs2);
+    jit_fcmp(t->c, cond, mode, wx(t, d->rd), a, b);
+}
+
+/* fcvt.{w,l}.{s,d} toward zero or to nearest even (the host conversion's
+ * saturation and flags are RISC-V's, table 11.4); false for the other kinds
+ * and modes (helper) */
+static bool gen_fcvt_to_int(tctx *t, bool single)
+{
+    jit_ctx *c = t->c;
+    unsigned rm = t->d.rm == RM_DYN ? t->frm : t->d.rm, kind = t->d.rs2;
+    if ((rm != RM_RNE && rm != RM_RTZ) || (kind != 0 && kind != 2))
+        return false;
+    jit_temp src = single ? unbox_f(t, t->d.rs1) : rf(t->d.rs1);
+    if (kind == 2) {
+        jit_fcvt_to_int(c, wx(t, t->d.rd), src, rm == RM_RTZ);
+    } else {
+        jit_temp r = jit_temp_new(c, JIT_I32);
+        jit_fcvt_to_int(c, r, src, rm == RM_RTZ);
+        jit_ext32s(c, wx(t, t->d.rd), r);
+    }
+    return true;
+}
+
+/* fcvt.{s,d}.{w,wu,l}: a 32-bit integer converts to a double exactly (any
+ * mode), the others round: RNE only.  wu converts the zero-extended value
+ * from 64 bits (one rounding). */
+static bool gen_fcvt_from_int(tctx *t, bool single)
+{
+    jit_ctx *c = t->c;
+    unsigned kind = t->d.rs2;
+    bool exact = !single && kind < 2;
+    if (kind == 3 || (!exact && !is_rne(t)))
+        return false;
+    jit_temp src = rx(t, t->d.rs1);
+    if (kind == 0) {
+        src = jit_temp_new(c, JIT_I32);
+        jit_trunc(c, src, rx(t, t->d.rs1));
+    } else if (kind == 1) {
+        src = jit_temp_new(c, JIT_I64);
+        jit_ext32u(c, src, rx(t, t->d.rs1));
+    }
+    if (!single) {
+        jit_fcvt_from_int(c, rf(t->d.rd), src);
+        return true;
+    }
+    jit_temp r = jit_temp_new(c, JIT_I32), e = jit_temp_new(c, JIT_I64);
+    jit_fcvt_from_int(c, r, src);
+    jit_ext32u(c, e, r);
+    jit_or(c, rf(t->d.rd), e, jit_const(c, JIT_I64, BOX32));
+    return true;
 }
 
 /* fsgnj.d family inline: sign from rs2 (or its complement, or the xor). */
@@ -743,25 +895,26 @@ static void translate_insn(tctx *t)
     case RV_FMIN_D: case RV_FMAX_D:
         call(t, &h_minmax_d, rf(d->rd), 4, jit_env(c), rf(d->rs1), rf(d->rs2), ci(t, d->rm), 0);
         break;
-    case RV_FEQ_S: case RV_FLT_S: case RV_FLE_S:
-        call(t, &h_cmp_s, wx(t, d->rd), 4, jit_env(c), rf(d->rs1), rf(d->rs2), ci(t, d->rm), 0);
-        break;
-    case RV_FEQ_D: case RV_FLT_D: case RV_FLE_D:
-        call(t, &h_cmp_d, wx(t, d->rd), 4, jit_env(c), rf(d->rs1), rf(d->rs2), ci(t, d->rm), 0);
+    case RV_FEQ_S: case RV_FLT_S: case RV_FLE_S: case RV_FEQ_D: case RV_FLT_D: case RV_FLE_D:
+        gen_fcmp_insn(t, d, d->rm == 2 ? JIT_FCMP_QUIET : JIT_FCMP_SIGNALING);
         break;
     case RV_FCLASS_S: call(t, &h_class_s, wx(t, d->rd), 1, rf(d->rs1), 0, 0, 0, 0); break;
     case RV_FCLASS_D: call(t, &h_class_d, wx(t, d->rd), 1, rf(d->rs1), 0, 0, 0, 0); break;
     case RV_FCVT_W_S: case RV_FCVT_WU_S: case RV_FCVT_L_S: case RV_FCVT_LU_S:
-        gen_fp_imm(t, &h_cvt_x_s, wx(t, d->rd), rf(d->rs1), d->rs2, true);
+        if (!gen_fcvt_to_int(t, true))
+            gen_fp_imm(t, &h_cvt_x_s, wx(t, d->rd), rf(d->rs1), d->rs2, true);
         break;
     case RV_FCVT_W_D: case RV_FCVT_WU_D: case RV_FCVT_L_D: case RV_FCVT_LU_D:
-        gen_fp_imm(t, &h_cvt_x_d, wx(t, d->rd), rf(d->rs1), d->rs2, true);
+        if (!gen_fcvt_to_int(t, false))
+            gen_fp_imm(t, &h_cvt_x_d, wx(t, d->rd), rf(d->rs1), d->rs2, true);
         break;
     case RV_FCVT_S_W: case RV_FCVT_S_WU: case RV_FCVT_S_L: case RV_FCVT_S_LU:
-        gen_fp_imm(t, &h_cvt_s_x, rf(d->rd), rx(t, d->rs1), d->rs2, true);
+        if (!gen_fcvt_from_int(t, true))
+            gen_fp_imm(t, &h_cvt_s_x, rf(d->rd), rx(t, d->rs1), d->rs2, true);
         break;
     case RV_FCVT_D_W: case RV_FCVT_D_WU: case RV_FCVT_D_L: case RV_FCVT_D_LU:
-        gen_fp_imm(t, &h_cvt_d_x, rf(d->rd), rx(t, d->rs1), d->rs2, true);
+        if (!gen_fcvt_from_int(t, false))
+            gen_fp_imm(t, &h_cvt_d_x, rf(d->rd), rx(t, d->rs1), d->rs2, true);
         break;
     case RV_FMV_X_W: {      /* bits moved as they are, sign-extended (spec 11.7) */
         jit_ext32s(c, wx(t, d->rd), rf(d->rs1));
@@ -860,6 +1013,30 @@ static int fetch(jit_ctx *c, uint64_t pc, uint32_t *bits)
     return 0;
 }
 
+/* What an instruction writes to its f register rd: nothing, a NaN-boxed
+ * single (every single result, flw, fmv.w.x), or something else. */
+enum { F_NONE, F_SINGLE, F_OTHER };
+
+static int f_result(const riscv_insn *d)
+{
+    switch (riscv_ops[d->op].fmt) {
+    case FMT_FLOAD: case FMT_FR: case FMT_FR1: case FMT_FR4: case FMT_FCVT_FX: case FMT_FMV_FX:
+        break;
+    default:
+        return F_NONE;
+    }
+    switch (d->op) {
+    case RV_FLW: case RV_FMADD_S: case RV_FMSUB_S: case RV_FNMSUB_S: case RV_FNMADD_S:
+    case RV_FADD_S: case RV_FSUB_S: case RV_FMUL_S: case RV_FDIV_S: case RV_FSQRT_S:
+    case RV_FSGNJ_S: case RV_FSGNJN_S: case RV_FSGNJX_S: case RV_FMIN_S: case RV_FMAX_S:
+    case RV_FCVT_S_W: case RV_FCVT_S_WU: case RV_FCVT_S_L: case RV_FCVT_S_LU:
+    case RV_FCVT_S_D: case RV_FMV_W_X:
+        return F_SINGLE;
+    default:
+        return F_OTHER;
+    }
+}
+
 /* Place the labels of pending forward targets at t->pc. */
 static void place_labels(tctx *t)
 {
@@ -867,8 +1044,10 @@ static void place_labels(tctx *t)
         if (t->fwd[i].pc == t->pc) {
             jit_label_set(t->c, t->fwd[i].l);
             t->fwd[i] = t->fwd[--t->nfwd];
-            /* another path joins here: nothing is known about host flags */
+            /* another path joins here: nothing is known about host flags
+             * nor about boxing */
             t->host_ff_clear = false;
+            t->f_boxed = 0;
         } else {
             i++;
         }
@@ -921,12 +1100,25 @@ int riscv_translate(jit_ctx *c, jit_cpu *jcpu, uint64_t pc, uint32_t flags)
         }
         jit_insn_start(c, t.pc);
         riscv_decode(bits, &t.d);
-        /* host FP arithmetic (every op with a rounding-mode field) may raise
-         * host flags; the other F/D ops and all integer ones raise none */
-        if (t.d.op == RV_INVALID || (riscv_ops[t.d.op].flags & IF_RM))
+        /* host FP arithmetic (every op with a rounding-mode field) and the
+         * inline comparisons may raise host flags; the other F/D ops and all
+         * integer ones raise none */
+        if (t.d.op == RV_INVALID || (riscv_ops[t.d.op].flags & IF_RM) ||
+            riscv_ops[t.d.op].fmt == FMT_FCMP)
             t.host_ff_clear = false;
         t.next_pc = t.pc + t.d.len;
         translate_insn(&t);
+        switch (f_result(&t.d)) {
+        case F_SINGLE:
+            t.f_boxed |= 1u << t.d.rd;
+            t.boxed_pc[t.d.rd] = t.pc;
+            break;
+        case F_OTHER:
+            t.f_boxed &= ~(1u << t.d.rd);
+            break;
+        default:
+            break;
+        }
         t.pc = t.next_pc;
     }
     /* targets never reached inside the block: side exits */
