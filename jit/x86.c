@@ -1248,24 +1248,36 @@ static void gen_fop(gen *g, const jit_op *op)
     land8(g, done);
 }
 
-/* MXCSR to and from the red zone below rsp (the kernel skips it when it
- * delivers a signal, and nothing else runs on this stack meanwhile). */
+/* MXCSR to the red zone below rsp (the kernel skips it when it delivers a
+ * signal, and nothing else runs on this stack meanwhile) */
 static void stmxcsr_red(gen *g) { b1(g, 0x0F); b1(g, 0xAE); modrm_mem(g, 3, RSP, -8); }
-static void ldmxcsr_red(gen *g) { b1(g, 0x0F); b1(g, 0xAE); modrm_mem(g, 2, RSP, -8); }
 
 /* fcmp: (u)comisd/ss raise invalid exactly as IEEE's compareQuiet (ucomis: only
- * for a signaling NaN) and compareSignaling (comis: any NaN).  NOFLAGS saves
- * MXCSR first and puts it back when the operands were unordered (the only
- * case that can raise anything; ldmxcsr leaves EFLAGS alone). */
+ * for a signaling NaN) and compareSignaling (comis: any NaN).  NOFLAGS tests
+ * the operands for NaN in integer registers first (the magnitude shifted left
+ * above the infinity's) and compares only ordered ones, which raises nothing;
+ * no MXCSR access, which would wait for the FP operations before it. */
 static void gen_fcmp(gen *g, const jit_op *op)
 {
     bool w = w64((jit_type)op->type);
     unsigned ra = use(g, op->a[1]), rb = use(g, op->a[2]);
+    unsigned rd = def(g, op->a[0]);
+    uint8_t *nan[2] = { NULL, NULL };
+    if (op->memop == JIT_FCMP_NOFLAGS) {
+        if (w)
+            mov_ri(g, RCX, 0xffe0000000000000ull);
+        for (unsigned k = 0; k < 2; k++) {
+            mov_rr(g, w, RAX, k ? rb : ra);
+            op_rr(g, w, 0x01, RAX, RAX);                /* add rax, rax */
+            if (w)
+                op_rr(g, true, 0x39, RCX, RAX);         /* cmp rax, rcx */
+            else
+                alu_ri(g, false, 7, RAX, (int32_t)0xff000000u);
+            nan[k] = jcc8(g, 0x7);                      /* ja */
+        }
+    }
     movq_to_xmm(g, w, 0, ra);
     movq_to_xmm(g, w, 1, rb);
-    unsigned rd = def(g, op->a[0]);
-    if (op->memop == JIT_FCMP_NOFLAGS)
-        stmxcsr_red(g);
     uint8_t opc = op->memop == JIT_FCMP_SIGNALING ? 0x2F : 0x2E;
     /* eq: compare a with b; lt/le: b with a, so that "above" means a < b and
      * unordered (CF = 1) reads as false */
@@ -1273,11 +1285,6 @@ static void gen_fcmp(gen *g, const jit_op *op)
         sse_rr(g, w ? 0x66 : 0, false, opc, 0, 1);
     else
         sse_rr(g, w ? 0x66 : 0, false, opc, 1, 0);
-    if (op->memop == JIT_FCMP_NOFLAGS) {
-        uint8_t *ordered = jcc8(g, 0xB);                /* jnp */
-        ldmxcsr_red(g);
-        land8(g, ordered);
-    }
     b1(g, 0x0F);
     if (op->cond == JIT_EQ) {
         b1(g, 0x94);
@@ -1291,6 +1298,13 @@ static void gen_fcmp(gen *g, const jit_op *op)
         modrm_rr(g, 0, RAX);
     }
     op0f_rr(g, false, 0xB6, rd, RAX);                   /* movzx rd32, al */
+    if (op->memop == JIT_FCMP_NOFLAGS) {
+        uint8_t *done = jmp8(g);
+        land8(g, nan[0]);
+        land8(g, nan[1]);
+        mov_ri(g, rd, 0);
+        land8(g, done);
+    }
 }
 
 /* i2f: cvtsi2sd/ss (one rounding in the current mode, RNE; inexact).  xorps
