@@ -67,6 +67,7 @@ typedef struct gen {
     unsigned nreq;
     bool use_popcnt;
     bool use_fma;
+    jit_temp xmm_hold[3];           /* temp whose value xmm0-2 still hold (xmm_track) */
     unsigned slots_seen;
     uint16_t pinned;                /* host registers holding pinned globals */
     /* Loops: a block whose goto_tb returns to its own start jumps back inside
@@ -1161,6 +1162,80 @@ static void sse_rr(gen *g, uint8_t prefix, bool w, uint8_t opc, unsigned reg, un
 static void movq_to_xmm(gen *g, bool w, unsigned x, unsigned r) { sse_rr(g, 0x66, w, 0x6E, x, r); }
 static void movq_from_xmm(gen *g, bool w, unsigned r, unsigned x) { sse_rr(g, 0x66, w, 0x7E, x, r); }
 
+/* Which temps xmm0-xmm2 still hold: the float emitters leave their operands
+ * and result there, so a chain of float ops (a product feeding a sum, an FMA
+ * chain) skips the round trip through an integer register, which is two
+ * transfers of latency per link.  A held NaN result may be the host's
+ * non-canonical one: every float op treats all quiet NaN operands alike.
+ * Forgotten at labels and at any op not known to leave xmm registers alone
+ * (calls clobber them); a redefined temp is dropped. */
+static void xmm_forget(gen *g)
+{
+    for (unsigned k = 0; k < 3; k++)
+        g->xmm_hold[k] = JIT_NO_TEMP;
+}
+
+static void xmm_drop(gen *g, jit_temp t)
+{
+    for (unsigned k = 0; k < 3; k++)
+        if (g->xmm_hold[k] == t)
+            g->xmm_hold[k] = JIT_NO_TEMP;
+}
+
+static void xmm_track(gen *g, const jit_op *op)
+{
+    jit_opc opc = (jit_opc)op->opc;
+    switch (opc) {
+    case JIT_OP_NOP: case JIT_OP_INSN_START: case JIT_OP_SETCOND: case JIT_OP_MOVCOND:
+    case JIT_OP_BRCOND: case JIT_OP_LD: case JIT_OP_ST: case JIT_OP_FFLAGS:
+        break;
+    case JIT_OP_FADD: case JIT_OP_FSUB: case JIT_OP_FMUL: case JIT_OP_FDIV: case JIT_OP_FSQRT:
+    case JIT_OP_FMA: case JIT_OP_FCMP: case JIT_OP_I2F: case JIT_OP_F2I:
+        return;     /* their emitters update the holds */
+    case JIT_OP_QLD: case JIT_OP_QST:
+        if (g->e->opt.mem_mode == JIT_MEM_SYSTEM) {
+            xmm_forget(g);
+            return;
+        }
+        break;
+    case JIT_OP_POPCNT:
+        if (!g->use_popcnt) {
+            xmm_forget(g);
+            return;
+        }
+        break;
+    default:
+        if (!jit_op_is_binop(opc) && !jit_op_is_unop(opc)) {
+            xmm_forget(g);
+            return;
+        }
+        break;
+    }
+    if (jit_op_has_def(op))
+        xmm_drop(g, op->a[0]);
+}
+
+/* xmm k = temp t (in register r), from another xmm register if one holds it */
+static void to_xmm(gen *g, bool w, unsigned k, jit_temp t, unsigned r)
+{
+    for (unsigned j = 0; j < 3; j++)
+        if (g->xmm_hold[j] == t) {
+            if (j != k)
+                sse_rr(g, 0, false, 0x28, k, j);        /* movaps xmm_k, xmm_j */
+            g->xmm_hold[k] = t;
+            return;
+        }
+    movq_to_xmm(g, w, k, r);
+    g->xmm_hold[k] = t;
+}
+
+/* the op's result d is in xmm0 (and in its register) */
+static void xmm_result(gen *g, jit_temp d)
+{
+    xmm_drop(g, d);
+    g->xmm_hold[0] = d;
+}
+
 static uint64_t fma_helper_d(uint64_t a, uint64_t b, uint64_t c)
 {
     return jit_eval_fop(JIT_OP_FMA, JIT_I64, a, b, c);
@@ -1189,6 +1264,7 @@ static void gen_fop(gen *g, const jit_op *op)
         call_restore_pinned(g);
         unsigned rd = def(g, op->a[0]);
         mov_rr(g, true, rd, RAX);
+        xmm_forget(g);
         return;
     }
     unsigned ra = use(g, op->a[1]);
@@ -1201,13 +1277,13 @@ static void gen_fop(gen *g, const jit_op *op)
     };
     switch (opc) {
     case JIT_OP_FSQRT:
-        movq_to_xmm(g, w, 1, ra);
+        to_xmm(g, w, 1, op->a[1], ra);
         sse_rr(g, pfx, false, 0x51, 0, 1);              /* sqrtsd xmm0, xmm1 */
         break;
     case JIT_OP_FMA:
-        movq_to_xmm(g, w, 1, ra);
-        movq_to_xmm(g, w, 2, rb);
-        movq_to_xmm(g, w, 0, rc);
+        to_xmm(g, w, 0, op->a[3], rc);
+        to_xmm(g, w, 1, op->a[1], ra);
+        to_xmm(g, w, 2, op->a[2], rb);
         /* vfmadd231sd/ss xmm0, xmm1, xmm2: xmm0 = xmm1 * xmm2 + xmm0 */
         b1(g, 0xC4);
         b1(g, 0xE2);
@@ -1216,11 +1292,15 @@ static void gen_fop(gen *g, const jit_op *op)
         modrm_rr(g, 0, 2);
         break;
     default:
-        movq_to_xmm(g, w, 0, ra);
-        movq_to_xmm(g, w, 1, rb);
+        to_xmm(g, w, 0, op->a[1], ra);
+        to_xmm(g, w, 1, op->a[2], rb);
         sse_rr(g, pfx, false, sse_opc[opc], 0, 1);
         break;
     }
+    /* xmm1 is changed below (FMA's slow path); xmm0 holds the result */
+    if (opc == JIT_OP_FMA)
+        g->xmm_hold[1] = JIT_NO_TEMP;
+    xmm_result(g, op->a[0]);
     movq_from_xmm(g, w, rd, 0);
     sse_rr(g, w ? 0x66 : 0, false, 0x2E, 0, 0);         /* ucomisd xmm0, xmm0 */
     uint8_t *done = jcc8(g, 0xB);                       /* jnp: not a NaN */
@@ -1263,6 +1343,8 @@ static void gen_fcmp(gen *g, const jit_op *op)
     unsigned ra = use(g, op->a[1]), rb = use(g, op->a[2]);
     unsigned rd = def(g, op->a[0]);
     uint8_t *nan[2] = { NULL, NULL };
+    to_xmm(g, w, 0, op->a[1], ra);
+    to_xmm(g, w, 1, op->a[2], rb);
     if (op->memop == JIT_FCMP_NOFLAGS) {
         if (w)
             mov_ri(g, RCX, 0xffe0000000000000ull);
@@ -1276,8 +1358,6 @@ static void gen_fcmp(gen *g, const jit_op *op)
             nan[k] = jcc8(g, 0x7);                      /* ja */
         }
     }
-    movq_to_xmm(g, w, 0, ra);
-    movq_to_xmm(g, w, 1, rb);
     uint8_t opc = op->memop == JIT_FCMP_SIGNALING ? 0x2F : 0x2E;
     /* eq: compare a with b; lt/le: b with a, so that "above" means a < b and
      * unordered (CF = 1) reads as false */
@@ -1298,6 +1378,7 @@ static void gen_fcmp(gen *g, const jit_op *op)
         modrm_rr(g, 0, RAX);
     }
     op0f_rr(g, false, 0xB6, rd, RAX);                   /* movzx rd32, al */
+    xmm_drop(g, op->a[0]);
     if (op->memop == JIT_FCMP_NOFLAGS) {
         uint8_t *done = jmp8(g);
         land8(g, nan[0]);
@@ -1318,6 +1399,7 @@ static void gen_i2f(gen *g, const jit_op *op)
     sse_rr(g, 0, false, 0x57, 0, 0);                    /* xorps xmm0, xmm0 */
     sse_rr(g, dw ? 0xF2 : 0xF3, op->memop == JIT_MO_64, 0x2A, 0, ra);
     movq_from_xmm(g, dw, rd, 0);
+    xmm_result(g, op->a[0]);
 }
 
 /* f2i: cvt(t)sd/ss2si raises invalid alone for NaN and out of range and gives
@@ -1329,7 +1411,9 @@ static void gen_f2i(gen *g, const jit_op *op)
     bool dw = w64((jit_type)op->type), fw = op->memop == JIT_MO_64;
     unsigned ra = use(g, op->a[1]);
     unsigned rd = def(g, op->a[0]);
-    movq_to_xmm(g, fw, 0, ra);
+    to_xmm(g, fw, 0, op->a[1], ra);
+    g->xmm_hold[1] = JIT_NO_TEMP;                       /* zeroed below */
+    xmm_drop(g, op->a[0]);
     sse_rr(g, fw ? 0xF2 : 0xF3, dw, op->cond ? 0x2C : 0x2D, rd, 0);
     alu_ri(g, dw, 7, rd, 1);                            /* cmp rd, 1: OF iff minimum */
     uint8_t *done = jcc8(g, 0x1);                       /* jno */
@@ -1948,11 +2032,13 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
     uint32_t req_fix = pos(&g);
     b4(&g, 0);
 
+    xmm_forget(&g);
     for (unsigned i = 0; i < c->nops && !g.overflow; i++) {
         const jit_op *op = &c->ops[i];
         g.cur = i;
         g.locked = 0;
         jit_opc opc = (jit_opc)op->opc;
+        xmm_track(&g, op);
         switch (opc) {
         case JIT_OP_NOP:
             break;
