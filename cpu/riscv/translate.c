@@ -48,6 +48,11 @@ typedef struct tctx {
      * without passing W). */
     uint32_t f_boxed;
     uint64_t boxed_pc[32];
+    /* for a boxed f register, the i32 local holding its single value (the
+     * op's result before boxing; JIT_NO_TEMP: take the low half), so that
+     * the next op reads that local (which may still be in an xmm register) */
+    jit_temp f_val[32];
+    jit_temp new_val;       /* set by the instruction being translated */
     struct { uint64_t w, p; } box_use[64];
     unsigned nbox_use;
 } tctx;
@@ -536,9 +541,11 @@ static jit_temp unbox_s(tctx *t, jit_temp v)
     jit_ctx *c = t->c;
     jit_temp hi = jit_temp_new(c, JIT_I64), lo = jit_temp_new(c, JIT_I32);
     jit_temp r = jit_temp_new(c, JIT_I32);
-    jit_shri(c, hi, v, 32);
+    /* boxed: the upper half all ones, i.e. v >> 32 (arithmetic) == -1, a
+     * constant hosts compare with directly */
+    jit_sari(c, hi, v, 32);
     jit_trunc(c, lo, v);
-    jit_movcond(c, JIT_EQ, r, hi, jit_const(c, JIT_I64, 0xffffffffu), lo,
+    jit_movcond(c, JIT_EQ, r, hi, jit_const(c, JIT_I64, ~0ull), lo,
                 jit_const(c, JIT_I32, 0x7fc00000u));
     return r;
 }
@@ -550,6 +557,8 @@ static jit_temp unbox_f(tctx *t, unsigned r)
     if ((t->f_boxed >> r & 1) && t->nbox_use < sizeof(t->box_use) / sizeof(t->box_use[0])) {
         t->box_use[t->nbox_use].w = t->boxed_pc[r];
         t->box_use[t->nbox_use++].p = t->pc;
+        if (t->f_val[r] != JIT_NO_TEMP)
+            return t->f_val[r];
         jit_temp lo = jit_temp_new(t->c, JIT_I32);
         jit_trunc(t->c, lo, rf(r));
         return lo;
@@ -584,6 +593,7 @@ static void fop_inline(tctx *t, jit_opc op, bool single, int ra, int rb, int rc,
     jit_fop(c, op, r, v[0], v[1], v[2]);
     jit_ext32u(c, e, r);
     jit_or(c, dst, e, jit_const(c, JIT_I64, BOX32));
+    t->new_val = r;
 }
 
 static void gen_fp2(tctx *t, const jit_helper *h, jit_opc op, bool single)
@@ -688,6 +698,7 @@ static bool gen_fcvt_from_int(tctx *t, bool single)
     jit_fcvt_from_int(c, r, src);
     jit_ext32u(c, e, r);
     jit_or(c, rf(t->d.rd), e, jit_const(c, JIT_I64, BOX32));
+    t->new_val = r;
     return true;
 }
 
@@ -1107,11 +1118,13 @@ int riscv_translate(jit_ctx *c, jit_cpu *jcpu, uint64_t pc, uint32_t flags)
             riscv_ops[t.d.op].fmt == FMT_FCMP)
             t.host_ff_clear = false;
         t.next_pc = t.pc + t.d.len;
+        t.new_val = JIT_NO_TEMP;
         translate_insn(&t);
         switch (f_result(&t.d)) {
         case F_SINGLE:
             t.f_boxed |= 1u << t.d.rd;
             t.boxed_pc[t.d.rd] = t.pc;
+            t.f_val[t.d.rd] = t.new_val;
             break;
         case F_OTHER:
             t.f_boxed &= ~(1u << t.d.rd);
