@@ -1218,6 +1218,8 @@ static void xmm_track(gen *g, const jit_op *op)
 /* xmm k = temp t (in register r), from another xmm register if one holds it */
 static void to_xmm(gen *g, bool w, unsigned k, jit_temp t, unsigned r)
 {
+    if (g->xmm_hold[k] == t)
+        return;
     for (unsigned j = 0; j < 3; j++)
         if (g->xmm_hold[j] == t) {
             if (j != k)
