@@ -303,6 +303,15 @@ void jit_fflags(jit_ctx *c, jit_temp d)
     op->a[0] = d;
 }
 
+/* memop = the negations */
+void jit_fma(jit_ctx *c, jit_temp d, jit_temp a, jit_temp b, jit_temp cc, unsigned neg)
+{
+    unsigned n = c->nops;
+    jit_fop(c, JIT_OP_FMA, d, a, b, cc);
+    if (c->nops == n + 1)
+        c->ops[n].memop = (uint16_t)(neg & 3);
+}
+
 void jit_binopi(jit_ctx *c, jit_opc opc, jit_temp d, jit_temp a, int64_t imm)
 {
     if (!valid(c, d))
@@ -720,6 +729,8 @@ void jit_dump_ops(jit_ctx *c, FILE *f)
         if (op->opc == JIT_OP_FCMP)
             fputs(op->memop == JIT_FCMP_QUIET ? ".quiet" :
                   op->memop == JIT_FCMP_SIGNALING ? ".signaling" : ".noflags", f);
+        if (op->opc == JIT_OP_FMA && op->memop)
+            fprintf(f, ".neg%u", op->memop);
         if (op->opc == JIT_OP_I2F || op->opc == JIT_OP_F2I)
             fprintf(f, ".from%u%s", 8u << op->memop, op->opc == JIT_OP_F2I && op->cond ? ".rtz" : "");
         fputc(' ', f);

@@ -269,6 +269,9 @@ void jit_movcond(jit_ctx *c, jit_cond cond, jit_temp d, jit_temp a, jit_temp b,
  * the flags are a side effect.  The front-end must run them only while the
  * host rounding mode is round-to-nearest-even. */
 void jit_fop(jit_ctx *c, jit_opc op, jit_temp d, jit_temp a, jit_temp b, jit_temp cc);
+/* JIT_OP_FMA with negations, rounded once: neg bit 0 gives -(a * b) + c, bit 1
+ * a * b - c, both -(a * b) - c (the signs flipped exactly, as IEEE negate). */
+void jit_fma(jit_ctx *c, jit_temp d, jit_temp a, jit_temp b, jit_temp cc, unsigned neg);
 
 /* Comparison: d = (a cond b) ? 1 : 0 for cond JIT_EQ, JIT_LT or JIT_LE; a and b
  * are binary32 (i32) or binary64 (i64) bit patterns, d is i32 or i64.  A NaN

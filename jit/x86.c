@@ -1262,6 +1262,12 @@ static void gen_fop(gen *g, const jit_op *op)
         load_into(g, RDI, op->a[1]);
         load_into(g, RSI, op->a[2]);
         load_into(g, RDX, op->a[3]);
+        for (unsigned k = 0; k < 2; k++) {
+            if (!(op->memop & (1u << k)))
+                continue;
+            op0f_rr(g, w, 0xBA, 7, k ? RDX : RDI);      /* btc reg, sign bit */
+            b1(g, w ? 63 : 31);
+        }
         call_abs(g, (const void *)(w ? fma_helper_d : fma_helper_s));
         call_restore_pinned(g);
         unsigned rd = def(g, op->a[0]);
@@ -1286,11 +1292,11 @@ static void gen_fop(gen *g, const jit_op *op)
         to_xmm(g, w, 0, op->a[3], rc);
         to_xmm(g, w, 1, op->a[1], ra);
         to_xmm(g, w, 2, op->a[2], rb);
-        /* vfmadd231sd/ss xmm0, xmm1, xmm2: xmm0 = xmm1 * xmm2 + xmm0 */
+        /* vf(n)madd/msub231sd/ss xmm0, xmm1, xmm2: xmm0 = +-(xmm1 * xmm2) +- xmm0 */
         b1(g, 0xC4);
         b1(g, 0xE2);
         b1(g, w ? 0xF1 : 0x71);
-        b1(g, 0xB9);
+        b1(g, (uint8_t[]){ 0xB9, 0xBD, 0xBB, 0xBF }[op->memop & 3]);
         modrm_rr(g, 0, 2);
         break;
     default:

@@ -571,26 +571,21 @@ static jit_temp unbox_f(tctx *t, unsigned r)
 static void fop_inline(tctx *t, jit_opc op, bool single, int ra, int rb, int rc, unsigned neg)
 {
     jit_ctx *c = t->c;
-    jit_type ty = single ? JIT_I32 : JIT_I64;
     jit_temp v[3] = { JIT_NO_TEMP, JIT_NO_TEMP, JIT_NO_TEMP };
     int regs[3] = { ra, rb, rc };
     for (unsigned i = 0; i < 3; i++) {
         if (regs[i] < 0)
             continue;
         v[i] = single ? unbox_f(t, (unsigned)regs[i]) : rf((unsigned)regs[i]);
-        if ((i == 0 && (neg & 1)) || (i == 2 && (neg & 2))) {
-            jit_temp n = jit_temp_new(c, ty);
-            jit_xori(c, n, v[i], single ? (int64_t)0x80000000u : (int64_t)(1ull << 63));
-            v[i] = n;
-        }
     }
-    jit_temp dst = rf(t->d.rd);
-    if (!single) {
-        jit_fop(c, op, dst, v[0], v[1], v[2]);
+    jit_temp dst = rf(t->d.rd), r = single ? jit_temp_new(c, JIT_I32) : dst;
+    if (op == JIT_OP_FMA)
+        jit_fma(c, r, v[0], v[1], v[2], neg);
+    else
+        jit_fop(c, op, r, v[0], v[1], v[2]);
+    if (!single)
         return;
-    }
-    jit_temp r = jit_temp_new(c, JIT_I32), e = jit_temp_new(c, JIT_I64);
-    jit_fop(c, op, r, v[0], v[1], v[2]);
+    jit_temp e = jit_temp_new(c, JIT_I64);
     jit_ext32u(c, e, r);
     jit_or(c, dst, e, jit_const(c, JIT_I64, BOX32));
     t->new_val = r;
@@ -617,10 +612,9 @@ static void gen_fp1(tctx *t, const jit_helper *h, jit_opc op, bool single)
     call(t, h, rf(t->d.rd), 3, jit_env(t->c), rf(t->d.rs1), rm, 0, 0);
 }
 
-/* neg bit 0 negates the product (through rs1), bit 1 the addend.  Flipping the
- * sign bit of a NaN-boxed single keeps it boxed (and an unboxed one stays
- * unboxed). */
-static void gen_fma(tctx *t, const jit_helper *h, bool single, unsigned neg, uint64_t sign)
+/* neg bit 0 negates the product, bit 1 the addend (jit_fma's, and the
+ * helpers' rm_neg bits 8 and 9). */
+static void gen_fma(tctx *t, const jit_helper *h, bool single, unsigned neg)
 {
     jit_ctx *c = t->c;
     if (is_rne(t)) {
@@ -872,16 +866,14 @@ static void translate_insn(tctx *t)
     case RV_FLD: jit_qld(c, rf(d->rd), rx(t, d->rs1), (int32_t)d->imm, JIT_MO_64); break;
     case RV_FSW: jit_qst(c, rf(d->rs2), rx(t, d->rs1), (int32_t)d->imm, JIT_MO_32); break;
     case RV_FSD: jit_qst(c, rf(d->rs2), rx(t, d->rs1), (int32_t)d->imm, JIT_MO_64); break;
-#define S_SIGN 0x80000000ull
-#define D_SIGN 0x8000000000000000ull
-    case RV_FMADD_S: gen_fma(t, &h_fma_s, true, 0, S_SIGN); break;
-    case RV_FMSUB_S: gen_fma(t, &h_fma_s, true, 2, S_SIGN); break;
-    case RV_FNMSUB_S: gen_fma(t, &h_fma_s, true, 1, S_SIGN); break;
-    case RV_FNMADD_S: gen_fma(t, &h_fma_s, true, 3, S_SIGN); break;
-    case RV_FMADD_D: gen_fma(t, &h_fma_d, false, 0, D_SIGN); break;
-    case RV_FMSUB_D: gen_fma(t, &h_fma_d, false, 2, D_SIGN); break;
-    case RV_FNMSUB_D: gen_fma(t, &h_fma_d, false, 1, D_SIGN); break;
-    case RV_FNMADD_D: gen_fma(t, &h_fma_d, false, 3, D_SIGN); break;
+    case RV_FMADD_S: gen_fma(t, &h_fma_s, true, 0); break;
+    case RV_FMSUB_S: gen_fma(t, &h_fma_s, true, 2); break;
+    case RV_FNMSUB_S: gen_fma(t, &h_fma_s, true, 1); break;
+    case RV_FNMADD_S: gen_fma(t, &h_fma_s, true, 3); break;
+    case RV_FMADD_D: gen_fma(t, &h_fma_d, false, 0); break;
+    case RV_FMSUB_D: gen_fma(t, &h_fma_d, false, 2); break;
+    case RV_FNMSUB_D: gen_fma(t, &h_fma_d, false, 1); break;
+    case RV_FNMADD_D: gen_fma(t, &h_fma_d, false, 3); break;
     case RV_FADD_S: gen_fp2(t, &h_fadd_s, JIT_OP_FADD, true); break;
     case RV_FSUB_S: gen_fp2(t, &h_fsub_s, JIT_OP_FSUB, true); break;
     case RV_FMUL_S: gen_fp2(t, &h_fmul_s, JIT_OP_FMUL, true); break;

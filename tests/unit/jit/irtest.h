@@ -203,7 +203,10 @@ static inline void ir_random_block(jit_ctx *c, void *arg)
                     default: {
                         jit_opc op = (jit_opc)(JIT_OP_FADD + ir_pick(r, JIT_OP_FMA - JIT_OP_FADD + 1));
                         d = w ? DST32() : DST64();
-                        jit_fop(c, op, d, a, b, cc);
+                        if (op == JIT_OP_FMA)
+                            jit_fma(c, d, a, b, cc, ir_pick(r, 4));
+                        else
+                            jit_fop(c, op, d, a, b, cc);
                         break;
                     }
                     }

@@ -571,6 +571,7 @@ typedef struct fcase {
     jit_type t;
     uint64_t a, b, c, expect;
     int flags;
+    unsigned neg;       /* FMA: jit_fma's negations */
 } fcase;
 
 static const fcase fops[] = {
@@ -628,6 +629,22 @@ static const fcase fops[] = {
     { JIT_OP_FMA, JIT_I32, 0x7f800000, 0, 0x7fc00001, CN32, NV },
     /* (1 + 2^-23)(1 - 2^-24) - 1 = 2^-24 - 2^-47: 0x337ffffe */
     { JIT_OP_FMA, JIT_I32, 0x3f800001, 0x3f7fffff, 0xbf800000, 0x337ffffe, 0 },
+    /* negations: -(2 * 3) + 1 = -5, 2 * 3 - 1 = 5, -(2 * 3) - 1 = -7 */
+    { JIT_OP_FMA, JIT_I64, 0x4000000000000000ull, 0x4008000000000000ull, 0x3ff0000000000000ull,
+      0xc014000000000000ull, 0, 1 },
+    { JIT_OP_FMA, JIT_I64, 0x4000000000000000ull, 0x4008000000000000ull, 0x3ff0000000000000ull,
+      0x4014000000000000ull, 0, 2 },
+    { JIT_OP_FMA, JIT_I64, 0x4000000000000000ull, 0x4008000000000000ull, 0x3ff0000000000000ull,
+      0xc01c000000000000ull, 0, 3 },
+    /* zero signs: -(1 * +0) + +0 = +0 (round to nearest), -(1 * +0) - +0 = -0 */
+    { JIT_OP_FMA, JIT_I64, 0x3ff0000000000000ull, 0, 0, 0, 0, 1 },
+    { JIT_OP_FMA, JIT_I64, 0x3ff0000000000000ull, 0, 0, 0x8000000000000000ull, 0, 3 },
+    /* fused: (1 + 2^-52)(1 - 2^-53) - (+1) */
+    { JIT_OP_FMA, JIT_I64, 0x3ff0000000000001ull, 0x3fefffffffffffffull, 0x3ff0000000000000ull,
+      0x3c9ffffffffffffeull, 0, 2 },
+    { JIT_OP_FMA, JIT_I64, 0x7ff0000000000000ull, 0, 0x7ff8000000000001ull, CN64, NV, 1 },
+    { JIT_OP_FMA, JIT_I32, 0x40000000, 0x40400000, 0x3f800000, 0xc0a00000, 0, 1 },
+    { JIT_OP_FMA, JIT_I32, 0x40000000, 0x40400000, 0x3f800000, 0xc0e00000, 0, 3 },
 };
 
 struct fop_arg {
@@ -657,7 +674,10 @@ static void build_fop(jit_ctx *c, void *arg)
         jit_mov(c, la, a);
         jit_mov(c, lb, b);
         jit_mov(c, lc, cc);
-        jit_fop(c, k->op, ld, la, lb, lc);
+        if (k->op == JIT_OP_FMA)
+            jit_fma(c, ld, la, lb, lc, k->neg);
+        else
+            jit_fop(c, k->op, ld, la, lb, lc);
         jit_mov(c, w ? W(0) : G(0), ld);
         jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
         return;
@@ -665,7 +685,10 @@ static void build_fop(jit_ctx *c, void *arg)
     default:
         break;
     }
-    jit_fop(c, k->op, d, a, b, cc);
+    if (k->op == JIT_OP_FMA)
+        jit_fma(c, d, a, b, cc, k->neg);
+    else
+        jit_fop(c, k->op, d, a, b, cc);
     if (d != (w ? W(0) : G(0)))
         jit_mov(c, w ? W(0) : G(0), d);
     jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
