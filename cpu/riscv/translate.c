@@ -53,6 +53,11 @@ typedef struct tctx {
      * the next op reads that local (which may still be in an xmm register) */
     jit_temp f_val[32];
     jit_temp new_val;       /* set by the instruction being translated */
+    /* x register that holds the fflags value read by frflags at ff_pc, with
+     * no flag raised and the register unchanged since (0: none): a fsflags of
+     * it changes nothing.  Its uses go to box_use too (same loop rule). */
+    unsigned ff_reg, new_ff_reg;
+    uint64_t ff_pc;
     struct { uint64_t w, p; } box_use[64];
     unsigned nbox_use;
 } tctx;
@@ -459,10 +464,16 @@ static void gen_csr(tctx *t)
      * write (spec 9.1) */
     bool do_read = !(op == 1 && t->d.rd == 0);
     bool do_write = op == 1 || t->d.rs1 != 0;
+    /* fsflags of the value frflags read, nothing raised since: no change */
+    if (t->d.csr == 0x001 && op == 1 && !imm && t->d.rd == 0 && t->ff_reg &&
+        t->d.rs1 == t->ff_reg && t->nbox_use < sizeof(t->box_use) / sizeof(t->box_use[0])) {
+        t->box_use[t->nbox_use].w = t->ff_pc;
+        t->box_use[t->nbox_use++].p = t->pc;
+        return;
+    }
     /* fsflags / csrw fflags right after a csr access to the FP CSRs (which left
      * the host flags clear, riscv_fp_sync) with no host FP arithmetic since:
-     * the host has nothing to fold or clear, so the write is a plain store.
-     * This is libm's "frflags; flt; fsflags" quiet-compare idiom. */
+     * the host has nothing to fold or clear, so the write is a plain store. */
     if (t->host_ff_clear && t->d.csr == 0x001 && op == 1 && t->d.rd == 0) {
         t->ff_store_pc = t->pc;
         jit_temp v = jit_temp_new(t->c, JIT_I64);
@@ -479,6 +490,7 @@ static void gen_csr(tctx *t)
             jit_movi(t->c, wx(t, t->d.rd), t->frm);
         } else if (t->d.csr == 0x001) {
             read_fflags(t, wx(t, t->d.rd));
+            t->new_ff_reg = t->d.rd;
         } else {
             jit_temp f = jit_temp_new(t->c, JIT_I64);
             read_fflags(t, f);
@@ -1016,6 +1028,19 @@ static int fetch(jit_ctx *c, uint64_t pc, uint32_t *bits)
     return 0;
 }
 
+/* Whether an instruction writes its x register rd. */
+static bool writes_x(const riscv_insn *d)
+{
+    switch (riscv_ops[d->op].fmt) {
+    case FMT_R: case FMT_R1: case FMT_I: case FMT_SHIFT: case FMT_LOAD: case FMT_U:
+    case FMT_J: case FMT_JALR: case FMT_CSR: case FMT_CSRI: case FMT_LR: case FMT_AMO:
+    case FMT_FCMP: case FMT_FCVT_XF: case FMT_FMV_XF:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* What an instruction writes to its f register rd: nothing, a NaN-boxed
  * single (every single result, flw, fmv.w.x), or something else. */
 enum { F_NONE, F_SINGLE, F_OTHER };
@@ -1051,6 +1076,7 @@ static void place_labels(tctx *t)
              * nor about boxing */
             t->host_ff_clear = false;
             t->f_boxed = 0;
+            t->ff_reg = 0;
         } else {
             i++;
         }
@@ -1111,7 +1137,18 @@ int riscv_translate(jit_ctx *c, jit_cpu *jcpu, uint64_t pc, uint32_t flags)
             t.host_ff_clear = false;
         t.next_pc = t.pc + t.d.len;
         t.new_val = JIT_NO_TEMP;
+        t.new_ff_reg = 0;
         translate_insn(&t);
+        /* the frflags value: dropped when flags may change (FP arithmetic,
+         * compares, CSR writes) or its register is written */
+        if (t.d.op == RV_INVALID || (riscv_ops[t.d.op].flags & IF_RM) ||
+            riscv_ops[t.d.op].fmt == FMT_FCMP || riscv_ops[t.d.op].fmt == FMT_CSR ||
+            riscv_ops[t.d.op].fmt == FMT_CSRI || (writes_x(&t.d) && t.d.rd == t.ff_reg))
+            t.ff_reg = 0;
+        if (t.new_ff_reg) {
+            t.ff_reg = t.new_ff_reg;
+            t.ff_pc = t.pc;
+        }
         switch (f_result(&t.d)) {
         case F_SINGLE:
             t.f_boxed |= 1u << t.d.rd;

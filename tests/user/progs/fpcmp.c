@@ -224,12 +224,42 @@ static void boxing_loop(void)
            (unsigned long long)out[1], (unsigned long long)out[2], (unsigned long long)out[3]);
 }
 
+/* frflags t ... fsflags t: with nothing in between, after an inexact division
+ * (fflags must stay), after the register changed, and after an operation that
+ * raised a new flag (fsflags must drop it) */
+static void save_restore(void)
+{
+    volatile double one = 1.0, three = 3.0, zero = 0.0;
+    unsigned long t, f1, f2, f3, f4;
+    double q;
+    volatile double vq;
+    setflags(0);
+    vq = one / three;
+    (void)vq;
+    __asm__ volatile("frflags %0\n addi t0, %0, 1\n fsflags %0" : "=&r"(t) : : "t0");
+    f1 = flags();
+    setflags(0);
+    __asm__ volatile("frflags %0\n addi %0, %0, 4\n fsflags %0" : "=&r"(t));
+    f2 = flags();
+    setflags(1);
+    __asm__ volatile("frflags %0\n fdiv.d %1, %2, %3\n fsflags %0"
+                     : "=&r"(t), "=&f"(q) : "f"(one), "f"(zero));
+    f3 = flags();
+    setflags(0);
+    __asm__ volatile("frflags %0\n fdiv.d %1, %2, %3\n frflags %0"
+                     : "=&r"(t), "=&f"(q) : "f"(one), "f"(zero));
+    f4 = flags();
+    printf("save/restore %02lx %02lx %02lx %02lx t=%02lx %016llx\n", f1, f2, f3, f4, t,
+           (unsigned long long)dbits(q));
+}
+
 int main(void)
 {
     compares();
     to_int();
     from_int();
     boxing_loop();
+    save_restore();
     printf("fpcmp: ok\n");
     return 0;
 }
