@@ -350,3 +350,19 @@ uint64_t jit_eval_fflags(void)
            ((e & FE_INEXACT) ? 1 : 0);
 #endif
 }
+
+uint64_t jit_eval_f2f(jit_type dt, uint64_t a)
+{
+    if (dt == JIT_I32) {
+        double x = f64_of(a);
+        PIN(x);
+        float r = (float)x;     /* nearest even; NV for sNaN, OF, UF, NX */
+        PIN(r);
+        return bits32(r);
+    }
+    float x = f32_of(a);
+    PIN(x);
+    double r = (double)x;       /* exact; NV for sNaN */
+    PIN(r);
+    return bits64(r);
+}

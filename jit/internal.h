@@ -68,6 +68,7 @@ uint64_t jit_eval_fcmp(jit_cond cond, unsigned mode, jit_type t, uint64_t a, uin
 uint64_t jit_eval_i2f(jit_type dt, unsigned src_size, uint64_t a);
 uint64_t jit_eval_f2i(jit_type dt, unsigned src_size, bool rtz, uint64_t a);
 uint64_t jit_eval_fflags(void);
+uint64_t jit_eval_f2f(jit_type dt, uint64_t a);
 bool jit_eval_cond(jit_cond c, jit_type t, uint64_t a, uint64_t b);
 uint64_t jit_eval_ext_load(uint64_t raw, unsigned memop, jit_type t);
 bool jit_op_is_binop(jit_opc op);

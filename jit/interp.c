@@ -195,6 +195,9 @@ next_tb:
             wr(cpu, tb, v, op->a[0],
                jit_eval_f2i(t, op->memop, op->cond, rd(cpu, tb, v, op->a[1])));
             break;
+        case JIT_OP_F2F:
+            wr(cpu, tb, v, op->a[0], jit_eval_f2f(t, rd(cpu, tb, v, op->a[1])));
+            break;
         case JIT_OP_FFLAGS:
             wr(cpu, tb, v, op->a[0], jit_eval_fflags());
             break;

@@ -25,7 +25,7 @@ static const char *const op_names[JIT_OP_COUNT] = {
     [JIT_OP_EXIT] = "exit", [JIT_OP_FADD] = "fadd", [JIT_OP_FSUB] = "fsub",
     [JIT_OP_FMUL] = "fmul", [JIT_OP_FDIV] = "fdiv", [JIT_OP_FSQRT] = "fsqrt",
     [JIT_OP_FMA] = "fma", [JIT_OP_FCMP] = "fcmp", [JIT_OP_I2F] = "i2f", [JIT_OP_F2I] = "f2i",
-    [JIT_OP_FFLAGS] = "fflags",
+    [JIT_OP_FFLAGS] = "fflags", [JIT_OP_F2F] = "f2f",
 };
 
 static const char *const cond_names[JIT_COND_COUNT] = {
@@ -289,6 +289,18 @@ void jit_fcvt_to_int(jit_ctx *c, jit_temp d, jit_temp a, bool rtz)
     jit_op *op = jit_emit(c, JIT_OP_F2I, (jit_type)c->temps[d].type);
     op->memop = c->temps[a].type == JIT_I64 ? JIT_MO_64 : JIT_MO_32;
     op->cond = rtz;
+    op->a[0] = d;
+    op->a[1] = a;
+}
+
+void jit_fcvt_float(jit_ctx *c, jit_temp d, jit_temp a)
+{
+    if (!writable(c, d) || c->temps[d].type == JIT_PTR || !is_int_type(c, a) ||
+        c->temps[a].type == c->temps[d].type) {
+        c->error = true;
+        return;
+    }
+    jit_op *op = jit_emit(c, JIT_OP_F2F, (jit_type)c->temps[d].type);
     op->a[0] = d;
     op->a[1] = a;
 }
@@ -642,7 +654,7 @@ unsigned jit_op_nuses(const jit_op *op, unsigned *first)
     case JIT_OP_POPCNT: case JIT_OP_BSWAP: case JIT_OP_EXT8S: case JIT_OP_EXT8U:
     case JIT_OP_EXT16S: case JIT_OP_EXT16U: case JIT_OP_EXT32S: case JIT_OP_EXT32U:
     case JIT_OP_TRUNC: case JIT_OP_QLD: case JIT_OP_LD: case JIT_OP_FSQRT:
-    case JIT_OP_I2F: case JIT_OP_F2I:
+    case JIT_OP_I2F: case JIT_OP_F2I: case JIT_OP_F2F:
         return 1;
     case JIT_OP_FADD: case JIT_OP_FSUB: case JIT_OP_FMUL: case JIT_OP_FDIV: case JIT_OP_FCMP:
         return 2;

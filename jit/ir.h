@@ -105,6 +105,7 @@ typedef enum {
     JIT_OP_I2F,             /* see jit_fcvt_from_int */
     JIT_OP_F2I,             /* see jit_fcvt_to_int */
     JIT_OP_FFLAGS,          /* see jit_fflags */
+    JIT_OP_F2F,             /* see jit_fcvt_float */
     JIT_OP_COUNT
 } jit_opc;
 
@@ -293,6 +294,11 @@ void jit_fcvt_from_int(jit_ctx *c, jit_temp d, jit_temp a);
  * a result above the range gives the largest value, below it the smallest, and
  * raises invalid (alone); otherwise inexact when the result is not exact. */
 void jit_fcvt_to_int(jit_ctx *c, jit_temp d, jit_temp a, bool rtz);
+
+/* Between the formats: d binary32 (i32) = the binary64 a rounded to nearest
+ * even, or d binary64 (i64) = the binary32 a (exact).  A NaN gives the canonical
+ * NaN; flags as IEEE (invalid for a signaling NaN, overflow, underflow, inexact). */
+void jit_fcvt_float(jit_ctx *c, jit_temp d, jit_temp a);
 
 /* d:i64 = the IEEE exception flags accrued in the host's floating-point status,
  * invalid 16, divide by zero 8, overflow 4, underflow 2, inexact 1 (RISC-V's

@@ -1190,7 +1190,7 @@ static void xmm_track(gen *g, const jit_op *op)
     case JIT_OP_BRCOND: case JIT_OP_LD: case JIT_OP_ST: case JIT_OP_FFLAGS:
         break;
     case JIT_OP_FADD: case JIT_OP_FSUB: case JIT_OP_FMUL: case JIT_OP_FDIV: case JIT_OP_FSQRT:
-    case JIT_OP_FMA: case JIT_OP_FCMP: case JIT_OP_I2F: case JIT_OP_F2I:
+    case JIT_OP_FMA: case JIT_OP_FCMP: case JIT_OP_I2F: case JIT_OP_F2I: case JIT_OP_F2F:
         return;     /* their emitters update the holds */
     case JIT_OP_QLD: case JIT_OP_QST:
         if (g->e->opt.mem_mode == JIT_MEM_SYSTEM) {
@@ -1432,6 +1432,23 @@ static void gen_f2i(gen *g, const jit_op *op)
     land8(g, nan);
     mov_ri(g, rd, dw ? (uint64_t)INT64_MAX : 0x7fffffffu);
     land8(g, neg);
+    land8(g, done);
+}
+
+/* f2f: cvtsd2ss (nearest even) / cvtss2sd, and the canonical NaN as in gen_fop
+ * (x86 keeps the payload of a NaN operand, quieted) */
+static void gen_f2f(gen *g, const jit_op *op)
+{
+    bool dw = w64((jit_type)op->type);
+    unsigned ra = use(g, op->a[1]);
+    unsigned rd = def(g, op->a[0]);
+    to_xmm(g, !dw, 1, op->a[1], ra);
+    sse_rr(g, dw ? 0xF3 : 0xF2, false, 0x5A, 0, 1);    /* cvtss2sd / cvtsd2ss xmm0, xmm1 */
+    xmm_result(g, op->a[0]);
+    movq_from_xmm(g, dw, rd, 0);
+    sse_rr(g, dw ? 0x66 : 0, false, 0x2E, 0, 0);        /* ucomis xmm0, xmm0 */
+    uint8_t *done = jcc8(g, 0xB);                       /* jnp */
+    mov_ri(g, rd, dw ? 0x7ff8000000000000ull : 0x7fc00000u);
     land8(g, done);
 }
 
@@ -2175,6 +2192,9 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
             break;
         case JIT_OP_FFLAGS:
             gen_fflags(&g, op);
+            break;
+        case JIT_OP_F2F:
+            gen_f2f(&g, op);
             break;
         case JIT_OP_CALL:
             gen_call(&g, op);

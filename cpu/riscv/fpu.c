@@ -450,7 +450,7 @@ uint64_t riscv_fp_fma_s_rne(uint64_t ra, uint64_t rb, uint64_t rc)
     return box_s(__builtin_fmaf(a, b, fs(rc)));
 }
 
-/* ---- min/max, classify, sign injection (compares are inline IR) ----
+/* ---- min/max and classify (compares and sign injection are inline IR) ----
  * These set their flags in cpu->fflags and raise nothing on the host: NaNs are
  * recognised from the bits (isnan() compiles to ucomis*, which raises invalid
  * for a signaling NaN) and only non-NaN values are compared.  The translator
@@ -521,17 +521,6 @@ uint64_t riscv_fp_class_d(uint64_t u)
 {
     uint64_t e = (u >> 52) & 0x7ff, m = u & 0xfffffffffffffull;
     return classify(u >> 63, e == 0x7ff && !m, e == 0x7ff && m, is_snan_d(u), !e && !m, !e && m);
-}
-
-uint64_t riscv_fp_sgnj_s(uint64_t ra, uint64_t rb, uint64_t kind)
-{
-    uint32_t a = unbox(ra), b = unbox(rb), s;
-    switch (kind) {
-    case 0: s = b; break;
-    case 1: s = ~b; break;
-    default: s = a ^ b; break;
-    }
-    return BOX | (a & 0x7fffffffu) | (s & 0x80000000u);
 }
 
 /* ---- conversions ---- */
@@ -687,16 +676,4 @@ uint64_t riscv_fp_cvt_s_d(riscv_cpu *cpu, uint64_t ra, uint64_t rm)
     PIN(r);
     host_end(saved);
     return box_s(r);
-}
-
-uint64_t riscv_fp_cvt_d_s(riscv_cpu *cpu, uint64_t ra, uint64_t rm)
-{
-    float a = fs(ra);
-    double r;
-    uint32_t saved = host_begin(RM_RNE);    /* exact: only NV for a signaling NaN */
-    PIN(a);
-    r = (double)a;
-    PIN(r);
-    host_end(saved);
-    return res_d(r);
 }

@@ -127,8 +127,6 @@ uint64_t riscv_fp_minmax_s(riscv_cpu *cpu, uint64_t a, uint64_t b, uint64_t is_m
 uint64_t riscv_fp_minmax_d(riscv_cpu *cpu, uint64_t a, uint64_t b, uint64_t is_max);
 uint64_t riscv_fp_class_s(uint64_t a);
 uint64_t riscv_fp_class_d(uint64_t a);
-/* sgnj: 0 = fsgnj, 1 = fsgnjn, 2 = fsgnjx; singles only (doubles are inline) */
-uint64_t riscv_fp_sgnj_s(uint64_t a, uint64_t b, uint64_t kind);
 /* float -> integer: kind 0 = w, 1 = wu, 2 = l, 3 = lu (the rs2 field) */
 uint64_t riscv_fp_cvt_x_s(riscv_cpu *cpu, uint64_t a, uint64_t kind, uint64_t rm);
 uint64_t riscv_fp_cvt_x_d(riscv_cpu *cpu, uint64_t a, uint64_t kind, uint64_t rm);
@@ -136,7 +134,6 @@ uint64_t riscv_fp_cvt_x_d(riscv_cpu *cpu, uint64_t a, uint64_t kind, uint64_t rm
 uint64_t riscv_fp_cvt_s_x(riscv_cpu *cpu, uint64_t a, uint64_t kind, uint64_t rm);
 uint64_t riscv_fp_cvt_d_x(riscv_cpu *cpu, uint64_t a, uint64_t kind, uint64_t rm);
 uint64_t riscv_fp_cvt_s_d(riscv_cpu *cpu, uint64_t a, uint64_t rm);
-uint64_t riscv_fp_cvt_d_s(riscv_cpu *cpu, uint64_t a, uint64_t rm);
 
 void riscv_helper_fence(void);
 /* Zbb orc.b */

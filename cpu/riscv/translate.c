@@ -87,13 +87,11 @@ static const jit_helper h_minmax_s = HELPER(riscv_fp_minmax_s, 0);
 static const jit_helper h_minmax_d = HELPER(riscv_fp_minmax_d, 0);
 static const jit_helper h_class_s = HELPER(riscv_fp_class_s, JIT_CALL_PURE);
 static const jit_helper h_class_d = HELPER(riscv_fp_class_d, JIT_CALL_PURE);
-static const jit_helper h_sgnj_s = HELPER(riscv_fp_sgnj_s, JIT_CALL_PURE);
 static const jit_helper h_cvt_x_s = HELPER(riscv_fp_cvt_x_s, 0);
 static const jit_helper h_cvt_x_d = HELPER(riscv_fp_cvt_x_d, 0);
 static const jit_helper h_cvt_s_x = HELPER(riscv_fp_cvt_s_x, 0);
 static const jit_helper h_cvt_d_x = HELPER(riscv_fp_cvt_d_x, 0);
 static const jit_helper h_cvt_s_d = HELPER(riscv_fp_cvt_s_d, 0);
-static const jit_helper h_cvt_d_s = HELPER(riscv_fp_cvt_d_s, 0);
 
 /* ---- registers ---- */
 
@@ -578,6 +576,15 @@ static jit_temp unbox_f(tctx *t, unsigned r)
     return unbox_s(t, rf(r));
 }
 
+/* f[rd] = the single r, NaN-boxed; r stands for it while rd stays boxed */
+static void box_result(tctx *t, jit_temp r)
+{
+    jit_temp e = jit_temp_new(t->c, JIT_I64);
+    jit_ext32u(t->c, e, r);
+    jit_or(t->c, rf(t->d.rd), e, jit_const(t->c, JIT_I64, BOX32));
+    t->new_val = r;
+}
+
 /* d = op(f[ra], f[rb], f[rc]) (rb, rc -1 when absent); neg bit 0 negates the
  * first operand, bit 1 the third (the fused ops' product and addend) */
 static void fop_inline(tctx *t, jit_opc op, bool single, int ra, int rb, int rc, unsigned neg)
@@ -595,12 +602,8 @@ static void fop_inline(tctx *t, jit_opc op, bool single, int ra, int rb, int rc,
         jit_fma(c, r, v[0], v[1], v[2], neg);
     else
         jit_fop(c, op, r, v[0], v[1], v[2]);
-    if (!single)
-        return;
-    jit_temp e = jit_temp_new(c, JIT_I64);
-    jit_ext32u(c, e, r);
-    jit_or(c, dst, e, jit_const(c, JIT_I64, BOX32));
-    t->new_val = r;
+    if (single)
+        box_result(t, r);
 }
 
 static void gen_fp2(tctx *t, const jit_helper *h, jit_opc op, bool single)
@@ -700,12 +703,33 @@ static bool gen_fcvt_from_int(tctx *t, bool single)
         jit_fcvt_from_int(c, rf(t->d.rd), src);
         return true;
     }
-    jit_temp r = jit_temp_new(c, JIT_I32), e = jit_temp_new(c, JIT_I64);
+    jit_temp r = jit_temp_new(c, JIT_I32);
     jit_fcvt_from_int(c, r, src);
-    jit_ext32u(c, e, r);
-    jit_or(c, rf(t->d.rd), e, jit_const(c, JIT_I64, BOX32));
-    t->new_val = r;
+    box_result(t, r);
     return true;
+}
+
+/* fsgnj.s family: the same on the unboxed singles (an unboxed operand reads
+ * as the canonical NaN, spec 12.2), boxed. */
+static void gen_sgnj_s(tctx *t, unsigned kind)
+{
+    jit_ctx *c = t->c;
+    jit_temp a = unbox_f(t, t->d.rs1), b = unbox_f(t, t->d.rs2);
+    jit_temp m = jit_temp_new(c, JIT_I32), s = jit_temp_new(c, JIT_I32);
+    jit_temp r = jit_temp_new(c, JIT_I32);
+    if (kind == 2) {
+        jit_andi(c, s, b, (int64_t)0x80000000u);
+        jit_xor(c, r, a, s);
+    } else {
+        jit_andi(c, m, a, 0x7fffffff);
+        if (kind == 1)
+            jit_not(c, s, b);
+        else
+            jit_mov(c, s, b);
+        jit_andi(c, s, s, (int64_t)0x80000000u);
+        jit_or(c, r, m, s);
+    }
+    box_result(t, r);
 }
 
 /* fsgnj.d family inline: sign from rs2 (or its complement, or the xor). */
@@ -896,13 +920,19 @@ static void translate_insn(tctx *t)
     case RV_FMUL_D: gen_fp2(t, &h_fmul_d, JIT_OP_FMUL, false); break;
     case RV_FDIV_D: gen_fp2(t, &h_fdiv_d, JIT_OP_FDIV, false); break;
     case RV_FSQRT_D: gen_fp1(t, &h_fsqrt_d, JIT_OP_FSQRT, false); break;
-    case RV_FCVT_S_D: gen_fp1(t, &h_cvt_s_d, JIT_OP_NOP, false); break;
-    case RV_FCVT_D_S: gen_fp1(t, &h_cvt_d_s, JIT_OP_NOP, false); break;
-    case RV_FSGNJ_S: case RV_FSGNJN_S: case RV_FSGNJX_S: {
-        jit_temp args[3] = { rf(d->rs1), rf(d->rs2), ci(t, d->rm) };
-        jit_call(c, &h_sgnj_s, rf(d->rd), 3, args);
+    case RV_FCVT_S_D:
+        if (is_rne(t)) {
+            jit_temp r = jit_temp_new(c, JIT_I32);
+            jit_fcvt_float(c, r, rf(d->rs1));
+            box_result(t, r);
+        } else {
+            gen_fp1(t, &h_cvt_s_d, JIT_OP_NOP, false);
+        }
         break;
-    }
+    case RV_FCVT_D_S:       /* exact in every mode */
+        jit_fcvt_float(c, rf(d->rd), unbox_f(t, d->rs1));
+        break;
+    case RV_FSGNJ_S: case RV_FSGNJN_S: case RV_FSGNJX_S: gen_sgnj_s(t, d->rm); break;
     case RV_FSGNJ_D: case RV_FSGNJN_D: case RV_FSGNJX_D: gen_sgnj_d(t, d->rm); break;
     case RV_FMIN_S: case RV_FMAX_S:
         call(t, &h_minmax_s, rf(d->rd), 4, jit_env(c), rf(d->rs1), rf(d->rs2), ci(t, d->rm), 0);

@@ -185,7 +185,7 @@ static inline void ir_random_block(jit_ctx *c, void *arg)
                         b = t;
                     }
                     jit_temp d;
-                    switch (ir_pick(r, 5)) {
+                    switch (ir_pick(r, 6)) {
                     case 0: {
                         static const jit_cond cs[3] = { JIT_EQ, JIT_LT, JIT_LE };
                         d = ir_pick(r, 2) ? DST32() : DST64();
@@ -199,6 +199,10 @@ static inline void ir_random_block(jit_ctx *c, void *arg)
                     case 2:
                         d = ir_pick(r, 2) ? DST32() : DST64();
                         jit_fcvt_to_int(c, d, a, ir_pick(r, 2));
+                        break;
+                    case 3:
+                        d = w ? DST64() : DST32();
+                        jit_fcvt_float(c, d, a);
                         break;
                     default: {
                         jit_opc op = (jit_opc)(JIT_OP_FADD + ir_pick(r, JIT_OP_FMA - JIT_OP_FADD + 1));

@@ -829,6 +829,21 @@ static const xcase xops[] = {
     { JIT_OP_F2I, JIT_I32, JIT_I64, 1, 0xff800000u, 0, 0x8000000000000000ull, NV },
     { JIT_OP_F2I, JIT_I32, JIT_I64, 0, 0x5f000000u, 0, 0x7fffffffffffffffull, NV },  /* 2^63 */
     { JIT_OP_F2I, JIT_I32, JIT_I64, 1, 0xdf000000u, 0, 0x8000000000000000ull, 0 },
+    /* between the formats: widening exact, narrowing to nearest even */
+    { JIT_OP_F2F, JIT_I32, JIT_I64, 0, 0x3fc00000u, 0, 0x3ff8000000000000ull, 0 },
+    { JIT_OP_F2F, JIT_I32, JIT_I64, 0, 0x80000000u, 0, 0x8000000000000000ull, 0 },
+    { JIT_OP_F2F, JIT_I32, JIT_I64, 0, 0x00000001u, 0, 0x36a0000000000000ull, 0 },   /* 2^-149 */
+    { JIT_OP_F2F, JIT_I32, JIT_I64, 0, 0x7fa00000u, 0, CN64, NV },
+    { JIT_OP_F2F, JIT_I32, JIT_I64, 0, 0xffc00001u, 0, CN64, 0 },
+    { JIT_OP_F2F, JIT_I64, JIT_I32, 0, 0x3ff0000010000000ull, 0, 0x3f800000u, NX },  /* 1 + 2^-24 */
+    { JIT_OP_F2F, JIT_I64, JIT_I32, 0, 0x3ff0000030000000ull, 0, 0x3f800002u, NX },  /* 1 + 3*2^-24 */
+    { JIT_OP_F2F, JIT_I64, JIT_I32, 0, 0x3ff0000010000001ull, 0, 0x3f800001u, NX },
+    { JIT_OP_F2F, JIT_I64, JIT_I32, 0, 0x7e37e43c8800759cull, 0, 0x7f800000u, OF | NX }, /* 1e300 */
+    { JIT_OP_F2F, JIT_I64, JIT_I32, 0, 0x01a56e1fc2f8f359ull, 0, 0, UF | NX },        /* 1e-300 */
+    { JIT_OP_F2F, JIT_I64, JIT_I32, 0, 0x36a0000000000000ull, 0, 0x00000001u, 0 },
+    { JIT_OP_F2F, JIT_I64, JIT_I32, 0, 0x36a0000000000001ull, 0, 0x00000001u, UF | NX },
+    { JIT_OP_F2F, JIT_I64, JIT_I32, 0, DSNAN, 0, CN32, NV },
+    { JIT_OP_F2F, JIT_I64, JIT_I32, 0, 0xfff8000000000001ull, 0, CN32, 0 },
 };
 
 struct xop_arg {
@@ -868,6 +883,9 @@ static void build_xop(jit_ctx *c, void *arg)
         break;
     case JIT_OP_I2F:
         jit_fcvt_from_int(c, d, a);
+        break;
+    case JIT_OP_F2F:
+        jit_fcvt_float(c, d, a);
         break;
     default:
         jit_fcvt_to_int(c, d, a, k->sub);

@@ -253,6 +253,53 @@ static void save_restore(void)
            (unsigned long long)dbits(q));
 }
 
+/* fcvt.s.d (rounding; each dynamic mode), fcvt.d.s (exact) and fsgnj.s on
+ * NaNs, unboxed values and -0, with flags */
+static void float_double(void)
+{
+    static const uint64_t d[] = {
+        0x3ff0000010000000ull, 0x3ff0000030000000ull, 0x3ff0000010000001ull, 0xbff0000010000000ull,
+        0x7e37e43c8800759cull, 0x01a56e1fc2f8f359ull, 0x36a0000000000000ull, 0x36a0000000000001ull,
+        0x47efffffefffffffull, 0x47effffff0000000ull, 0x7ff4000000000000ull, 0xfff8000000000001ull,
+        0x8000000000000000ull, 0x7ff0000000000000ull,
+    };
+    int modes[] = { FE_TONEAREST, FE_TOWARDZERO, FE_DOWNWARD, FE_UPWARD };
+    for (int m = 0; m < 4; m++) {
+        fesetround(modes[m]);
+        for (unsigned i = 0; i < N(d); i++) {
+            uint64_t r;
+            setflags(0);
+            __asm__ volatile("fmv.d.x ft0, %1\n fcvt.s.d ft1, ft0\n fmv.x.d %0, ft1"
+                             : "=r"(r) : "r"(d[i]) : "ft0", "ft1");
+            printf("s.d m%d %016llx -> %016llx/%02x\n", m, (unsigned long long)d[i],
+                   (unsigned long long)r, flags());
+        }
+    }
+    fesetround(FE_TONEAREST);
+    for (unsigned i = 0; i < N(svals); i++) {
+        uint64_t r, g[3];
+        setflags(0);
+        __asm__ volatile("fmv.d.x ft0, %1\n fcvt.d.s ft1, ft0\n fmv.x.d %0, ft1"
+                         : "=r"(r) : "r"(svals[i]) : "ft0", "ft1");
+        unsigned f = flags();
+        uint64_t b = svals[(i + 5) % N(svals)];
+        __asm__ volatile("fmv.d.x ft0, %3\n fmv.d.x ft1, %4\n fsgnj.s ft2, ft0, ft1\n"
+                         "fmv.x.d %0, ft2\n fsgnjn.s ft2, ft0, ft1\n fmv.x.d %1, ft2\n"
+                         "fsgnjx.s ft2, ft0, ft1\n fmv.x.d %2, ft2"
+                         : "=r"(g[0]), "=r"(g[1]), "=r"(g[2]) : "r"(svals[i]), "r"(b)
+                         : "ft0", "ft1", "ft2");
+        printf("d.s %016llx -> %016llx/%02x sgnj %016llx %016llx %016llx flags=%02x\n",
+               (unsigned long long)svals[i], (unsigned long long)r, f, (unsigned long long)g[0],
+               (unsigned long long)g[1], (unsigned long long)g[2], flags());
+    }
+    /* a single result feeding fsgnj (its value known in the translator) */
+    uint64_t r;
+    __asm__ volatile("li t0, 0x40400000\n fmv.w.x ft0, t0\n fadd.s ft1, ft0, ft0\n"
+                     "fneg.s ft2, ft1\n fabs.s ft3, ft2\n fmul.s ft4, ft3, ft2\n fmv.x.d %0, ft4"
+                     : "=r"(r) : : "t0", "ft0", "ft1", "ft2", "ft3", "ft4");
+    printf("neg/abs %016llx\n", (unsigned long long)r);
+}
+
 int main(void)
 {
     compares();
@@ -260,6 +307,7 @@ int main(void)
     from_int();
     boxing_loop();
     save_restore();
+    float_double();
     printf("fpcmp: ok\n");
     return 0;
 }
