@@ -1215,19 +1215,43 @@ static void xmm_track(gen *g, const jit_op *op)
         xmm_drop(g, op->a[0]);
 }
 
-/* xmm k = temp t (in register r), from another xmm register if one holds it */
-static void to_xmm(gen *g, bool w, unsigned k, jit_temp t, unsigned r)
+/* xmm k = temp t: from an xmm register that holds it, from its host register,
+ * or straight from memory (env for a global, the frame for a spilled local),
+ * which takes no host register: float operands then add no register pressure */
+static void to_xmm(gen *g, bool w, unsigned k, jit_temp t)
 {
     if (g->xmm_hold[k] == t)
         return;
     for (unsigned j = 0; j < 3; j++)
         if (g->xmm_hold[j] == t) {
-            if (j != k)
-                sse_rr(g, 0, false, 0x28, k, j);        /* movaps xmm_k, xmm_j */
+            sse_rr(g, 0, false, 0x28, k, j);            /* movaps xmm_k, xmm_j */
             g->xmm_hold[k] = t;
             return;
         }
-    movq_to_xmm(g, w, k, r);
+    jit_tinfo *i = ti(g, t);
+    int32_t disp = 0;
+    unsigned base = RAX;
+    if (g->treg[t] >= 0) {
+        movq_to_xmm(g, w, k, (unsigned)g->treg[t]);
+    } else {
+        if (i->kind == TEMP_GLOBAL) {
+            base = RBP;
+            disp = (int32_t)g->e->fe->globals[t].offset;
+        } else if (i->kind == TEMP_LOCAL && g->slot[t] >= 0) {
+            base = RSP;
+            disp = g->slot[t] * 8;
+        }
+        if (base == RAX) {                              /* a constant */
+            load_into(g, RAX, t);
+            movq_to_xmm(g, w, k, RAX);
+        } else {
+            b1(g, 0x66);                                /* movq/movd xmm_k, [base + disp] */
+            rex(g, w, k, 0, base, false);
+            b1(g, 0x0F);
+            b1(g, 0x6E);
+            modrm_mem(g, k, base, disp);
+        }
+    }
     g->xmm_hold[k] = t;
 }
 
@@ -1275,9 +1299,17 @@ static void gen_fop(gen *g, const jit_op *op)
         xmm_forget(g);
         return;
     }
-    unsigned ra = use(g, op->a[1]);
-    unsigned rb = opc == JIT_OP_FSQRT ? 0 : use(g, op->a[2]);
-    unsigned rc = opc == JIT_OP_FMA ? use(g, op->a[3]) : 0;
+    /* operands into xmm first (no host registers), then the destination's */
+    if (opc == JIT_OP_FSQRT) {
+        to_xmm(g, w, 1, op->a[1]);
+    } else if (opc == JIT_OP_FMA) {
+        to_xmm(g, w, 0, op->a[3]);
+        to_xmm(g, w, 1, op->a[1]);
+        to_xmm(g, w, 2, op->a[2]);
+    } else {
+        to_xmm(g, w, 0, op->a[1]);
+        to_xmm(g, w, 1, op->a[2]);
+    }
     unsigned rd = def(g, op->a[0]);
     static const uint8_t sse_opc[] = {
         [JIT_OP_FADD] = 0x58, [JIT_OP_FSUB] = 0x5C, [JIT_OP_FMUL] = 0x59,
@@ -1285,13 +1317,9 @@ static void gen_fop(gen *g, const jit_op *op)
     };
     switch (opc) {
     case JIT_OP_FSQRT:
-        to_xmm(g, w, 1, op->a[1], ra);
         sse_rr(g, pfx, false, 0x51, 0, 1);              /* sqrtsd xmm0, xmm1 */
         break;
     case JIT_OP_FMA:
-        to_xmm(g, w, 0, op->a[3], rc);
-        to_xmm(g, w, 1, op->a[1], ra);
-        to_xmm(g, w, 2, op->a[2], rb);
         /* vf(n)madd/msub231sd/ss xmm0, xmm1, xmm2: xmm0 = +-(xmm1 * xmm2) +- xmm0 */
         b1(g, 0xC4);
         b1(g, 0xE2);
@@ -1300,8 +1328,6 @@ static void gen_fop(gen *g, const jit_op *op)
         modrm_rr(g, 0, 2);
         break;
     default:
-        to_xmm(g, w, 0, op->a[1], ra);
-        to_xmm(g, w, 1, op->a[2], rb);
         sse_rr(g, pfx, false, sse_opc[opc], 0, 1);
         break;
     }
@@ -1351,8 +1377,8 @@ static void gen_fcmp(gen *g, const jit_op *op)
     unsigned ra = use(g, op->a[1]), rb = use(g, op->a[2]);
     unsigned rd = def(g, op->a[0]);
     uint8_t *nan[2] = { NULL, NULL };
-    to_xmm(g, w, 0, op->a[1], ra);
-    to_xmm(g, w, 1, op->a[2], rb);
+    to_xmm(g, w, 0, op->a[1]);
+    to_xmm(g, w, 1, op->a[2]);
     if (op->memop == JIT_FCMP_NOFLAGS) {
         if (w)
             mov_ri(g, RCX, 0xffe0000000000000ull);
@@ -1417,9 +1443,8 @@ static void gen_i2f(gen *g, const jit_op *op)
 static void gen_f2i(gen *g, const jit_op *op)
 {
     bool dw = w64((jit_type)op->type), fw = op->memop == JIT_MO_64;
-    unsigned ra = use(g, op->a[1]);
+    to_xmm(g, fw, 0, op->a[1]);
     unsigned rd = def(g, op->a[0]);
-    to_xmm(g, fw, 0, op->a[1], ra);
     g->xmm_hold[1] = JIT_NO_TEMP;                       /* zeroed below */
     xmm_drop(g, op->a[0]);
     sse_rr(g, fw ? 0xF2 : 0xF3, dw, op->cond ? 0x2C : 0x2D, rd, 0);
@@ -1440,9 +1465,8 @@ static void gen_f2i(gen *g, const jit_op *op)
 static void gen_f2f(gen *g, const jit_op *op)
 {
     bool dw = w64((jit_type)op->type);
-    unsigned ra = use(g, op->a[1]);
+    to_xmm(g, !dw, 1, op->a[1]);
     unsigned rd = def(g, op->a[0]);
-    to_xmm(g, !dw, 1, op->a[1], ra);
     sse_rr(g, dw ? 0xF3 : 0xF2, false, 0x5A, 0, 1);    /* cvtss2sd / cvtsd2ss xmm0, xmm1 */
     xmm_result(g, op->a[0]);
     movq_from_xmm(g, dw, rd, 0);
