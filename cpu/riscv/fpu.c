@@ -10,8 +10,10 @@
  *    computed in binary128 rounded to odd (toward zero, sticky bit in the last
  *    place; exact for every narrowing since 113 >= 2p + 2) and then rounded by
  *    comparing with the midpoint of its two neighbours;
- *  - the conversions to integers, fmin/fmax, comparisons and fclass are explicit.
- */
+ *  - the conversions to integers, fmin/fmax and fclass are explicit.
+ * These helpers are the slow paths: under RNE (and RTZ for conversions to
+ * integers) the translator emits the JIT's float ops instead, and comparisons,
+ * sign injection and fcvt.d.s are always inline (docs/jit.md). */
 #include "cpu/riscv/internal.h"
 
 #include <fenv.h>
