@@ -2159,11 +2159,13 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
                 break;
             }
             /* operands into registers first, then the write-backs (movs keep
-             * flags, but loads must come before the compare) */
-            if (!is_const(&g, op->a[0]))
-                use(&g, op->a[0]);
-            if (!is_const(&g, op->a[1]))
-                use(&g, op->a[1]);
+             * flags, but loads must come before the compare); so are constants
+             * that are no immediate: emit_cmp must not take a register after a
+             * side exit saved the register state */
+            int32_t imm;
+            for (int k = 0; k < 2; k++)
+                if (!is_const(&g, op->a[k]) || !const_imm(&g, op->a[k], ty, &imm))
+                    use(&g, op->a[k]);
             uint32_t lb = (uint32_t)op->imm;
             bool back = is_loop_back(&g, lb);     /* jumps to the head: memory current */
             if (g.tail[lb] == 1 && !back) {
