@@ -181,6 +181,36 @@ static void init_locks(jit_engine *e)
 
 /* ---- engine ---- */
 
+/* VIREO_JIT_STATS=1: where control went, printed to stderr at exit (for
+ * measurements: docs/jit.md "Dispatch").  The last engine created is the one
+ * reported. */
+static jit_engine *stats_engine;
+
+static void print_stats(void)
+{
+    jit_engine *e = stats_engine;
+    if (!e)
+        return;
+    pthread_mutex_lock(&e->lock);
+    uint64_t chain = 0, lookup = 0, request = 0, ex = 0, ptr = 0;
+    for (jit_cpu_priv *p = e->cpus; p; p = p->next) {
+        chain += p->n_chain;
+        lookup += p->n_lookup;
+        request += p->n_request;
+        ex += p->n_exit;
+        ptr += p->n_ptr;
+    }
+    fprintf(stderr, "jit stats: blocks %" PRIu64 " (%" PRIu64 " live), translate %.1f ms, "
+            "code %zu KiB, chains linked %" PRIu64 "\n"
+            "jit stats: engine loop entries: unlinked goto_tb %" PRIu64 ", jump-cache miss %"
+            PRIu64 ", exit request %" PRIu64 ", exits %" PRIu64 "\n"
+            "jit stats: goto_ptr executed %" PRIu64 " (inline hits %" PRIu64 ")\n",
+            e->stats.blocks_translated, e->stats.blocks_live, e->stats.translate_ns / 1e6,
+            (e->code_buf ? e->code_used : e->bytes_used) >> 10, e->stats.chains_linked,
+            chain, lookup, request, ex, ptr, ptr > lookup ? ptr - lookup : 0);
+    pthread_mutex_unlock(&e->lock);
+}
+
 int jit_engine_new(const jit_frontend *fe, const jit_options *opt, jit_engine **out)
 {
     if (!fe || !fe->translate || fe->nglobals > JIT_MAX_GLOBALS ||
@@ -223,6 +253,12 @@ int jit_engine_new(const jit_frontend *fe, const jit_options *opt, jit_engine **
     }
 
     init_locks(e);
+    if (getenv("VIREO_JIT_STATS")) {
+        e->count_ptr = true;
+        if (!stats_engine)
+            atexit(print_stats);
+        stats_engine = e;
+    }
 
     if (e->opt.backend == JIT_BACKEND_NATIVE) {
 #if defined(__x86_64__)
@@ -288,6 +324,10 @@ void jit_engine_free(jit_engine *e)
 {
     if (!e)
         return;
+    if (stats_engine == e) {
+        print_stats();
+        stats_engine = NULL;
+    }
     pthread_mutex_lock(&e->lock);
     for (unsigned i = 0; i < e->ntbs; i++)
         tb_free(e->tbs[i]);
@@ -323,6 +363,7 @@ int jit_cpu_init(jit_engine *e, jit_cpu *cpu)
     p->cpu = cpu;
     cpu->engine = e;
     cpu->priv = p;
+    cpu->jc = p->jc;
     pthread_mutex_lock(&e->lock);
     p->next = e->cpus;
     e->cpus = p;
@@ -348,6 +389,7 @@ void jit_cpu_destroy(jit_cpu *cpu)
     free(p->ivals);
     free(p);
     cpu->priv = NULL;
+    cpu->jc = NULL;
 }
 
 void jit_cpu_kick(jit_cpu *cpu)
@@ -881,10 +923,18 @@ static jit_exit_reason exec_loop(jit_engine *e, jit_cpu *cpu)
         if (r >= 4096) {
             last = (jit_tb *)(r & ~(uintptr_t)15);
             last_slot = (unsigned)(r & (JIT_TB_SLOTS - 1));
+            priv->n_chain++;
             continue;
         }
-        if (r == JIT_RET_LOOKUP || r == JIT_RET_REQUEST)
+        if (r == JIT_RET_LOOKUP) {
+            priv->n_lookup++;
             continue;
+        }
+        if (r == JIT_RET_REQUEST) {
+            priv->n_request++;
+            continue;
+        }
+        priv->n_exit++;
         return (jit_exit_reason)r;
     }
 }
@@ -1016,6 +1066,7 @@ void jit_fork_child(jit_engine *e, jit_cpu *keep)
         *pp = p->next;
         e->dispatches_gone += p->dispatches;
         p->cpu->priv = NULL;
+        p->cpu->jc = NULL;
         munmap(p->jc, JIT_JC_SIZE * sizeof(*p->jc));
         free(p->ivals);
         free(p);

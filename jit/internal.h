@@ -160,11 +160,16 @@ struct jit_cpu_priv {
     unsigned ivals_cap;
     bool in_exec;
     uint64_t dispatches;
+    /* VIREO_JIT_STATS counts (measurements; see print_stats in engine.c) */
+    uint64_t n_chain, n_lookup, n_request, n_exit, n_ptr;
 };
 
+/* Direct-mapped on pc bits 1..JIT_JC_BITS: instructions are at least 2-byte
+ * aligned on the guests we have, and hot code is rarely 32 KiB apart at the
+ * same offset.  Generated code computes it in two instructions (x86.c). */
 static inline unsigned jit_jc_hash(uint64_t pc)
 {
-    return (unsigned)((pc >> 1) ^ (pc >> (JIT_JC_BITS + 1))) & (JIT_JC_SIZE - 1);
+    return (unsigned)(pc >> 1) & (JIT_JC_SIZE - 1);
 }
 
 #define JIT_TB_HASH_BITS 15
@@ -206,6 +211,7 @@ struct jit_engine {
     unsigned spare_temps_cap;
     uint8_t *opt_buf;               /* optimizer tables */
     size_t opt_buf_size;
+    bool count_ptr;                 /* VIREO_JIT_STATS: goto_ptr counts executions */
 };
 
 /* Values returned by generated code (native) / the interpreter's block run. */

@@ -66,7 +66,9 @@ typedef struct jit_cpu {
     uint64_t guest_limit;       /* user mode: guest addresses at or above this fault
                                    without touching the host (0: every access faults) */
     uint64_t bad_addr;          /* x86 backend: the address that failed that check */
-    uint64_t reserved[4];       /* keeps the layout stable when fields are added */
+    void *jc;                   /* engine-private: this CPU's jump cache (generated
+                                   code probes it for indirect jumps) */
+    uint64_t reserved[3];       /* keeps the layout stable when fields are added */
 } jit_cpu;
 
 /* A field of the front-end's state struct that blocks use as a global temp.

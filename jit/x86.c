@@ -1504,62 +1504,79 @@ static void gen_goto_tb(gen *g, const jit_op *op, jit_tb *tb)
     jmp_to(g, g->e->epilogue);
 }
 
+/* An indirect jump: probe the CPU's jump cache inline and jump to the target's
+ * chained entry on a hit; only a miss returns to the engine.  The entry's key
+ * is the block's own flags and generation, a constant here: a block runs with
+ * cpu->flags equal to the flags it was translated for, and a front-end that
+ * changes them in a helper leaves through a goto_ptr of a constant pc (as riscv
+ * does after writing frm), which checks cpu->flags as they are now. */
 static void gen_goto_ptr(gen *g, const jit_op *op)
 {
+    bool dyn_key = is_const(g, op->a[0]);
     unsigned rp = use(g, op->a[0]);
     sync_regs(g, false);
-    store_mem(g, true, rp, RBP, offsetof(jit_cpu, pc));
+    bool pc_stored = false;
     if (g->swapped) {
         /* the target expects the engine-wide pins; rp may be one of them */
+        store_mem(g, true, rp, RBP, offsetof(jit_cpu, pc));
         map_switch(g, g->bmap, g->gmap);
         rp = RSI;           /* free: nothing is live after this exit */
         load_mem(g, true, rp, RBP, offsetof(jit_cpu, pc));
+        pc_stored = true;
     }
     if (g->e->opt.log & JIT_LOG_EXEC) {
+        if (!pc_stored)
+            store_mem(g, true, rp, RBP, offsetof(jit_cpu, pc));
         map_store(g, g->gmap);
         exit_with(g, JIT_RET_LOOKUP);
         return;
     }
-    load_mem(g, true, RAX, RBP, offsetof(jit_cpu, priv));
-    load_mem(g, true, RAX, RAX, 0);                  /* priv->jc */
-    mov_rr(g, true, RCX, rp);
-    rex(g, true, 0, 0, RCX, false);
-    b1(g, 0xC1);
-    modrm_rr(g, 5, RCX);
-    b1(g, 1);                                        /* shr rcx, 1 */
-    mov_rr(g, true, RDX, rp);
-    rex(g, true, 0, 0, RDX, false);
-    b1(g, 0xC1);
-    modrm_rr(g, 5, RDX);
-    b1(g, JIT_JC_BITS + 1);                          /* shr rdx, bits+1 */
-    op_rr(g, true, 0x31, RDX, RCX);                  /* xor rcx, rdx */
-    alu_ri(g, false, 4, RCX, JIT_JC_SIZE - 1);       /* and ecx, mask */
+    if (g->e->count_ptr) {
+        load_mem(g, true, RAX, RBP, offsetof(jit_cpu, priv));
+        rex(g, true, 0, 0, RAX, false);
+        b1(g, 0xFF);
+        modrm_mem(g, 0, RAX, offsetof(jit_cpu_priv, n_ptr));   /* inc qword */
+    }
+    /* rdx = key; rcx = jit_jc_hash(pc) * 32; rax = jump cache */
+    if (dyn_key) {
+        op_rm(g, false, 0x8B, RDX, RBP, offsetof(jit_cpu, flags));
+        rex(g, true, 0, 0, RDX, false);
+        b1(g, 0x0F);
+        b1(g, 0xBA);
+        modrm_rr(g, 5, RDX);
+        b1(g, 32);                                   /* bts rdx, 32: JIT_JC_KEY */
+        if (g->tbgen) {
+            rex(g, true, 0, 0, RDX, false);
+            b1(g, 0x0F);
+            b1(g, 0xBA);
+            modrm_rr(g, 5, RDX);
+            b1(g, 33);                               /* generation 1 */
+        }
+    } else {
+        mov_ri(g, RDX, JIT_JC_KEY(g->c->flags, g->tbgen));
+    }
+    load_mem(g, true, RAX, RBP, offsetof(jit_cpu, jc));
+    op_rr(g, false, 0x89, rp, RCX);                  /* mov ecx, rp32 */
+    alu_ri(g, false, 4, RCX, (JIT_JC_SIZE - 1) << 1);   /* and ecx, mask << 1 */
     rex(g, true, 0, 0, RCX, false);
     b1(g, 0xC1);
     modrm_rr(g, 4, RCX);
-    b1(g, 5);                                        /* shl rcx, 5 */
-    op_rr(g, true, 0x01, RCX, RAX);                  /* add rax, rcx */
-    op_rm(g, true, 0x3B, rp, RAX, 0);                /* cmp rp, [rax] */
+    b1(g, 4);                                        /* shl rcx, 4 */
+    rex(g, true, rp, RCX, RAX, false);
+    b1(g, 0x3B);
+    modrm_sib(g, rp, RAX, RCX, 0);                   /* cmp rp, [rax + rcx] */
     uint8_t *miss1 = jcc8(g, 0x5);
-    op_rm(g, false, 0x8B, RCX, RBP, offsetof(jit_cpu, flags));
-    rex(g, true, 0, 0, RCX, false);
-    b1(g, 0x0F);
-    b1(g, 0xBA);
-    modrm_rr(g, 5, RCX);
-    b1(g, 32);                                       /* bts rcx, 32: JIT_JC_KEY */
-    if (g->tbgen) {
-        rex(g, true, 0, 0, RCX, false);
-        b1(g, 0x0F);
-        b1(g, 0xBA);
-        modrm_rr(g, 5, RCX);
-        b1(g, 33);                                   /* generation 1 */
-    }
-    op_rm(g, true, 0x3B, RCX, RAX, 8);               /* cmp rcx, [rax+8] */
+    rex(g, true, RDX, RCX, RAX, false);
+    b1(g, 0x3B);
+    modrm_sib(g, RDX, RAX, RCX, 8);                  /* cmp rdx, [rax + rcx + 8] */
     uint8_t *miss2 = jcc8(g, 0x5);
+    rex(g, false, 0, RCX, RAX, false);
     b1(g, 0xFF);
-    modrm_mem(g, 4, RAX, 16);                        /* jmp [rax+16] */
+    modrm_sib(g, 4, RAX, RCX, 16);                   /* jmp [rax + rcx + 16] */
     land8(g, miss1);
     land8(g, miss2);
+    if (!pc_stored)
+        store_mem(g, true, rp, RBP, offsetof(jit_cpu, pc));
     map_store(g, g->gmap);
     exit_with(g, JIT_RET_LOOKUP);
 }
