@@ -334,7 +334,7 @@ static void flush_locked(jit_engine *e)
     e->page_cap = e->page_used = 0;
     e->bytes_used = 0;
     if (e->code_buf)
-        e->code_used = (size_t)(e->epilogue - e->code_buf) + 64;
+        e->code_used = e->code_start;
     e->stats.blocks_live = 0;
     e->stats.flushes++;
     e->flush_gen++;

@@ -194,6 +194,9 @@ struct jit_engine {
     uint8_t *code_buf;
     size_t code_cap, code_used;
     uint8_t *prologue, *epilogue;
+    uint8_t *pin_exit;              /* generation 1: stores the pinned globals and
+                                       jumps to the epilogue (x86.c, exit_gmap) */
+    size_t code_start;              /* first byte for blocks (after those stubs) */
     jit_stats stats;
     unsigned flush_gen;             /* counts flushes: cached block pointers die */
     unsigned max_temps;             /* interpreter: largest block's temps */

@@ -24,6 +24,7 @@
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
 
 #define NSLOTS 2048
+#define PIN_EXIT_ROOM 128           /* bytes reserved for e->pin_exit */
 #define FRAME (NSLOTS * 8 + 8)
 
 static const uint8_t alloc_order[] = { RBX, R12, R13, R14, RSI, RDI, R8, R9, R10, R11 };
@@ -1466,6 +1467,20 @@ static void exit_with(gen *g, uint64_t value)
     jmp_to(g, g->e->epilogue);
 }
 
+/* Leave to the engine (rax already holds the value) with the engine-wide pins
+ * stored: through the shared stub in generation 1, directly in generation 0
+ * (no pins).  Only for a register state in the chained-entry convention (the
+ * gmap pins in their registers, everything else in env). */
+static void exit_gmap(gen *g)
+{
+    if (g->tbgen && g->e->pin_exit) {
+        jmp_to(g, g->e->pin_exit);
+        return;
+    }
+    map_store(g, g->gmap);
+    jmp_to(g, g->e->epilogue);
+}
+
 static void store_pc_imm(gen *g, uint64_t pc)
 {
     mov_ri(g, RAX, pc);
@@ -1497,11 +1512,10 @@ static void gen_goto_tb(gen *g, const jit_op *op, jit_tb *tb)
     tb->jmp_patch[slot] = g->slots_seen & (1u << slot) ? 0 : pos(g);
     g->slots_seen |= 1u << slot;
     b4(g, 0);
-    map_store(g, g->gmap);
     store_pc_imm(g, (uint64_t)op->imm);
-    /* rax = tb | 8 | slot: the tb address is patched after allocation */
+    /* rax = tb | 8 | slot: the engine links this slot */
     mov_ri(g, RAX, (uint64_t)(uintptr_t)tb | JIT_RET_CHAIN | slot);
-    jmp_to(g, g->e->epilogue);
+    exit_gmap(g);
 }
 
 /* An indirect jump: probe the CPU's jump cache inline and jump to the target's
@@ -1577,8 +1591,8 @@ static void gen_goto_ptr(gen *g, const jit_op *op)
     land8(g, miss2);
     if (!pc_stored)
         store_mem(g, true, rp, RBP, offsetof(jit_cpu, pc));
-    map_store(g, g->gmap);
-    exit_with(g, JIT_RET_LOOKUP);
+    mov_ri(g, RAX, JIT_RET_LOOKUP);
+    exit_gmap(g);
 }
 
 static void gen_exit(gen *g, const jit_op *op)
@@ -1999,16 +2013,28 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
         int32_t rel = (int32_t)(pos(&g) - (req_fix + 4));
         memcpy(g.buf + req_fix, &rel, 4);
         g.cur = 0;
-        sync_pinned(&g);
-        store_pc_imm(&g, c->pc);
-        exit_with(&g, JIT_RET_REQUEST);
+        /* without a block-local pin map, the pins are the engine-wide ones */
+        if (!g.swapped) {
+            store_pc_imm(&g, c->pc);
+            mov_ri(&g, RAX, JIT_RET_REQUEST);
+            exit_gmap(&g);
+        } else {
+            sync_pinned(&g);
+            store_pc_imm(&g, c->pc);
+            exit_with(&g, JIT_RET_REQUEST);
+        }
         /* inner loop heads: state there is memory plus the pin registers */
         for (unsigned k = 0; k < g.nreqs && !g.overflow; k++) {
             int32_t rel2 = (int32_t)(pos(&g) - (g.reqs[k].fix + 4));
             memcpy(g.buf + g.reqs[k].fix, &rel2, 4);
-            sync_pinned(&g);
             store_pc_imm(&g, g.reqs[k].pc);
-            exit_with(&g, JIT_RET_REQUEST);
+            if (!g.swapped) {
+                mov_ri(&g, RAX, JIT_RET_REQUEST);
+                exit_gmap(&g);
+            } else {
+                sync_pinned(&g);
+                exit_with(&g, JIT_RET_REQUEST);
+            }
         }
     }
     if (!err && g.overflow)
@@ -2052,6 +2078,8 @@ void jit_x86_patch(jit_tb *tb, unsigned slot, const void *target)
     __atomic_store_n((int32_t *)at, rel, __ATOMIC_RELEASE);
 }
 
+static void emit_pin_exit(jit_engine *e);
+
 /* Six registers hold the most used globals: the four callee-saved ones outside
  * the fixed registers (they survive helper calls) and r10/r11 (not argument
  * registers; saved around calls).  Four remain for temporaries. */
@@ -2071,6 +2099,27 @@ void jit_x86_choose_pins(jit_engine *e)
         taken[best] = true;
         e->pin_reg[best] = (int8_t)regs[i];
     }
+    emit_pin_exit(e);
+}
+
+/* The shared exit of generation-1 code: every pinned global to env, then the
+ * epilogue (rax holds the value for the engine).  Block exits jump here
+ * instead of repeating the six stores (exit_gmap); pins never change after
+ * this, and a flush keeps the stub (it lies before code_start). */
+static void emit_pin_exit(jit_engine *e)
+{
+    gen g;
+    memset(&g, 0, sizeof(g));
+    g.e = e;
+    g.buf = g.p = e->epilogue + 64;
+    g.end = g.p + PIN_EXIT_ROOM;
+    for (unsigned t = 0; t < e->fe->nglobals; t++)
+        if (e->pin_reg[t] >= 0)
+            store_mem(&g, e->fe->globals[t].type != JIT_I32, (unsigned)e->pin_reg[t], RBP,
+                      (int32_t)e->fe->globals[t].offset);
+    jmp_to(&g, e->epilogue);
+    if (!g.overflow)
+        e->pin_exit = g.buf;
 }
 
 typedef uintptr_t (*entry_fn)(jit_cpu *cpu, const void *code);
@@ -2114,7 +2163,9 @@ int jit_x86_init(jit_engine *e)
         b1(&g, (uint8_t)(0x58 + (saved[i] & 7)));
     }
     b1(&g, 0xC3);
-    e->code_used = (size_t)(e->epilogue - e->code_buf) + 64;
+    /* room for the pin_exit stub (jit_x86_choose_pins) */
+    e->code_start = (size_t)(e->epilogue - e->code_buf) + 64 + PIN_EXIT_ROOM;
+    e->code_used = e->code_start;
     return g.overflow ? -ENOMEM : 0;
 }
 
