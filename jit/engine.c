@@ -181,16 +181,16 @@ static void init_locks(jit_engine *e)
 
 /* ---- engine ---- */
 
-/* The code buffer, 2 MiB aligned and marked for transparent huge pages where
- * the host has them: a program's first megabytes of code then cost one page
- * fault per 2 MiB instead of one per 4 KiB (a fault costs microseconds in a
- * virtual machine), and running code needs fewer iTLB entries.  NULL and errno
- * on failure. */
+/* The code buffer (and the metadata arena), 2 MiB aligned and marked for
+ * transparent huge pages where the host has them: a program's first megabytes
+ * of code then cost one page fault per 2 MiB instead of one per 4 KiB (a fault
+ * costs microseconds in a virtual machine), and running code needs fewer iTLB
+ * entries.  NULL and errno on failure. */
 #define CODE_ALIGN (2u << 20)
-static uint8_t *map_code(size_t size)
+static uint8_t *map_code(size_t size, int prot)
 {
-    uint8_t *p = mmap(NULL, size + CODE_ALIGN, PROT_READ | PROT_WRITE | PROT_EXEC,
-                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint8_t *p = mmap(NULL, size + CODE_ALIGN, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                      -1, 0);
     if (p == MAP_FAILED)
         return NULL;
     uint8_t *a = (uint8_t *)(((uintptr_t)p + CODE_ALIGN - 1) & ~(uintptr_t)(CODE_ALIGN - 1));
@@ -287,8 +287,11 @@ int jit_engine_new(const jit_frontend *fe, const jit_options *opt, jit_engine **
         /* One RWX mapping below 2 GiB distance of itself: rel32 jumps reach
          * everywhere inside it.  See docs/jit.md for W^X. */
         e->code_cap = e->opt.code_size;
-        e->code_buf = map_code(e->code_cap);
-        if (!e->code_buf) {
+        e->code_buf = map_code(e->code_cap, PROT_READ | PROT_WRITE | PROT_EXEC);
+        /* metadata takes about twice the bytes of code */
+        e->meta_cap = 2 * e->code_cap;
+        e->meta = map_code(e->meta_cap, PROT_READ | PROT_WRITE);
+        if (!e->code_buf || !e->meta) {
             int err = -errno;
             jit_engine_free(e);
             return err;
@@ -310,11 +313,25 @@ int jit_engine_new(const jit_frontend *fe, const jit_options *opt, jit_engine **
 
 static void tb_free(jit_tb *tb)
 {
+    if (tb->in_arena)
+        return;
     free(tb->faults);
     free(tb->fmap);
     free(tb->ops);
     free(tb->temps);
     free(tb);
+}
+
+void *jit_meta_copy(jit_engine *e, const void *src, size_t n)
+{
+    size_t need = (n + 15) & ~(size_t)15;
+    if (!e->meta || need > e->meta_cap - e->meta_used)
+        return NULL;
+    void *p = e->meta + e->meta_used;
+    e->meta_used += need;
+    if (src)
+        memcpy(p, src, n);
+    return p;
 }
 
 /* Drop every block.  Caller holds e->lock and, if any CPU can be running,
@@ -333,6 +350,7 @@ static void flush_locked(jit_engine *e)
     e->page_count = NULL;
     e->page_cap = e->page_used = 0;
     e->bytes_used = 0;
+    e->meta_used = 0;
     if (e->code_buf)
         e->code_used = e->code_start;
     e->stats.blocks_live = 0;
@@ -360,6 +378,8 @@ void jit_engine_free(jit_engine *e)
     pthread_mutex_unlock(&e->lock);
     if (e->code_buf)
         munmap(e->code_buf, e->code_cap);
+    if (e->meta)
+        munmap(e->meta, e->meta_cap);
     if (e->perf_map)
         fclose(e->perf_map);
     pthread_mutex_destroy(&e->lock);
@@ -700,13 +720,22 @@ static jit_tb *translate(jit_engine *e, jit_cpu *cpu, uint64_t pc, uint32_t flag
             jit_dump_ops(&c, e->log);
             fputc('\n', e->log);
         }
-        tb = aligned_alloc(16, sizeof(*tb));
+        tb = jit_meta_copy(e, NULL, sizeof(*tb));
+        bool in_arena = tb != NULL;
+        if (!tb && e->meta) {
+            jit_ctx_free(&c);
+            *err = -ENOSPC;
+            return NULL;
+        }
+        if (!tb)
+            tb = aligned_alloc(16, sizeof(*tb));
         if (!tb) {
             jit_ctx_free(&c);
             *err = -ENOMEM;
             return NULL;
         }
         memset(tb, 0, sizeof(*tb));
+        tb->in_arena = in_arena;
         tb->pc = pc;
         tb->flags = flags;
         tb->gen = e->pin_gen;

@@ -134,6 +134,7 @@ struct jit_tb {
     jit_tinfo *temps;
     unsigned ntemps;
     size_t bytes;                   /* accounted against code_size */
+    bool in_arena;                  /* tb, faults and fmap live in e->meta */
 } __attribute__((aligned(16)));
 
 /* Per-CPU jump cache, probed by generated code for indirect jumps.  An entry
@@ -197,6 +198,10 @@ struct jit_engine {
     uint8_t *pin_exit;              /* generation 1: stores the pinned globals and
                                        jumps to the epilogue (x86.c, exit_gmap) */
     size_t code_start;              /* first byte for blocks (after those stubs) */
+    /* native: blocks' metadata (jit_tb, fault records), like their code freed
+     * only by a flush, so a bump allocator in one huge-page mapping */
+    uint8_t *meta;
+    size_t meta_cap, meta_used;
     jit_stats stats;
     unsigned flush_gen;             /* counts flushes: cached block pointers die */
     unsigned max_temps;             /* interpreter: largest block's temps */
@@ -238,5 +243,8 @@ uintptr_t jit_interp_run(jit_engine *e, jit_cpu *cpu, jit_tb *tb);
 
 /* engine.c, for the backends */
 jit_tb *jit_lookup_fast(jit_engine *e, jit_cpu *cpu, uint64_t pc);
+/* A copy of n bytes in the metadata arena (16-aligned), NULL when it is full
+ * (the caller fails with -ENOSPC: flush) or without an arena. */
+void *jit_meta_copy(jit_engine *e, const void *src, size_t n);
 
 #endif

@@ -2043,12 +2043,14 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
         tb->code = g.buf;
         tb->chain_entry = g.buf + chain_off;
         tb->code_size = pos(&g);
-        tb->faults = g.faults;
+        /* into the metadata arena (engine.c), exactly sized */
+        tb->faults = jit_meta_copy(e, g.faults, g.nfaults * sizeof(*g.faults));
         tb->nfaults = g.nfaults;
-        tb->fmap = g.fmap;
-        g.faults = NULL;
-        g.fmap = NULL;
-        e->code_used += (tb->code_size + 15) & ~15u;
+        tb->fmap = jit_meta_copy(e, g.fmap, g.nfmap * sizeof(*g.fmap));
+        if ((g.nfaults && !tb->faults) || (g.nfmap && !tb->fmap))
+            err = -ENOSPC;
+        else
+            e->code_used += (tb->code_size + 15) & ~15u;
     }
 out:
     free(g.treg);
