@@ -288,10 +288,15 @@ int jit_engine_new(const jit_frontend *fe, const jit_options *opt, jit_engine **
          * everywhere inside it.  See docs/jit.md for W^X. */
         e->code_cap = e->opt.code_size;
         e->code_buf = map_code(e->code_cap, PROT_READ | PROT_WRITE | PROT_EXEC);
-        /* metadata takes about twice the bytes of code */
+        /* metadata takes about twice the bytes of code.  Sanitizer builds keep
+         * it on the heap, where AddressSanitizer sees a use after a flush. */
+#if !defined(__SANITIZE_ADDRESS__)
         e->meta_cap = 2 * e->code_cap;
         e->meta = map_code(e->meta_cap, PROT_READ | PROT_WRITE);
-        if (!e->code_buf || !e->meta) {
+        if (!e->meta)
+            e->meta_cap = 0;    /* the heap then */
+#endif
+        if (!e->code_buf) {
             int err = -errno;
             jit_engine_free(e);
             return err;
@@ -325,7 +330,13 @@ static void tb_free(jit_tb *tb)
 void *jit_meta_copy(jit_engine *e, const void *src, size_t n)
 {
     size_t need = (n + 15) & ~(size_t)15;
-    if (!e->meta || need > e->meta_cap - e->meta_used)
+    if (!e->meta) {             /* no arena: the heap (tb_free frees it) */
+        void *p = need ? malloc(need) : NULL;
+        if (p && src)
+            memcpy(p, src, n);
+        return p;
+    }
+    if (need > e->meta_cap - e->meta_used)
         return NULL;
     void *p = e->meta + e->meta_used;
     e->meta_used += need;
@@ -720,15 +731,13 @@ static jit_tb *translate(jit_engine *e, jit_cpu *cpu, uint64_t pc, uint32_t flag
             jit_dump_ops(&c, e->log);
             fputc('\n', e->log);
         }
-        tb = jit_meta_copy(e, NULL, sizeof(*tb));
-        bool in_arena = tb != NULL;
-        if (!tb && e->meta) {
+        bool in_arena = e->meta != NULL;
+        tb = in_arena ? jit_meta_copy(e, NULL, sizeof(*tb)) : aligned_alloc(16, sizeof(*tb));
+        if (!tb && in_arena) {
             jit_ctx_free(&c);
-            *err = -ENOSPC;
+            *err = -ENOSPC;     /* arena full: flush */
             return NULL;
         }
-        if (!tb)
-            tb = aligned_alloc(16, sizeof(*tb));
         if (!tb) {
             jit_ctx_free(&c);
             *err = -ENOMEM;
