@@ -181,6 +181,58 @@ static void init_locks(jit_engine *e)
 
 /* ---- engine ---- */
 
+/* The code buffer (and the metadata arena), 2 MiB aligned and marked for
+ * transparent huge pages where the host has them: a program's first megabytes
+ * of code then cost one page fault per 2 MiB instead of one per 4 KiB (a fault
+ * costs microseconds in a virtual machine), and running code needs fewer iTLB
+ * entries.  NULL and errno on failure. */
+#define CODE_ALIGN (2u << 20)
+static uint8_t *map_code(size_t size, int prot)
+{
+    uint8_t *p = mmap(NULL, size + CODE_ALIGN, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                      -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    uint8_t *a = (uint8_t *)(((uintptr_t)p + CODE_ALIGN - 1) & ~(uintptr_t)(CODE_ALIGN - 1));
+    if (a > p)
+        munmap(p, (size_t)(a - p));
+    munmap(a + size, (size_t)(p + CODE_ALIGN - a));
+#ifdef MADV_HUGEPAGE
+    madvise(a, size, MADV_HUGEPAGE);    /* a hint: failure only costs speed */
+#endif
+    return a;
+}
+
+/* VIREO_JIT_STATS=1: where control went, printed to stderr at exit (for
+ * measurements: docs/jit.md "Dispatch").  The last engine created is the one
+ * reported. */
+static jit_engine *stats_engine;
+
+static void print_stats(void)
+{
+    jit_engine *e = stats_engine;
+    if (!e)
+        return;
+    pthread_mutex_lock(&e->lock);
+    uint64_t chain = 0, lookup = 0, request = 0, ex = 0, ptr = 0;
+    for (jit_cpu_priv *p = e->cpus; p; p = p->next) {
+        chain += p->n_chain;
+        lookup += p->n_lookup;
+        request += p->n_request;
+        ex += p->n_exit;
+        ptr += p->n_ptr;
+    }
+    fprintf(stderr, "jit stats: blocks %" PRIu64 " (%" PRIu64 " live), translate %.1f ms, "
+            "code %zu KiB, chains linked %" PRIu64 "\n"
+            "jit stats: engine loop entries: unlinked goto_tb %" PRIu64 ", jump-cache miss %"
+            PRIu64 ", exit request %" PRIu64 ", exits %" PRIu64 "\n"
+            "jit stats: goto_ptr executed %" PRIu64 " (inline hits %" PRIu64 ")\n",
+            e->stats.blocks_translated, e->stats.blocks_live, e->stats.translate_ns / 1e6,
+            (e->code_buf ? e->code_used : e->bytes_used) >> 10, e->stats.chains_linked,
+            chain, lookup, request, ex, ptr, ptr > lookup ? ptr - lookup : 0);
+    pthread_mutex_unlock(&e->lock);
+}
+
 int jit_engine_new(const jit_frontend *fe, const jit_options *opt, jit_engine **out)
 {
     if (!fe || !fe->translate || fe->nglobals > JIT_MAX_GLOBALS ||
@@ -223,17 +275,29 @@ int jit_engine_new(const jit_frontend *fe, const jit_options *opt, jit_engine **
     }
 
     init_locks(e);
+    if (getenv("VIREO_JIT_STATS")) {
+        e->count_ptr = true;
+        if (!stats_engine)
+            atexit(print_stats);
+        stats_engine = e;
+    }
 
     if (e->opt.backend == JIT_BACKEND_NATIVE) {
 #if defined(__x86_64__)
         /* One RWX mapping below 2 GiB distance of itself: rel32 jumps reach
          * everywhere inside it.  See docs/jit.md for W^X. */
         e->code_cap = e->opt.code_size;
-        e->code_buf = mmap(NULL, e->code_cap, PROT_READ | PROT_WRITE | PROT_EXEC,
-                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (e->code_buf == MAP_FAILED) {
+        e->code_buf = map_code(e->code_cap, PROT_READ | PROT_WRITE | PROT_EXEC);
+        /* metadata takes about twice the bytes of code.  Sanitizer builds keep
+         * it on the heap, where AddressSanitizer sees a use after a flush. */
+#if !defined(__SANITIZE_ADDRESS__)
+        e->meta_cap = 2 * e->code_cap;
+        e->meta = map_code(e->meta_cap, PROT_READ | PROT_WRITE);
+        if (!e->meta)
+            e->meta_cap = 0;    /* the heap then */
+#endif
+        if (!e->code_buf) {
             int err = -errno;
-            e->code_buf = NULL;
             jit_engine_free(e);
             return err;
         }
@@ -254,11 +318,31 @@ int jit_engine_new(const jit_frontend *fe, const jit_options *opt, jit_engine **
 
 static void tb_free(jit_tb *tb)
 {
+    if (tb->in_arena)
+        return;
     free(tb->faults);
     free(tb->fmap);
     free(tb->ops);
     free(tb->temps);
     free(tb);
+}
+
+void *jit_meta_copy(jit_engine *e, const void *src, size_t n)
+{
+    size_t need = (n + 15) & ~(size_t)15;
+    if (!e->meta) {             /* no arena: the heap (tb_free frees it) */
+        void *p = need ? malloc(need) : NULL;
+        if (p && src)
+            memcpy(p, src, n);
+        return p;
+    }
+    if (need > e->meta_cap - e->meta_used)
+        return NULL;
+    void *p = e->meta + e->meta_used;
+    e->meta_used += need;
+    if (src)
+        memcpy(p, src, n);
+    return p;
 }
 
 /* Drop every block.  Caller holds e->lock and, if any CPU can be running,
@@ -277,8 +361,9 @@ static void flush_locked(jit_engine *e)
     e->page_count = NULL;
     e->page_cap = e->page_used = 0;
     e->bytes_used = 0;
+    e->meta_used = 0;
     if (e->code_buf)
-        e->code_used = (size_t)(e->epilogue - e->code_buf) + 64;
+        e->code_used = e->code_start;
     e->stats.blocks_live = 0;
     e->stats.flushes++;
     e->flush_gen++;
@@ -288,6 +373,10 @@ void jit_engine_free(jit_engine *e)
 {
     if (!e)
         return;
+    if (stats_engine == e) {
+        print_stats();
+        stats_engine = NULL;
+    }
     pthread_mutex_lock(&e->lock);
     for (unsigned i = 0; i < e->ntbs; i++)
         tb_free(e->tbs[i]);
@@ -300,6 +389,8 @@ void jit_engine_free(jit_engine *e)
     pthread_mutex_unlock(&e->lock);
     if (e->code_buf)
         munmap(e->code_buf, e->code_cap);
+    if (e->meta)
+        munmap(e->meta, e->meta_cap);
     if (e->perf_map)
         fclose(e->perf_map);
     pthread_mutex_destroy(&e->lock);
@@ -313,9 +404,14 @@ int jit_cpu_init(jit_engine *e, jit_cpu *cpu)
     if (!p)
         return -ENOMEM;
     /* mmap, not malloc: half a megabyte per thread that costs nothing until
-     * used (an all-zero entry is empty: see jit_jc_entry) */
+     * used (an all-zero entry is empty: see jit_jc_entry).  The first CPU's
+     * is populated at once: a program's start-up touches most of its pages,
+     * and one mapping call is far cheaper than a page fault per page. */
+    pthread_mutex_lock(&e->lock);
+    bool first = !e->cpus;
+    pthread_mutex_unlock(&e->lock);
     p->jc = mmap(NULL, JIT_JC_SIZE * sizeof(*p->jc), PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                 MAP_PRIVATE | MAP_ANONYMOUS | (first ? MAP_POPULATE : 0), -1, 0);
     if (p->jc == MAP_FAILED) {
         free(p);
         return -ENOMEM;
@@ -323,6 +419,7 @@ int jit_cpu_init(jit_engine *e, jit_cpu *cpu)
     p->cpu = cpu;
     cpu->engine = e;
     cpu->priv = p;
+    cpu->jc = p->jc;
     pthread_mutex_lock(&e->lock);
     p->next = e->cpus;
     e->cpus = p;
@@ -348,6 +445,7 @@ void jit_cpu_destroy(jit_cpu *cpu)
     free(p->ivals);
     free(p);
     cpu->priv = NULL;
+    cpu->jc = NULL;
 }
 
 void jit_cpu_kick(jit_cpu *cpu)
@@ -633,13 +731,20 @@ static jit_tb *translate(jit_engine *e, jit_cpu *cpu, uint64_t pc, uint32_t flag
             jit_dump_ops(&c, e->log);
             fputc('\n', e->log);
         }
-        tb = aligned_alloc(16, sizeof(*tb));
+        bool in_arena = e->meta != NULL;
+        tb = in_arena ? jit_meta_copy(e, NULL, sizeof(*tb)) : aligned_alloc(16, sizeof(*tb));
+        if (!tb && in_arena) {
+            jit_ctx_free(&c);
+            *err = -ENOSPC;     /* arena full: flush */
+            return NULL;
+        }
         if (!tb) {
             jit_ctx_free(&c);
             *err = -ENOMEM;
             return NULL;
         }
         memset(tb, 0, sizeof(*tb));
+        tb->in_arena = in_arena;
         tb->pc = pc;
         tb->flags = flags;
         tb->gen = e->pin_gen;
@@ -881,10 +986,18 @@ static jit_exit_reason exec_loop(jit_engine *e, jit_cpu *cpu)
         if (r >= 4096) {
             last = (jit_tb *)(r & ~(uintptr_t)15);
             last_slot = (unsigned)(r & (JIT_TB_SLOTS - 1));
+            priv->n_chain++;
             continue;
         }
-        if (r == JIT_RET_LOOKUP || r == JIT_RET_REQUEST)
+        if (r == JIT_RET_LOOKUP) {
+            priv->n_lookup++;
             continue;
+        }
+        if (r == JIT_RET_REQUEST) {
+            priv->n_request++;
+            continue;
+        }
+        priv->n_exit++;
         return (jit_exit_reason)r;
     }
 }
@@ -1016,6 +1129,7 @@ void jit_fork_child(jit_engine *e, jit_cpu *keep)
         *pp = p->next;
         e->dispatches_gone += p->dispatches;
         p->cpu->priv = NULL;
+        p->cpu->jc = NULL;
         munmap(p->jc, JIT_JC_SIZE * sizeof(*p->jc));
         free(p->ivals);
         free(p);

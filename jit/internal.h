@@ -139,6 +139,7 @@ struct jit_tb {
     jit_tinfo *temps;
     unsigned ntemps;
     size_t bytes;                   /* accounted against code_size */
+    bool in_arena;                  /* tb, faults and fmap live in e->meta */
 } __attribute__((aligned(16)));
 
 /* Per-CPU jump cache, probed by generated code for indirect jumps.  An entry
@@ -165,11 +166,16 @@ struct jit_cpu_priv {
     unsigned ivals_cap;
     bool in_exec;
     uint64_t dispatches;
+    /* VIREO_JIT_STATS counts (measurements; see print_stats in engine.c) */
+    uint64_t n_chain, n_lookup, n_request, n_exit, n_ptr;
 };
 
+/* Direct-mapped on pc bits 1..JIT_JC_BITS: instructions are at least 2-byte
+ * aligned on the guests we have, and hot code is rarely 32 KiB apart at the
+ * same offset.  Generated code computes it in two instructions (x86.c). */
 static inline unsigned jit_jc_hash(uint64_t pc)
 {
-    return (unsigned)((pc >> 1) ^ (pc >> (JIT_JC_BITS + 1))) & (JIT_JC_SIZE - 1);
+    return (unsigned)(pc >> 1) & (JIT_JC_SIZE - 1);
 }
 
 #define JIT_TB_HASH_BITS 15
@@ -194,6 +200,13 @@ struct jit_engine {
     uint8_t *code_buf;
     size_t code_cap, code_used;
     uint8_t *prologue, *epilogue;
+    uint8_t *pin_exit;              /* generation 1: stores the pinned globals and
+                                       jumps to the epilogue (x86.c, exit_gmap) */
+    size_t code_start;              /* first byte for blocks (after those stubs) */
+    /* native: blocks' metadata (jit_tb, fault records), like their code freed
+     * only by a flush, so a bump allocator in one huge-page mapping */
+    uint8_t *meta;
+    size_t meta_cap, meta_used;
     jit_stats stats;
     unsigned flush_gen;             /* counts flushes: cached block pointers die */
     unsigned max_temps;             /* interpreter: largest block's temps */
@@ -211,6 +224,7 @@ struct jit_engine {
     unsigned spare_temps_cap;
     uint8_t *opt_buf;               /* optimizer tables */
     size_t opt_buf_size;
+    bool count_ptr;                 /* VIREO_JIT_STATS: goto_ptr counts executions */
 };
 
 /* Values returned by generated code (native) / the interpreter's block run. */
@@ -234,5 +248,8 @@ uintptr_t jit_interp_run(jit_engine *e, jit_cpu *cpu, jit_tb *tb);
 
 /* engine.c, for the backends */
 jit_tb *jit_lookup_fast(jit_engine *e, jit_cpu *cpu, uint64_t pc);
+/* A copy of n bytes in the metadata arena (16-aligned), NULL when it is full
+ * (the caller fails with -ENOSPC: flush) or without an arena. */
+void *jit_meta_copy(jit_engine *e, const void *src, size_t n);
 
 #endif

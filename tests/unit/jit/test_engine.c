@@ -177,6 +177,44 @@ static void test_indirect(void)
     }
 }
 
+/* The jump cache is keyed by the block key (flags) too: an indirect jump from
+ * a block translated under other flags must not reach the translation of the
+ * old flags, and the jump right after a helper changed the flags must look up
+ * the new ones.  The subroutine adds flags * 1, the code after setf flags *
+ * 100; flags go 0 -> 2 -> 1 (hand-traced: 0 + 200 + 2 + 100 = 302; a jump
+ * into the flags-0 subroutine would give 300, into the flags-2 code after the
+ * second setf 402). */
+static void test_indirect_flags(void)
+{
+    for (unsigned k = 0; k < NB; k++) {
+        clear_code();
+        uint8_t *p = mem + CODE;
+        p = toy_emit(p, T_LI, 1, 0, 0, 0);
+        p = toy_emit(p, T_LI, 2, 0, 0, 2);
+        p = toy_emit(p, T_LI, 0, 0, 0, 0);
+        p = toy_emit(p, T_LI, 14, 0, 0, 0x3000);
+        uint8_t *loop = p;
+        p = toy_emit(p, T_LI, 15, 0, 0, (int32_t)(p + 16 - mem));
+        p = toy_emit(p, T_JR, 0, 14, 0, 0);
+        p = toy_emit(p, T_SETF, 0, 2, 0, 0);
+        p = toy_emit(p, T_FLAGADD, 1, 1, 0, 100);
+        p = toy_emit(p, T_ADDI, 2, 2, 0, -1);
+        p = toy_emit(p, T_BNE, 0, 2, 0, (int32_t)(loop - p));
+        p = toy_emit(p, T_HALT, 1, 0, 0, 0);
+        p = mem + 0x3000;
+        p = toy_emit(p, T_FLAGADD, 1, 1, 0, 1);
+        p = toy_emit(p, T_JR, 0, 15, 0, 0);
+        jit_engine *e = new_engine(k, 0);
+        toy_cpu cpu;
+        cpu_init(e, &cpu);
+        CU_ASSERT_EQUAL(run(&cpu, CODE), JIT_EXIT_HALT);
+        CU_ASSERT_EQUAL(cpu.r[1], 302);
+        CU_ASSERT_EQUAL(cpu.h.flags, 1);
+        jit_cpu_destroy(&cpu.h);
+        jit_engine_free(e);
+    }
+}
+
 /* self-modifying code: cached until invalidated, then retranslated; chained
  * jumps into an invalidated block are unlinked */
 static void test_invalidate(void)
@@ -673,6 +711,7 @@ int main(void)
     CU_add_test(s, "loop_and_chaining", test_loop);
     CU_add_test(s, "memory_and_ops", test_memory_and_ops);
     CU_add_test(s, "indirect_jumps", test_indirect);
+    CU_add_test(s, "indirect_jumps_flags", test_indirect_flags);
     CU_add_test(s, "invalidate_smc", test_invalidate);
     CU_add_test(s, "flush_when_full", test_flush_when_full);
     CU_add_test(s, "fault_precise_state", test_fault);

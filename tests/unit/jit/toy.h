@@ -15,6 +15,8 @@ enum {
     T_HALT, T_ADDI, T_ADD, T_SUB, T_MUL, T_BNE, T_BLT, T_LD, T_ST, T_LW, T_JR,
     T_SYSCALL, T_DIV, T_REM, T_SHL, T_SLT, T_CALL, T_AMOADD, T_J, T_SB, T_LBU, T_LI,
     T_WADD,     /* w = w + (i32)rs1: exercises an i32 global */
+    T_SETF,     /* cpu flags = rs1 (a helper), then on through the lookup */
+    T_FLAGADD,  /* rd = rs1 + flags * imm, flags as translated (the block key) */
     T_COUNT
 };
 
@@ -47,6 +49,15 @@ static uint64_t toy_helper_raise(jit_cpu *cpu, uint64_t x)
     jit_cpu_exit(cpu, JIT_EXIT_EXCEPTION, 99 + x);
 }
 
+/* helper for T_SETF: the block key changes, so the translation ends with a
+ * goto_ptr of a constant pc, as jit.h asks */
+static uint64_t toy_helper_setf(jit_cpu *cpu, uint64_t v)
+{
+    cpu->flags = (uint32_t)v;
+    return 0;
+}
+
+static const jit_helper toy_h_setf = { (void *)toy_helper_setf, "toy_setf", 0 };
 static const jit_helper toy_h = { (void *)toy_helper, "toy_helper", JIT_CALL_READS_GLOBALS };
 static const jit_helper toy_h_raise = { (void *)toy_helper_raise, "toy_raise",
                                         JIT_CALL_MAY_EXIT };
@@ -110,6 +121,13 @@ static int toy_translate(jit_ctx *c, jit_cpu *cpu, uint64_t pc, uint32_t flags)
             jit_call(c, imm == 1 ? &toy_h_raise : &toy_h, d, 2, args);
             break;
         }
+        case T_SETF: {
+            jit_temp args[2] = { jit_env(c), a }, r = jit_temp_new(c, JIT_I64);
+            jit_call(c, &toy_h_setf, r, 2, args);
+            jit_goto_ptr(c, jit_const(c, JIT_I64, next));
+            return 0;
+        }
+        case T_FLAGADD: jit_addi(c, d, a, (int64_t)flags * imm); break;
         case T_WADD: {
             jit_temp t = jit_temp_new(c, JIT_I32);
             jit_trunc(c, t, a);
@@ -130,7 +148,8 @@ static int toy_translate(jit_ctx *c, jit_cpu *cpu, uint64_t pc, uint32_t flags)
 
 static const char *const toy_names[T_COUNT] = {
     "halt", "addi", "add", "sub", "mul", "bne", "blt", "ld", "st", "lw", "jr", "syscall",
-    "div", "rem", "shl", "slt", "call", "amoadd", "j", "sb", "lbu", "li", "wadd",
+    "div", "rem", "shl", "slt", "call", "amoadd", "j", "sb", "lbu", "li", "wadd", "setf",
+    "flagadd",
 };
 
 static unsigned toy_disas(uint64_t pc, const uint8_t *b, size_t len, char *buf, size_t size)

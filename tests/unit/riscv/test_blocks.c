@@ -321,9 +321,46 @@ static void body_wide_loop(tenv *t)
         EQ(t, regs[k], 10 * (k + 1));
 }
 
+/* An interpreter's dispatch loop: the block at the loop head ends its main
+ * path with an indirect jump (jalr to a handler), and a side path behind a
+ * forward branch (the "default case") jumps back to the head, which the
+ * translator sends through the jump cache rather than making the block a
+ * loop.  a1 counts 29..1; a multiple of 4 adds 1000 (side path), any other
+ * value is added by the handler.
+ *     loop: a1 -= 1; if (a1 == 0) goto done; if ((a1 & 3) == 0) goto skip;
+ *           jalr a3 (handler: a0 += a1; j loop)
+ *     skip: a0 += 1000; j loop */
+static void body_dispatch_loop(tenv *t)
+{
+    e32(t, ADDI(A0, ZERO, 0));
+    e32(t, ADDI(A1, ZERO, 30));
+    e32(t, JAL(ZERO, 4));                       /* the loop starts a block */
+    uint32_t loop = t->pc;
+    e32(t, ADDI(A1, A1, -1));
+    e32(t, BEQ(A1, ZERO, 36));                  /* to done (the final ecall) */
+    e32(t, ANDI(T0, A1, 3));
+    e32(t, BEQ(T0, ZERO, 12));                  /* to skip */
+    e32(t, JALR(ZERO, A3, 0));
+    e32(t, ADDI(A0, A0, 7));                    /* never runs (a target right after
+                                                   the jump would start its own block) */
+    e32(t, ADDI(A0, A0, 1000));                 /* skip */
+    e32(t, JAL(ZERO, (int32_t)(loop - t->pc)));
+    uint32_t handler = t->pc;
+    e32(t, ADD(A0, A0, A1));
+    e32(t, JAL(ZERO, (int32_t)(loop - t->pc)));
+    CU_ASSERT_EQUAL(t->pc, loop + 40);
+    SETX(t, A3, handler);
+    run_to_ecall(t);
+    uint64_t a0 = 0;
+    for (uint64_t i = 29; i; i--)
+        a0 += i & 3 ? i : 1000;
+    EQ(t, A0, a0);
+    EQ(t, A1, 0);
+}
+
 #define T(name) static void test_##name(void) { run_all(body_##name); }
 T(branch_over) T(loop_if_else) T(many_branches) T(fault_after_branches) T(early_return)
-T(nested_loops) T(endless_inner_loop) T(side_exit_state) T(wide_loop)
+T(nested_loops) T(endless_inner_loop) T(side_exit_state) T(wide_loop) T(dispatch_loop)
 #undef T
 
 void register_block_tests(void)
@@ -338,4 +375,5 @@ void register_block_tests(void)
     CU_add_test(s, "interrupt-in-inner-loop", test_endless_inner_loop);
     CU_add_test(s, "side-exit-state", test_side_exit_state);
     CU_add_test(s, "loop-wider-than-pins", test_wide_loop);
+    CU_add_test(s, "dispatch-loop-side-jump-back", test_dispatch_loop);
 }
