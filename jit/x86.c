@@ -83,6 +83,9 @@ typedef struct gen {
     /* guest accesses whose address failed the guest_limit check (bound_check) */
     struct bound_stub { uint32_t fix; unsigned rec; int32_t disp; uint8_t index; bool store; } *bounds;
     unsigned nbounds;
+    /* temps whose value passed the guest_limit check and has not changed since
+     * (forgotten at labels, definitions and helpers that write globals) */
+    uint8_t *checked;
     uint32_t *slot_tmp;             /* compute_last_use: first occurrence */
     /* Exit tails: a label reached only by one forward brcond and not by
      * falling in (a side exit).  The branch keeps dirty registers as they
@@ -623,8 +626,13 @@ static void fault_end(gen *g, uint32_t start)
  * checked access can produce.  The stub shares the access's fault record, so the
  * fault is precise; jit_handle_fault takes the address from bad_addr. */
 
-static void bound_check(gen *g, unsigned index, int32_t disp, bool store)
+static void bound_check(gen *g, jit_temp addr, unsigned index, int32_t disp, bool store)
 {
+    if (g->e->fe->addr_bits == 64) {
+        if (g->checked[addr])
+            return;         /* addr < guest_limit still holds: the guards cover disp */
+        g->checked[addr] = 1;
+    }
     struct bound_stub *b = realloc(g->bounds, (g->nbounds + 1) * sizeof(*b));
     if (!b) {
         g->overflow = true;
@@ -645,8 +653,14 @@ static void emit_bound_stubs(gen *g)
         int32_t rel = (int32_t)(pos(g) - (b->fix + 4));
         memcpy(g->buf + b->fix, &rel, 4);
         uint32_t start = pos(g);
-        op_rm(g, true, 0x8D, RAX, b->index, b->disp);                   /* lea rax, [index+disp] */
-        op_rm(g, true, 0x89, RAX, RBP, offsetof(jit_cpu, bad_addr));
+        /* no scratch register: rax may hold a dirty temp the fault record names */
+        op_rm(g, true, 0x89, b->index, RBP, offsetof(jit_cpu, bad_addr));
+        if (b->disp) {
+            rex(g, true, 0, 0, RBP, false);
+            b1(g, 0x81);
+            modrm_mem(g, 0, RBP, offsetof(jit_cpu, bad_addr));           /* add [bad_addr], disp */
+            b4(g, (uint32_t)b->disp);
+        }
         b1(g, b->store ? 0x88 : 0x8A);                                  /* mov [0], al / mov al, [0] */
         b1(g, 0x04);
         b1(g, 0x25);
@@ -1285,7 +1299,7 @@ static void gen_qld(gen *g, const jit_op *op)
     }
     uint32_t start;
     fault_begin(g, &start);
-    bound_check(g, index, disp, false);
+    bound_check(g, op->a[1], index, disp, false);
     bool s = lmo & JIT_MO_SIGN, w = w64(ty);
     switch (size) {
     case 0:
@@ -1345,7 +1359,7 @@ static void gen_qst(gen *g, const jit_op *op)
     }
     uint32_t start;
     fault_begin(g, &start);
-    bound_check(g, index, disp, true);
+    bound_check(g, op->a[1], index, disp, true);
     if (size == 1)
         b1(g, 0x66);
     rex(g, size == 3, rv, index, R15, size == 0);
@@ -1766,6 +1780,7 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
     g.use_fma = __builtin_cpu_supports("fma") && !getenv("VIREO_JIT_NO_FMA");
     g.treg = malloc(c->ntemps);
     g.tdirty = calloc(c->ntemps, 1);
+    g.checked = calloc(c->ntemps, 1);
     g.slot = malloc(c->ntemps * sizeof(int32_t));
     g.last_use = malloc(c->ntemps * sizeof(uint32_t));
     g.label_pos = malloc((c->nlabels + 1) * sizeof(int32_t));
@@ -1777,7 +1792,7 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
     g.tail_temp = malloc((c->nlabels + 1) * sizeof(*g.tail_temp));
     g.tail_dirty = malloc((c->nlabels + 1) * sizeof(*g.tail_dirty));
     int err = 0;
-    if (!g.treg || !g.tdirty || !g.slot || !g.last_use || !g.label_pos || !g.label_op ||
+    if (!g.treg || !g.tdirty || !g.checked || !g.slot || !g.last_use || !g.label_pos || !g.label_op ||
         !g.loop_label || !g.slot_tmp || !g.labels_before || !g.tail || !g.tail_temp ||
         !g.tail_dirty) {
         err = -ENOMEM;
@@ -1972,6 +1987,12 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
         }
         if (err)
             break;
+        if (jit_op_has_def(op))
+            g.checked[op->a[0]] = 0;
+        if (opc == JIT_OP_LABEL ||
+            (opc == JIT_OP_CALL &&
+             (op->helper->flags & (JIT_CALL_WRITES_GLOBALS | JIT_CALL_MAY_EXIT))))
+            memset(g.checked, 0, c->ntemps);
         release_dead(&g);
         if ((size_t)(g.end - g.p) < 1024)
             g.overflow = true;
@@ -2010,6 +2031,7 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
 out:
     free(g.treg);
     free(g.tdirty);
+    free(g.checked);
     free(g.slot);
     free(g.last_use);
     free(g.label_pos);
