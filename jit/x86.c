@@ -26,10 +26,13 @@ enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, 
 #define NSLOTS 2048
 #define FRAME (NSLOTS * 8 + 8)
 
-static const uint8_t alloc_order[] = { RBX, R12, R13, R14, RSI, RDI, R8, R9, R10, R11 };
+/* rax, rcx and rdx come last: some ops need them as scratch (clobber_mask) */
+static const uint8_t alloc_order[] = { RBX, R12, R13, R14, RSI, RDI, R8, R9, R10, R11,
+                                       RDX, RCX, RAX };
 #define NALLOC (sizeof(alloc_order))
+#define SCRATCH ((1 << RAX) | (1 << RCX) | (1 << RDX))
 static const uint16_t caller_saved = (1 << RSI) | (1 << RDI) | (1 << R8) | (1 << R9) |
-                                     (1 << R10) | (1 << R11);
+                                     (1 << R10) | (1 << R11) | SCRATCH;
 static const uint8_t arg_regs[6] = { RDI, RSI, RDX, RCX, R8, R9 };
 
 typedef struct fixup {
@@ -51,7 +54,7 @@ typedef struct gen {
     uint32_t *last_use;
     unsigned nslots;
     uint16_t locked;
-    unsigned rr;
+    uint16_t clobber;               /* scratch registers the current op uses */
     unsigned cur;                   /* index of the op being generated */
     uint64_t insn_pc;
     /* labels */
@@ -66,6 +69,7 @@ typedef struct gen {
     uint8_t *req_stub_jumps[64];
     unsigned nreq;
     bool use_popcnt;
+    bool use_bmi2;
     bool use_fma;
     unsigned slots_seen;
     uint16_t pinned;                /* host registers holding pinned globals */
@@ -353,31 +357,83 @@ static void spill(gen *g, unsigned r)
     unassign(g, r);
 }
 
-static unsigned alloc_reg(gen *g)
+/* A free register (not locked, pinned or scratch of this op), or -1. */
+static int free_reg(gen *g)
 {
     for (unsigned i = 0; i < NALLOC; i++) {
         unsigned r = alloc_order[i];
-        if (g->reg_temp[r] == JIT_NO_TEMP && !((g->locked | g->pinned) & (1 << r)))
-            return r;
+        if (g->reg_temp[r] == JIT_NO_TEMP && !((g->locked | g->pinned | g->clobber) & (1 << r)))
+            return (int)r;
     }
-    /* evict: a clean register first, else round robin */
+    return -1;
+}
+
+/* How far ahead t is used next: ops from the current one up to the next label
+ * (where registers are written back and forgotten anyway); NEXT_USE_NEVER if
+ * not before it. */
+#define NEXT_USE_NEVER 256u
+static unsigned next_use(gen *g, jit_temp t)
+{
+    jit_ctx *c = g->c;
+    for (unsigned i = g->cur; i < c->nops && i - g->cur < NEXT_USE_NEVER; i++) {
+        const jit_op *op = &c->ops[i];
+        if (op->opc == JIT_OP_LABEL && i > g->cur)
+            break;
+        unsigned f, n = jit_op_nuses(op, &f);
+        for (unsigned k = 0; k < n; k++)
+            if (op->a[f + k] == t)
+                return i - g->cur;
+    }
+    return NEXT_USE_NEVER;
+}
+
+static unsigned alloc_reg(gen *g)
+{
+    int fr = free_reg(g);
+    if (fr >= 0)
+        return (unsigned)fr;
+    /* evict the value needed furthest ahead (Belady); on a tie a clean one,
+     * which costs no store */
+    int best = -1;
+    unsigned best_score = 0;
     for (unsigned i = 0; i < NALLOC; i++) {
         unsigned r = alloc_order[i];
+        if ((g->locked | g->pinned | g->clobber) & (1 << r))
+            continue;
         jit_temp t = g->reg_temp[r];
-        if (!((g->locked | g->pinned) & (1 << r)) && !g->tdirty[t]) {
-            unassign(g, r);
-            return r;
+        unsigned score = next_use(g, t) * 2 + !g->tdirty[t];
+        if (best < 0 || score > best_score) {
+            best = (int)r;
+            best_score = score;
         }
     }
-    for (unsigned k = 0; k < NALLOC; k++) {
-        unsigned r = alloc_order[(g->rr++) % NALLOC];
-        if (!((g->locked | g->pinned) & (1 << r))) {
+    if (best < 0) {
+        g->overflow = true;     /* cannot happen: at most 5 operands are locked */
+        return RBX;
+    }
+    spill(g, (unsigned)best);
+    return (unsigned)best;
+}
+
+/* Before an op that uses some of rax, rcx, rdx as scratch: temps living there
+ * move to free registers (or go to memory), and the op allocates none of them. */
+static void clobber_regs(gen *g, uint16_t mask)
+{
+    g->clobber = mask;
+    for (unsigned r = 0; r < 16; r++) {
+        jit_temp t = g->reg_temp[r];
+        if (!(mask & (1 << r)) || t == JIT_NO_TEMP)
+            continue;
+        int fr = free_reg(g);
+        if (fr >= 0) {
+            mov_rr(g, true, (unsigned)fr, r);
+            g->reg_temp[r] = JIT_NO_TEMP;
+            g->reg_temp[fr] = t;
+            g->treg[t] = (int8_t)fr;
+        } else {
             spill(g, r);
-            return r;
         }
     }
-    g->overflow = true;     /* cannot happen: at most 5 operands are locked */
-    return RBX;
 }
 
 static void assign(gen *g, unsigned r, jit_temp t)
@@ -765,9 +821,11 @@ static void gen_alu(gen *g, const jit_op *op)
         if (comm) {
             rb = ra;
         } else {
-            mov_rr(g, w, RAX, ra);
-            op_rr(g, w, rr_opc[opc], rb, RAX);
-            mov_rr(g, w, rd, RAX);
+            /* d = a - d: -d + a (sub is the only non-commutative one) */
+            rex(g, w, 0, 0, rd, false);
+            b1(g, 0xF7);
+            modrm_rr(g, 3, rd);                 /* neg rd */
+            op_rr(g, w, 0x01, ra, rd);          /* add rd, ra */
             return;
         }
     } else {
@@ -893,6 +951,17 @@ static void gen_shift(gen *g, const jit_op *op)
         return;
     }
     unsigned rb = use(g, op->a[2]);
+    if (g->use_bmi2 && op->opc != JIT_OP_ROTL && op->opc != JIT_OP_ROTR) {
+        /* shlx/shrx/sarx rd, ra, rb: any count register, three operands */
+        unsigned rd = def_from(g, op->a[0], op->a[1], ra);
+        static const uint8_t pp[] = { [JIT_OP_SHL] = 1, [JIT_OP_SAR] = 2, [JIT_OP_SHR] = 3 };
+        b1(g, 0xC4);
+        b1(g, (uint8_t)((rd & 8 ? 0 : 0x80) | 0x40 | (ra & 8 ? 0 : 0x20) | 0x02));
+        b1(g, (uint8_t)((w ? 0x80 : 0) | ((~rb & 15) << 3) | pp[op->opc]));
+        b1(g, 0xF7);
+        modrm_rr(g, rd, ra);
+        return;
+    }
     mov_rr(g, false, RCX, rb);
     unsigned rd = def_from(g, op->a[0], op->a[1], ra);
     mov_rr(g, w, rd, ra);
@@ -1005,10 +1074,14 @@ static void gen_setcond(gen *g, const jit_op *op)
     }
     uint8_t cc = emit_cmp(g, ty, (jit_cond)op->cond, op->a[1], op->a[2]);
     unsigned rd = def(g, op->a[0]);      /* may emit a spill (mov): flags survive */
+    rex(g, false, 0, 0, rd, true);
     b1(g, 0x0F);
     b1(g, (uint8_t)(0x90 | cc));
-    modrm_rr(g, 0, RAX);                 /* setcc al */
-    op0f_rr(g, false, 0xB6, rd, RAX);    /* movzx rd32, al */
+    modrm_rr(g, 0, rd);                  /* setcc rd8 */
+    rex(g, false, rd, 0, rd, true);
+    b1(g, 0x0F);
+    b1(g, 0xB6);
+    modrm_rr(g, rd, rd);                 /* movzx rd32, rd8 */
 }
 
 /* d = (a cond b) ? t : f, computed in rax so that at most three registers
@@ -1375,22 +1448,21 @@ static void gen_host_ld(gen *g, const jit_op *op)
     unsigned rb = use(g, op->a[1]);
     int32_t disp = (int32_t)op->imm;
     bool s = memop & JIT_MO_SIGN, w = w64(ty);
+    unsigned rd = def(g, op->a[0]);
     switch (size) {
     case 0: case 1:
-        rex(g, w && s, RAX, 0, rb, false);
+        rex(g, w && s, rd, 0, rb, false);
         b1(g, 0x0F);
         b1(g, size == 0 ? (s ? 0xBE : 0xB6) : (s ? 0xBF : 0xB7));
-        modrm_mem(g, RAX, rb, disp);
+        modrm_mem(g, rd, rb, disp);
         break;
     case 2:
-        op_rm(g, s && w, s && w ? 0x63 : 0x8B, RAX, rb, disp);
+        op_rm(g, s && w, s && w ? 0x63 : 0x8B, rd, rb, disp);
         break;
     default:
-        op_rm(g, true, 0x8B, RAX, rb, disp);
+        op_rm(g, true, 0x8B, rd, rb, disp);
         break;
     }
-    unsigned rd = def(g, op->a[0]);
-    mov_rr(g, true, rd, RAX);
 }
 
 static void gen_host_st(gen *g, const jit_op *op)
@@ -1763,6 +1835,41 @@ static bool is_loop_back(gen *g, uint32_t label)
     return false;
 }
 
+/* The scratch registers (rax, rcx, rdx) an op's code uses; no temp may live
+ * in them during the op. */
+static uint16_t clobber_mask(gen *g, const jit_op *op)
+{
+    switch (op->opc) {
+    case JIT_OP_SHL: case JIT_OP_SHR: case JIT_OP_SAR:
+        if (g->use_bmi2)
+            return 0;
+        /* fall through */
+    case JIT_OP_ROTL: case JIT_OP_ROTR:
+    {
+        int32_t imm;
+        return const_imm(g, op->a[2], (jit_type)op->type, &imm) ? 0 : 1 << RCX;
+    }
+    case JIT_OP_MOVCOND:
+        return (1 << RAX) | (1 << RDX);
+    case JIT_OP_QLD: case JIT_OP_QST:
+        if (g->e->opt.mem_mode == JIT_MEM_SYSTEM)
+            return SCRATCH;
+        return (need_swap(g, op->memop) ? 1 << RAX : 0) |
+               (g->e->fe->addr_bits == 32 ? 1 << RCX : 0);
+    case JIT_OP_ADD: case JIT_OP_SUB: case JIT_OP_MUL: case JIT_OP_AND: case JIT_OP_OR:
+    case JIT_OP_XOR: case JIT_OP_SETCOND: case JIT_OP_LD: case JIT_OP_ST:
+    case JIT_OP_BRCOND: case JIT_OP_BR: case JIT_OP_LABEL: case JIT_OP_NOP:
+    case JIT_OP_INSN_START: case JIT_OP_MOV: case JIT_OP_NOT: case JIT_OP_NEG:
+    case JIT_OP_BSWAP: case JIT_OP_EXT8S: case JIT_OP_EXT8U: case JIT_OP_EXT16S:
+    case JIT_OP_EXT16U: case JIT_OP_EXT32S: case JIT_OP_EXT32U: case JIT_OP_TRUNC:
+        return 0;
+    case JIT_OP_POPCNT:
+        return g->use_popcnt ? 0 : SCRATCH;
+    default:    /* mulh, div, clz/ctz, float ops, calls, atomics, block exits */
+        return SCRATCH;
+    }
+}
+
 int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
 {
     size_t room = e->code_cap - e->code_used;
@@ -1778,6 +1885,7 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
     g.nglobals = e->fe->nglobals;
     g.use_popcnt = __builtin_cpu_supports("popcnt");
     g.use_fma = __builtin_cpu_supports("fma") && !getenv("VIREO_JIT_NO_FMA");
+    g.use_bmi2 = __builtin_cpu_supports("bmi2") && !getenv("VIREO_JIT_NO_BMI2");
     g.treg = malloc(c->ntemps);
     g.tdirty = calloc(c->ntemps, 1);
     g.checked = calloc(c->ntemps, 1);
@@ -1849,6 +1957,7 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
         g.cur = i;
         g.locked = 0;
         jit_opc opc = (jit_opc)op->opc;
+        clobber_regs(&g, clobber_mask(&g, op));
         switch (opc) {
         case JIT_OP_NOP:
             break;
