@@ -82,7 +82,12 @@ typedef struct gen {
     uint32_t loop_head;             /* code offset of the loop head */
     int32_t *label_op;              /* label -> index of its op */
     uint8_t *loop_label;            /* label is the target of a backward branch */
-    struct req_stub { uint32_t fix; uint64_t pc; } *reqs;  /* exit_request checks */
+    /* Loop heads that keep globals in registers: only fallen into from above
+     * and reached by backward branches, which move the registers back into
+     * the head's map (head_map) on their taken path. */
+    uint8_t *keep;
+    jit_temp (*head_map)[16];
+    struct req_stub { uint32_t fix; uint64_t pc; int32_t label; } *reqs;  /* exit_request checks */
     unsigned nreqs;
     /* guest accesses whose address failed the guest_limit check (bound_check) */
     struct bound_stub { uint32_t fix; unsigned rec; int32_t disp; uint8_t index; bool store; } *bounds;
@@ -1815,7 +1820,8 @@ static void loop_check(gen *g, unsigned label_idx)
     b1(g, 0);                                    /* cmp dword [rbp+req], 0 */
     b1(g, 0x0F);
     b1(g, 0x85);
-    g->reqs[g->nreqs++] = (struct req_stub){ pos(g), pc };
+    g->reqs[g->nreqs++] = (struct req_stub){ pos(g), pc,
+        g->keep[g->c->ops[label_idx].imm] ? (int32_t)g->c->ops[label_idx].imm : -1 };
     b4(g, 0);
 }
 
@@ -1870,6 +1876,128 @@ static uint16_t clobber_mask(gen *g, const jit_op *op)
     }
 }
 
+/* Loop heads that can keep globals in registers: the code before falls into
+ * them and every branch to them is a backward one (so the head's register
+ * map is known when the branches are generated). */
+static void find_kept_heads(gen *g)
+{
+    jit_ctx *c = g->c;
+    for (unsigned l = 0; l < c->nlabels; l++) {
+        if (!g->loop_label[l] || g->label_op[l] < 0)
+            continue;
+        bool ok = true;
+        for (int i = g->label_op[l] - 1; i >= 0; i--) {
+            jit_opc o = (jit_opc)c->ops[i].opc;
+            if (o == JIT_OP_NOP || o == JIT_OP_INSN_START || o == JIT_OP_LABEL)
+                continue;
+            ok = o != JIT_OP_GOTO_TB && o != JIT_OP_GOTO_PTR && o != JIT_OP_EXIT && o != JIT_OP_BR;
+            break;
+        }
+        for (int i = 0; i < g->label_op[l] && ok; i++)
+            if ((c->ops[i].opc == JIT_OP_BR || c->ops[i].opc == JIT_OP_BRCOND) &&
+                c->ops[i].imm == (int64_t)l)
+                ok = false;
+        g->keep[l] = ok;
+    }
+}
+
+/* At a kept loop head: locals leave the registers (written back if live),
+ * the globals the loop uses most are loaded into free registers (leaving
+ * three for the loop's temporaries), and the map is recorded.  Every global
+ * in it is dirty from here on: a back edge may bring a changed value. */
+static void enter_loop_head(gen *g, unsigned label)
+{
+    jit_ctx *c = g->c;
+    for (unsigned r = 0; r < 16; r++) {
+        jit_temp t = g->reg_temp[r];
+        if (t != JIT_NO_TEMP && !(g->pinned & (1 << r)) && ti(g, t)->kind != TEMP_GLOBAL) {
+            writeback(g, r);
+            unassign(g, r);
+        }
+    }
+    unsigned last = (unsigned)g->label_op[label];
+    for (unsigned i = last; i < c->nops; i++)
+        if ((c->ops[i].opc == JIT_OP_BR || c->ops[i].opc == JIT_OP_BRCOND) &&
+            c->ops[i].imm == (int64_t)label)
+            last = i;
+    uint32_t count[JIT_MAX_GLOBALS] = { 0 };
+    for (unsigned i = (unsigned)g->label_op[label]; i <= last; i++) {
+        const jit_op *op = &c->ops[i];
+        unsigned f, n = jit_op_nuses(op, &f);
+        for (unsigned k = 0; k < n; k++)
+            if (op->a[f + k] < g->nglobals)
+                count[op->a[f + k]]++;
+        if (jit_op_has_def(op) && op->a[0] < g->nglobals)
+            count[op->a[0]]++;
+    }
+    for (;;) {
+        unsigned nfree = 0;
+        for (unsigned i = 0; i < NALLOC; i++)
+            nfree += g->reg_temp[alloc_order[i]] == JIT_NO_TEMP &&
+                     !(g->pinned & (1 << alloc_order[i]));
+        int best = -1;
+        for (unsigned t = 0; t < g->nglobals; t++)
+            if (count[t] >= 2 && g->treg[t] < 0 && (best < 0 || count[t] > count[best]))
+                best = (int)t;
+        if (nfree <= 3 || best < 0)
+            break;
+        unsigned r = (unsigned)free_reg(g);
+        load_into(g, r, (jit_temp)best);
+        assign(g, r, (jit_temp)best);
+        count[best] = 0;
+    }
+    for (unsigned r = 0; r < 16; r++) {
+        jit_temp t = g->reg_temp[r];
+        bool keep = t != JIT_NO_TEMP && !(g->pinned & (1 << r));
+        g->head_map[label][r] = keep ? t : JIT_NO_TEMP;
+        if (keep)
+            g->tdirty[t] = 1;
+    }
+}
+
+/* Whether the registers differ from a kept head's map in a way that needs code. */
+static bool head_mismatch(gen *g, unsigned label)
+{
+    for (unsigned r = 0; r < 16; r++) {
+        jit_temp t = g->reg_temp[r], want = g->head_map[label][r];
+        if (g->pinned & (1 << r) || t == want)
+            continue;
+        if (want != JIT_NO_TEMP || (ti(g, t)->kind == TEMP_GLOBAL && g->tdirty[t]))
+            return true;
+    }
+    return false;
+}
+
+/* On a back edge to a kept head: dirty globals that the head does not expect
+ * where they are go to env, then the head's registers are loaded from env.
+ * Emits code only; the generator's state (the fall-through path's) is not
+ * changed.  Dirty locals were written back before. */
+static void head_conform(gen *g, unsigned label)
+{
+    for (unsigned r = 0; r < 16; r++) {
+        jit_temp t = g->reg_temp[r];
+        if (!(g->pinned & (1 << r)) && t != JIT_NO_TEMP && t != g->head_map[label][r] &&
+            ti(g, t)->kind == TEMP_GLOBAL && g->tdirty[t])
+            map_move(g, r, t, true);
+    }
+    for (unsigned r = 0; r < 16; r++) {
+        jit_temp want = g->head_map[label][r];
+        if (want != JIT_NO_TEMP && g->reg_temp[r] != want)
+            map_move(g, r, want, false);
+    }
+}
+
+/* Write back the dirty locals (a branch to a label: locals live across it are
+ * in their slots there). */
+static void sync_locals(gen *g)
+{
+    for (unsigned r = 0; r < 16; r++) {
+        jit_temp t = g->reg_temp[r];
+        if (t != JIT_NO_TEMP && ti(g, t)->kind != TEMP_GLOBAL && !(g->pinned & (1 << r)))
+            writeback(g, r);
+    }
+}
+
 int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
 {
     size_t room = e->code_cap - e->code_used;
@@ -1894,6 +2022,8 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
     g.label_pos = malloc((c->nlabels + 1) * sizeof(int32_t));
     g.label_op = malloc((c->nlabels + 1) * sizeof(int32_t));
     g.loop_label = calloc(c->nlabels + 1, 1);
+    g.keep = calloc(c->nlabels + 1, 1);
+    g.head_map = malloc((c->nlabels + 1) * sizeof(*g.head_map));
     g.slot_tmp = malloc((c->ntemps > c->nlabels ? c->ntemps : c->nlabels + 1) * sizeof(uint32_t));
     g.labels_before = malloc(c->nops * sizeof(uint32_t));
     g.tail = calloc(c->nlabels + 1, 1);
@@ -1901,7 +2031,7 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
     g.tail_dirty = malloc((c->nlabels + 1) * sizeof(*g.tail_dirty));
     int err = 0;
     if (!g.treg || !g.tdirty || !g.checked || !g.slot || !g.last_use || !g.label_pos || !g.label_op ||
-        !g.loop_label || !g.slot_tmp || !g.labels_before || !g.tail || !g.tail_temp ||
+        !g.loop_label || !g.keep || !g.head_map || !g.slot_tmp || !g.labels_before || !g.tail || !g.tail_temp ||
         !g.tail_dirty) {
         err = -ENOMEM;
         goto out;
@@ -1929,6 +2059,7 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
             if (e->pin_reg[t] >= 0)
                 g.gmap[e->pin_reg[t]] = t;
     choose_loop_pins(&g);
+    find_kept_heads(&g);
     for (unsigned r = 0; r < 16; r++)
         if (g.bmap[r] != JIT_NO_TEMP) {
             assign(&g, r, g.bmap[r]);
@@ -2003,14 +2134,23 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
                 bind_label(&g, (uint32_t)op->imm);
                 break;
             }
-            sync_regs(&g, true);
-            forget_all(&g);
+            if (g.keep[op->imm]) {
+                enter_loop_head(&g, (unsigned)op->imm);
+            } else {
+                sync_regs(&g, true);
+                forget_all(&g);
+            }
             bind_label(&g, (uint32_t)op->imm);
             if (g.loop_label[op->imm])
                 loop_check(&g, i);
             break;
         case JIT_OP_BR:
-            sync_regs(&g, true);
+            if (g.keep[op->imm] && g.label_pos[op->imm] >= 0) {
+                sync_locals(&g);
+                head_conform(&g, (unsigned)op->imm);
+            } else {
+                sync_regs(&g, true);
+            }
             b1(&g, 0xE9);
             emit_label_jump(&g, (uint32_t)op->imm);
             forget_all(&g);
@@ -2036,6 +2176,27 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
                 use(&g, op->a[1]);
             uint32_t lb = (uint32_t)op->imm;
             bool back = is_loop_back(&g, lb);     /* jumps to the head: memory current */
+            if (g.keep[lb] && g.label_pos[lb] >= 0) {
+                /* back edge to a kept head: its registers on the taken path */
+                sync_locals(&g);
+                cc = emit_cmp(&g, ty, (jit_cond)op->cond, op->a[0], op->a[1]);
+                b1(&g, 0x0F);
+                if (!head_mismatch(&g, lb)) {
+                    b1(&g, (uint8_t)(0x80 | cc));
+                    emit_label_jump(&g, lb);
+                    break;
+                }
+                b1(&g, (uint8_t)(0x80 | (cc ^ 1)));       /* j!cc over */
+                uint32_t over = pos(&g);
+                b4(&g, 0);
+                head_conform(&g, lb);
+                b1(&g, 0xE9);
+                emit_label_jump(&g, lb);
+                int32_t rel = (int32_t)(pos(&g) - (over + 4));
+                if (!g.overflow)
+                    memcpy(g.buf + over, &rel, 4);
+                break;
+            }
             if (g.tail[lb] == 1 && !back) {
                 /* side exit: its tail writes back what is dirty now */
                 for (unsigned r = 0; r < 16; r++) {
@@ -2120,6 +2281,8 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
             int32_t rel2 = (int32_t)(pos(&g) - (g.reqs[k].fix + 4));
             memcpy(g.buf + g.reqs[k].fix, &rel2, 4);
             sync_pinned(&g);
+            if (g.reqs[k].label >= 0)
+                map_store(&g, g.head_map[g.reqs[k].label]);
             store_pc_imm(&g, g.reqs[k].pc);
             exit_with(&g, JIT_RET_REQUEST);
         }
@@ -2146,6 +2309,8 @@ out:
     free(g.label_pos);
     free(g.label_op);
     free(g.loop_label);
+    free(g.keep);
+    free(g.head_map);
     free(g.slot_tmp);
     free(g.labels_before);
     free(g.tail);
