@@ -99,7 +99,8 @@ typedef struct gen {
     /* Exit tails: a label reached only by one forward brcond and not by
      * falling in (a side exit).  The branch keeps dirty registers as they
      * are; the tail starts from the register state saved at the branch. */
-    uint8_t *tail;                  /* label: 1 = exit tail, 2 = state saved */
+    uint8_t *tail;                  /* label: 1 = exit tail, 2 = state saved,
+                                       3 = transparent (only fallen into) */
     jit_temp (*tail_temp)[16];
     uint8_t (*tail_dirty)[16];
     uint32_t *labels_before;        /* op index -> labels at or before it */
@@ -1772,6 +1773,16 @@ static void choose_loop_pins(gen *g)
     }
 }
 
+/* Whether the branch at op index `from` is the only one to label l. */
+static bool label_refs_from(jit_ctx *c, unsigned l, int from)
+{
+    for (unsigned i = 0; i < c->nops; i++)
+        if ((c->ops[i].opc == JIT_OP_BR || c->ops[i].opc == JIT_OP_BRCOND) &&
+            c->ops[i].imm == (int64_t)l && (int)i != from)
+            return false;
+    return true;
+}
+
 /* Labels that only one forward brcond reaches and that nothing falls into. */
 static void find_exit_tails(gen *g)
 {
@@ -1786,16 +1797,26 @@ static void find_exit_tails(gen *g)
             refs[op->imm] += g->label_op[op->imm] > (int32_t)i ? 1 : 2;
     }
     for (unsigned l = 0; l < c->nlabels; l++) {
-        if (refs[l] != 1 || g->label_op[l] < 0 || g->loop_label[l])
+        if (refs[l] > 2 || g->label_op[l] < 0 || g->loop_label[l])
             continue;
         jit_opc prev = JIT_OP_NOP;
+        int prev_i = -1;
         for (int i = g->label_op[l] - 1; i >= 0; i--)
             if (c->ops[i].opc != JIT_OP_NOP && c->ops[i].opc != JIT_OP_INSN_START) {
                 prev = (jit_opc)c->ops[i].opc;
+                prev_i = i;
                 break;
             }
-        g->tail[l] = prev == JIT_OP_GOTO_TB || prev == JIT_OP_GOTO_PTR ||
-                     prev == JIT_OP_EXIT || prev == JIT_OP_BR;
+        bool ends = prev == JIT_OP_GOTO_TB || prev == JIT_OP_GOTO_PTR ||
+                    prev == JIT_OP_EXIT || prev == JIT_OP_BR;
+        if (refs[l] == 1)
+            g->tail[l] = ends;
+        /* a label nothing branches to, or whose only branch is the br just
+         * before it ("br L; L:"), is a point the code passes straight through */
+        else if ((refs[l] == 0 && !ends && prev_i >= 0) ||
+                 (refs[l] == 2 && prev == JIT_OP_BR && c->ops[prev_i].imm == (int64_t)l &&
+                  label_refs_from(c, l, prev_i)))
+            g->tail[l] = 3;
     }
 }
 
@@ -2116,6 +2137,10 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
             gen_movcond(&g, op);
             break;
         case JIT_OP_LABEL:
+            if (g.tail[op->imm] == 3) {
+                bind_label(&g, (uint32_t)op->imm);
+                break;
+            }
             if (g.tail[op->imm] == 2) {
                 /* nothing falls in: take the registers as the branch left them */
                 for (unsigned r = 0; r < 16; r++)
@@ -2145,6 +2170,8 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
                 loop_check(&g, i);
             break;
         case JIT_OP_BR:
+            if (g.tail[op->imm] == 3)
+                break;      /* to the label right after it */
             if (g.keep[op->imm] && g.label_pos[op->imm] >= 0) {
                 sync_locals(&g);
                 head_conform(&g, (unsigned)op->imm);
@@ -2259,7 +2286,7 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
             break;
         if (jit_op_has_def(op))
             g.checked[op->a[0]] = 0;
-        if (opc == JIT_OP_LABEL ||
+        if ((opc == JIT_OP_LABEL && g.tail[op->imm] != 3) ||
             (opc == JIT_OP_CALL &&
              (op->helper->flags & (JIT_CALL_WRITES_GLOBALS | JIT_CALL_MAY_EXIT))))
             memset(g.checked, 0, c->ntemps);

@@ -161,6 +161,13 @@ static inline void ir_random_block(jit_ctx *c, void *arg)
 #define DST64() (ir_pick(r, 2) ? G(ir_pick(r, 15)) : l64[ir_pick(r, n64)])
 #define DST32() (ir_pick(r, 2) ? W(ir_pick(r, 7)) : l32[ir_pick(r, n32)])
     for (unsigned i = 0; i < gen->nops; i++) {
+        if (ir_pick(r, 32) == 0) {  /* a label only fallen into, or "br L; L:" */
+            jit_label l = jit_label_new(c);
+            if (ir_pick(r, 2))
+                jit_br(c, l);
+            jit_label_set(c, l);
+            continue;
+        }
         bool w = ir_pick(r, 3) == 0;
         unsigned kind = ir_pick(r, 20);
         if (kind < 8) {
