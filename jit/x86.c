@@ -378,10 +378,10 @@ static int free_reg(gen *g)
  * (where registers are written back and forgotten anyway); NEXT_USE_NEVER if
  * not before it. */
 #define NEXT_USE_NEVER 256u
-static unsigned next_use(gen *g, jit_temp t)
+static unsigned next_use_from(gen *g, jit_temp t, unsigned from)
 {
     jit_ctx *c = g->c;
-    for (unsigned i = g->cur; i < c->nops && i - g->cur < NEXT_USE_NEVER; i++) {
+    for (unsigned i = from; i < c->nops && i - g->cur < NEXT_USE_NEVER; i++) {
         const jit_op *op = &c->ops[i];
         if (op->opc == JIT_OP_LABEL && i > g->cur)
             break;
@@ -391,6 +391,29 @@ static unsigned next_use(gen *g, jit_temp t)
                 return i - g->cur;
     }
     return NEXT_USE_NEVER;
+}
+
+static unsigned next_use(gen *g, jit_temp t) { return next_use_from(g, t, g->cur); }
+
+/* An x86 memory operand for t instead of a register: when its value is in its
+ * env field (a global) or spill slot (a local), not in a register, and not
+ * needed again before the next label (loading it would buy nothing). */
+static bool mem_operand(gen *g, jit_temp t, unsigned *base, int32_t *disp)
+{
+    jit_tinfo *i = ti(g, t);
+    if (g->treg[t] >= 0 || next_use_from(g, t, g->cur + 1) != NEXT_USE_NEVER)
+        return false;
+    if (i->kind == TEMP_GLOBAL) {
+        *base = RBP;
+        *disp = (int32_t)g->e->fe->globals[t].offset;
+        return true;
+    }
+    if (i->kind == TEMP_LOCAL && g->slot[t] >= 0) {
+        *base = RSP;
+        *disp = g->slot[t] * 8;
+        return true;
+    }
+    return false;
 }
 
 static unsigned alloc_reg(gen *g)
@@ -775,8 +798,14 @@ static uint8_t emit_cmp(gen *g, jit_type ty, jit_cond cond, jit_temp a, jit_temp
         else
             alu_ri(g, w64(ty), 7, ra, imm);
     } else {
-        unsigned rb = use(g, b);
-        op_rr(g, w64(ty), 0x39, rb, ra);        /* cmp ra, rb */
+        unsigned mb;
+        int32_t disp;
+        if (mem_operand(g, b, &mb, &disp)) {
+            op_rm(g, w64(ty), 0x3B, ra, mb, disp);  /* cmp ra, [b] */
+        } else {
+            unsigned rb = use(g, b);
+            op_rr(g, w64(ty), 0x39, rb, ra);    /* cmp ra, rb */
+        }
     }
     return cc_of[cond];
 }
@@ -819,6 +848,22 @@ static void gen_alu(gen *g, const jit_op *op)
         }
         mov_rr(g, w, rd, ra);
         alu_ri(g, w, ri_n[opc], rd, imm);
+        return;
+    }
+    unsigned mb;
+    int32_t disp;
+    if (mem_operand(g, b, &mb, &disp)) {
+        /* op rd, [b] */
+        unsigned rd = def_from(g, d, a, ra);
+        mov_rr(g, w, rd, ra);
+        if (opc == JIT_OP_MUL) {
+            rex(g, w, rd, 0, mb, false);
+            b1(g, 0x0F);
+            b1(g, 0xAF);
+            modrm_mem(g, rd, mb, disp);
+        } else {
+            op_rm(g, w, (uint8_t)(rr_opc[opc] + 2), rd, mb, disp);
+        }
         return;
     }
     unsigned rb = use(g, b);
