@@ -1759,6 +1759,8 @@ static void compute_last_use(gen *g)
     }
 }
 
+static bool is_loop_back(gen *g, uint32_t label);
+
 /* A block that jumps back to its own start (a loop) keeps the globals it uses
  * in the pin registers across iterations: the engine-wide pins it does not
  * use make room for its own most used globals.  Other blocks: bmap = gmap. */
@@ -1782,13 +1784,24 @@ static void choose_loop_pins(gen *g)
     }
     if (!g->loop)
         return;
-    /* uses count 8 times more inside each inner loop (label .. back branch) */
+    /* The block's own loop (back to its start) ends at its last jump there:
+     * the ops after it (the way out) count 8 times less.  Uses count 8 times
+     * more inside each inner loop (label .. back branch). */
+    unsigned self_end = 0;
+    for (unsigned i = 0; i < c->nops; i++) {
+        const jit_op *op = &c->ops[i];
+        if (op->opc == JIT_OP_GOTO_TB && (uint64_t)op->imm == c->pc)
+            self_end = i;
+        if (op->opc == JIT_OP_BRCOND && g->label_op[op->imm] >= 0 &&
+            (unsigned)g->label_op[op->imm] > i && is_loop_back(g, (uint32_t)op->imm))
+            self_end = i > self_end ? i : self_end;
+    }
     uint32_t count[JIT_MAX_GLOBALS] = { 0 };
     for (unsigned i = 0; i < c->nops; i++) {
         const jit_op *op = &c->ops[i];
         if (op->opc == JIT_OP_NOP || op->opc == JIT_OP_INSN_START)
             continue;
-        uint32_t w = 1;
+        uint32_t w = i <= self_end ? 8 : 1;
         for (unsigned j = i; j < c->nops; j++) {
             const jit_op *b = &c->ops[j];
             if ((b->opc == JIT_OP_BR || b->opc == JIT_OP_BRCOND) && g->label_op[b->imm] >= 0 &&
@@ -1799,21 +1812,44 @@ static void choose_loop_pins(gen *g)
             if (op->a[k] < g->nglobals)
                 count[op->a[k]] += w;
     }
+    /* the most used globals (an engine-wide pin wins a tie: it needs no
+     * move at entry and exit) */
+    bool want[JIT_MAX_GLOBALS] = { false };
     for (unsigned i = 0; i < sizeof(pin_regs); i++) {
-        unsigned r = pin_regs[i];
-        if (g->bmap[r] != JIT_NO_TEMP && count[g->bmap[r]])
-            continue;       /* an engine-wide pin the loop uses: keep it */
         int best = -1;
+        uint64_t best_score = 0;
         for (unsigned t = 0; t < g->nglobals; t++) {
-            bool pinned = false;
+            bool engine_pin = false;
             for (unsigned k = 0; k < 16; k++)
-                pinned |= g->bmap[k] == t;
-            if (count[t] && !pinned && (best < 0 || count[t] > count[best]))
+                engine_pin |= g->gmap[k] == t;
+            uint64_t score = (uint64_t)count[t] * 2 + engine_pin;
+            if (count[t] && !want[t] && (best < 0 || score > best_score)) {
                 best = (int)t;
+                best_score = score;
+            }
         }
         if (best < 0)
             break;
-        g->bmap[r] = (jit_temp)best;
+        want[best] = true;
+    }
+    /* wanted globals already in a pin register stay; the other pin
+     * registers take the remaining wanted ones */
+    bool placed[JIT_MAX_GLOBALS] = { false };
+    for (unsigned i = 0; i < sizeof(pin_regs); i++)
+        if (g->bmap[pin_regs[i]] != JIT_NO_TEMP && want[g->bmap[pin_regs[i]]])
+            placed[g->bmap[pin_regs[i]]] = true;
+    for (unsigned i = 0; i < sizeof(pin_regs); i++) {
+        unsigned r = pin_regs[i];
+        if (g->bmap[r] != JIT_NO_TEMP && want[g->bmap[r]])
+            continue;
+        int next = -1;
+        for (unsigned t = 0; t < g->nglobals && next < 0; t++)
+            if (want[t] && !placed[t])
+                next = (int)t;
+        if (next < 0)
+            break;
+        g->bmap[r] = (jit_temp)next;
+        placed[next] = true;
         g->swapped = true;
     }
 }
