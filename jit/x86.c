@@ -1943,6 +1943,32 @@ static bool is_loop_back(gen *g, uint32_t label)
     return false;
 }
 
+/* "shl t, x, 32" at op i followed (nothing but instruction marks between) by
+ * "shr d, t, 32" where t is d or a local that dies there: returns the index
+ * of the shr (the pair is a zero extension of x into d), else 0.  The value
+ * of t in between is never seen: nothing between them can fault. */
+static unsigned zext_pair(gen *g, unsigned i)
+{
+    jit_ctx *c = g->c;
+    const jit_op *a = &c->ops[i];
+    if (a->opc != JIT_OP_SHL || a->type != JIT_I64 || !is_const(g, a->a[2]) ||
+        ti(g, a->a[2])->val != 32 || is_const(g, a->a[1]) || ti(g, a->a[1])->kind == TEMP_ENV)
+        return 0;
+    unsigned j = i + 1;
+    while (j < c->nops && (c->ops[j].opc == JIT_OP_NOP || c->ops[j].opc == JIT_OP_INSN_START))
+        j++;
+    if (j >= c->nops)
+        return 0;
+    const jit_op *b = &c->ops[j];
+    jit_temp t = a->a[0];
+    if (b->opc != JIT_OP_SHR || b->type != JIT_I64 || b->a[1] != t || !is_const(g, b->a[2]) ||
+        ti(g, b->a[2])->val != 32)
+        return 0;
+    if (b->a[0] != t && !(ti(g, t)->kind == TEMP_LOCAL && g->last_use[t] == j))
+        return 0;
+    return j;
+}
+
 /* The scratch registers (rax, rcx, rdx) an op's code uses; no temp may live
  * in them during the op. */
 static uint16_t clobber_mask(gen *g, const jit_op *op)
@@ -2189,6 +2215,16 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
         const jit_op *op = &c->ops[i];
         g.cur = i;
         g.locked = 0;
+        jit_op fused;
+        unsigned skip_to = zext_pair(&g, i);
+        if (skip_to) {
+            /* shl t, x, 32; shr d, t, 32 (RISC-V's zero extension): one
+             * 32-bit move */
+            fused = (jit_op){ .opc = JIT_OP_EXT32U, .type = JIT_I64 };
+            fused.a[0] = c->ops[skip_to].a[0];
+            fused.a[1] = op->a[1];
+            op = &fused;
+        }
         jit_opc opc = (jit_opc)op->opc;
         clobber_regs(&g, clobber_mask(&g, op));
         switch (opc) {
@@ -2278,9 +2314,14 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
             }
             /* operands into registers first, then the write-backs (movs keep
              * flags, but loads must come before the compare) */
+            unsigned mb_;
+            int32_t md_;
             if (!is_const(&g, op->a[0]))
                 use(&g, op->a[0]);
-            if (!is_const(&g, op->a[1]))
+            /* the second operand may stay in memory (emit_cmp): the
+             * write-backs below store other temps only */
+            if (!is_const(&g, op->a[1]) &&
+                (is_const(&g, op->a[0]) || !mem_operand(&g, op->a[1], &mb_, &md_)))
                 use(&g, op->a[1]);
             uint32_t lb = (uint32_t)op->imm;
             bool back = is_loop_back(&g, lb);     /* jumps to the head: memory current */
@@ -2371,6 +2412,12 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
             (opc == JIT_OP_CALL &&
              (op->helper->flags & (JIT_CALL_WRITES_GLOBALS | JIT_CALL_MAY_EXIT))))
             memset(g.checked, 0, c->ntemps);
+        if (skip_to) {
+            for (unsigned k = i + 1; k < skip_to; k++)
+                if (c->ops[k].opc == JIT_OP_INSN_START)
+                    g.insn_pc = (uint64_t)c->ops[k].imm;
+            g.cur = i = skip_to;
+        }
         release_dead(&g);
         if ((size_t)(g.end - g.p) < 1024)
             g.overflow = true;

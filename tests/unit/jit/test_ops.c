@@ -739,6 +739,43 @@ static void test_pressure(void)
     }
 }
 
+/* shl by 32 then shr by 32 (RISC-V's zero extension), which the native backend
+ * turns into one 32-bit move when the shifted value is not seen otherwise:
+ * into the same global, through a dying local, and through a local that is
+ * used again (not fused), and a shr by 31 (not fused) */
+static void build_zext(jit_ctx *c, void *arg)
+{
+    jit_temp l = jit_temp_new(c, JIT_I64), l2 = jit_temp_new(c, JIT_I64);
+    jit_shli(c, G(1), G(0), 32);
+    jit_shri(c, G(1), G(1), 32);
+    jit_shli(c, l, G(2), 32);
+    jit_shri(c, G(3), l, 32);
+    jit_shli(c, l2, G(4), 32);
+    jit_shri(c, G(5), l2, 32);
+    jit_mov(c, G(6), l2);
+    jit_shli(c, G(7), G(0), 32);
+    jit_shri(c, G(8), G(7), 31);
+    jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
+}
+
+static void test_zext_pair(void)
+{
+    for (unsigned be = 0; be < NENG; be++) {
+        ir_cpu in, out;
+        memset(&in, 0, sizeof(in));
+        in.g[0] = 0xfedcba9876543210ull;
+        in.g[2] = 0x8000000180000001ull;
+        in.g[4] = 0x12345678ffffffffull;
+        CU_ASSERT_EQUAL(ir_run(eng[be], mem, build_zext, NULL, &in, &out), JIT_EXIT_HALT);
+        CU_ASSERT_EQUAL(out.g[1], 0x76543210ull);
+        CU_ASSERT_EQUAL(out.g[3], 0x80000001ull);
+        CU_ASSERT_EQUAL(out.g[5], 0xffffffffull);
+        CU_ASSERT_EQUAL(out.g[6], 0xffffffff00000000ull);
+        CU_ASSERT_EQUAL(out.g[7], 0x7654321000000000ull);
+        CU_ASSERT_EQUAL(out.g[8], 0xeca86420ull);
+    }
+}
+
 /* ---- the guest space bound after a checked access ----
  * The native backend checks an index against guest_limit once and skips the
  * check on later accesses through the same temp while its value is unchanged.
@@ -925,6 +962,7 @@ int main(void)
     CU_add_test(s, "register_pressure", test_pressure);
     CU_add_test(s, "loop_in_block", test_loop_in_block);
     CU_add_test(s, "guest_limit_recheck", test_bound_recheck);
+    CU_add_test(s, "zero_extension_pair", test_zext_pair);
     CU_add_test(s, "random_differential", test_random_differential);
     int r = cunit_run_all();
     for (int i = 0; i < NENG; i++)
