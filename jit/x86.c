@@ -1943,6 +1943,43 @@ static bool is_loop_back(gen *g, uint32_t label)
     return false;
 }
 
+/* Whether op i only computes a value into a global that the next op naming
+ * that global overwrites without reading it, with nothing in between that
+ * could see the global (a memory access that may fault, a call, a branch, a
+ * label, an exit): RISC-V's auipc + addi into one register. */
+static bool dead_global_write(gen *g, unsigned i)
+{
+    jit_ctx *c = g->c;
+    const jit_op *op = &c->ops[i];
+    jit_opc o = (jit_opc)op->opc;
+    bool pure = jit_op_is_binop(o) || (jit_op_is_unop(o) && o != JIT_OP_POPCNT) ||
+                o == JIT_OP_SETCOND || o == JIT_OP_MOVCOND;
+    if (!pure || op->a[0] >= g->nglobals)
+        return false;
+    jit_temp d = op->a[0];
+    for (unsigned j = i + 1; j < c->nops; j++) {
+        const jit_op *b = &c->ops[j];
+        switch (b->opc) {
+        case JIT_OP_NOP: case JIT_OP_INSN_START:
+            continue;
+        case JIT_OP_QLD: case JIT_OP_QST: case JIT_OP_LD: case JIT_OP_ST:
+        case JIT_OP_ATOMIC_CMPXCHG: case JIT_OP_ATOMIC_RMW: case JIT_OP_CALL:
+        case JIT_OP_GOTO_TB: case JIT_OP_GOTO_PTR: case JIT_OP_EXIT: case JIT_OP_LABEL:
+        case JIT_OP_BR: case JIT_OP_BRCOND:
+            return false;
+        default:
+            break;
+        }
+        unsigned f, n = jit_op_nuses(b, &f);
+        for (unsigned k = 0; k < n; k++)
+            if (b->a[f + k] == d)
+                return false;
+        if (jit_op_has_def(b) && b->a[0] == d)
+            return true;
+    }
+    return false;
+}
+
 /* "shl t, x, 32" at op i followed (nothing but instruction marks between) by
  * "shr d, t, 32" where t is d or a local that dies there: returns the index
  * of the shr (the pair is a zero extension of x into d), else 0.  The value
@@ -2215,6 +2252,10 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
         const jit_op *op = &c->ops[i];
         g.cur = i;
         g.locked = 0;
+        if (dead_global_write(&g, i)) {
+            release_dead(&g);
+            continue;
+        }
         jit_op fused;
         unsigned skip_to = zext_pair(&g, i);
         if (skip_to) {
