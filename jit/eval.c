@@ -149,6 +149,7 @@ uint64_t jit_eval_ext_load(uint64_t raw, unsigned memop, jit_type t)
 /* ---- floating point (see jit_fop in ir.h) ----
  * Computed with the host's IEEE operations so that the host flags come out as
  * the op defines them; PIN keeps the compiler from folding or moving them. */
+#include <fenv.h>
 #include <math.h>
 #include <string.h>
 
@@ -221,6 +222,147 @@ uint64_t jit_eval_fop(jit_opc op, jit_type t, uint64_t ua, uint64_t ub, uint64_t
         }
         break;
     }
+    PIN(r);
+    return bits64(r);
+}
+
+/* ---- comparisons, conversions and the flags (see ir.h) ----
+ * Flags are raised with host arithmetic (0/0 for invalid, 1 + 2^-60 for
+ * inexact), never with feraiseexcept: glibc's raises inexact in the x87 status
+ * word on x86-64, which front-ends reading MXCSR would not see. */
+
+static void raise_invalid(void)
+{
+    volatile float z = 0.0f;
+    float r = z / z;
+    PIN(r);
+}
+
+static void raise_inexact(void)
+{
+    volatile double one = 1.0;
+    double r = one + 0x1p-60;
+    PIN(r);
+}
+
+static bool is_nan_bits(jit_type t, uint64_t u)
+{
+    return t == JIT_I32 ? (u & 0x7fffffffu) > 0x7f800000u
+                        : (u & 0x7fffffffffffffffull) > 0x7ff0000000000000ull;
+}
+
+/* a NaN whose quiet bit (the first fraction bit) is clear */
+static bool is_snan_bits(jit_type t, uint64_t u)
+{
+    return is_nan_bits(t, u) && !(u & (t == JIT_I32 ? 0x00400000u : 0x0008000000000000ull));
+}
+
+uint64_t jit_eval_fcmp(jit_cond cond, unsigned mode, jit_type t, uint64_t a, uint64_t b)
+{
+    if (t == JIT_I32) {
+        a = (uint32_t)a;
+        b = (uint32_t)b;
+    }
+    if (is_nan_bits(t, a) || is_nan_bits(t, b)) {
+        if (mode == JIT_FCMP_SIGNALING ||
+            (mode == JIT_FCMP_QUIET && (is_snan_bits(t, a) || is_snan_bits(t, b))))
+            raise_invalid();
+        return 0;
+    }
+    /* ordered operands: the host comparison raises nothing */
+    double x = t == JIT_I32 ? (double)f32_of(a) : f64_of(a);
+    double y = t == JIT_I32 ? (double)f32_of(b) : f64_of(b);
+    switch (cond) {
+    case JIT_EQ: return x == y;
+    case JIT_LT: return x < y;
+    case JIT_LE: return x <= y;
+    default: return 0;
+    }
+}
+
+uint64_t jit_eval_i2f(jit_type dt, unsigned src_size, uint64_t a)
+{
+    int64_t i = src_size == JIT_MO_64 ? (int64_t)a : (int64_t)(int32_t)a;
+    PIN(i);
+    if (dt == JIT_I32) {
+        float r = (float)i;     /* one rounding, to nearest even; inexact */
+        PIN(r);
+        uint32_t u;
+        memcpy(&u, &r, 4);
+        return u;
+    }
+    double r = (double)i;
+    PIN(r);
+    uint64_t u;
+    memcpy(&u, &r, 8);
+    return u;
+}
+
+uint64_t jit_eval_f2i(jit_type dt, unsigned src_size, bool rtz, uint64_t a)
+{
+    jit_type ft = src_size == JIT_MO_64 ? JIT_I64 : JIT_I32;
+    bool w = dt == JIT_I32;
+    uint64_t maxv = w ? 0x7fffffffu : (uint64_t)INT64_MAX;
+    uint64_t minv = w ? 0x80000000u : (uint64_t)INT64_MIN;
+    if (is_nan_bits(ft, a)) {
+        raise_invalid();
+        return maxv;
+    }
+    double x = ft == JIT_I32 ? (double)f32_of(a) : f64_of(a);     /* exact */
+    /* in range after rounding (the bounds are exact doubles; near 2^63 every
+     * double is an integer, so both modes share the 64-bit bounds) */
+    bool in;
+    if (!w)
+        in = x >= -0x1p63 && x < 0x1p63;
+    else if (rtz)
+        in = x > -2147483649.0 && x < 2147483648.0;
+    else
+        in = x >= -2147483648.5 && x < 2147483647.5;
+    if (!in) {
+        raise_invalid();
+        return x < 0 ? minv : maxv;
+    }
+    int64_t i = (int64_t)x;     /* toward zero; |x| < 2^63 */
+    double frac = x - (double)i;    /* exact */
+    PIN(frac);
+    if (!rtz) {
+        if (frac > 0.5 || (frac == 0.5 && (i & 1)))
+            i++;
+        else if (frac < -0.5 || (frac == -0.5 && (i & 1)))
+            i--;
+    }
+    if (frac != 0)
+        raise_inexact();
+    return w ? (uint32_t)(int32_t)i : (uint64_t)i;
+}
+
+uint64_t jit_eval_fflags(void)
+{
+#if defined(__x86_64__)
+    uint32_t m;
+    __asm__ volatile("stmxcsr %0" : "=m"(m));
+    return ((m & 1) ? 16 : 0) | ((m & 4) ? 8 : 0) | ((m & 8) ? 4 : 0) | ((m & 16) ? 2 : 0) |
+           ((m & 32) ? 1 : 0);
+#else
+    int e = fetestexcept(FE_ALL_EXCEPT);
+    return ((e & FE_INVALID) ? 16 : 0) | ((e & FE_DIVBYZERO) ? 8 : 0) |
+           ((e & FE_OVERFLOW) ? 4 : 0) | ((e & FE_UNDERFLOW) ? 2 : 0) |
+           ((e & FE_INEXACT) ? 1 : 0);
+#endif
+}
+
+uint64_t jit_eval_f2f(jit_type dt, uint64_t a)
+{
+    if (dt == JIT_I32) {
+        double x = f64_of(a);
+        PIN(x);
+        float r = (float)x;     /* nearest even; NV for sNaN, OF, UF, NX */
+        PIN(r);
+        return bits32(r);
+    }
+    float x = f32_of(a);
+    PIN(x);
+    double r = (double)x;       /* exact; NV for sNaN */
     PIN(r);
     return bits64(r);
 }

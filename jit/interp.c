@@ -169,11 +169,37 @@ next_tb:
                              rd(cpu, tb, v, op->a[2])));
             break;
         case JIT_OP_FADD: case JIT_OP_FSUB: case JIT_OP_FMUL: case JIT_OP_FDIV:
-        case JIT_OP_FSQRT: case JIT_OP_FMA:
+        case JIT_OP_FSQRT:
             wr(cpu, tb, v, op->a[0],
                jit_eval_fop(opc, t, rd(cpu, tb, v, op->a[1]),
-                            opc == JIT_OP_FSQRT ? 0 : rd(cpu, tb, v, op->a[2]),
-                            opc == JIT_OP_FMA ? rd(cpu, tb, v, op->a[3]) : 0));
+                            opc == JIT_OP_FSQRT ? 0 : rd(cpu, tb, v, op->a[2]), 0));
+            break;
+        case JIT_OP_FMA: {
+            /* negations: sign flips of the first factor and of the addend */
+            uint64_t sign = t == JIT_I32 ? 0x80000000u : 1ull << 63;
+            wr(cpu, tb, v, op->a[0],
+               jit_eval_fop(opc, t, rd(cpu, tb, v, op->a[1]) ^ (op->memop & 1 ? sign : 0),
+                            rd(cpu, tb, v, op->a[2]),
+                            rd(cpu, tb, v, op->a[3]) ^ (op->memop & 2 ? sign : 0)));
+            break;
+        }
+        case JIT_OP_FCMP:
+            wr(cpu, tb, v, op->a[0],
+               jit_eval_fcmp((jit_cond)op->cond, op->memop, t, rd(cpu, tb, v, op->a[1]),
+                             rd(cpu, tb, v, op->a[2])));
+            break;
+        case JIT_OP_I2F:
+            wr(cpu, tb, v, op->a[0], jit_eval_i2f(t, op->memop, rd(cpu, tb, v, op->a[1])));
+            break;
+        case JIT_OP_F2I:
+            wr(cpu, tb, v, op->a[0],
+               jit_eval_f2i(t, op->memop, op->cond, rd(cpu, tb, v, op->a[1])));
+            break;
+        case JIT_OP_F2F:
+            wr(cpu, tb, v, op->a[0], jit_eval_f2f(t, rd(cpu, tb, v, op->a[1])));
+            break;
+        case JIT_OP_FFLAGS:
+            wr(cpu, tb, v, op->a[0], jit_eval_fflags());
             break;
         case JIT_OP_MOVCOND:
             wr(cpu, tb, v, op->a[0],

@@ -24,7 +24,8 @@ static const char *const op_names[JIT_OP_COUNT] = {
     [JIT_OP_CALL] = "call", [JIT_OP_GOTO_TB] = "goto_tb", [JIT_OP_GOTO_PTR] = "goto_ptr",
     [JIT_OP_EXIT] = "exit", [JIT_OP_FADD] = "fadd", [JIT_OP_FSUB] = "fsub",
     [JIT_OP_FMUL] = "fmul", [JIT_OP_FDIV] = "fdiv", [JIT_OP_FSQRT] = "fsqrt",
-    [JIT_OP_FMA] = "fma",
+    [JIT_OP_FMA] = "fma", [JIT_OP_FCMP] = "fcmp", [JIT_OP_I2F] = "i2f", [JIT_OP_F2I] = "f2i",
+    [JIT_OP_FFLAGS] = "fflags", [JIT_OP_F2F] = "f2f",
 };
 
 static const char *const cond_names[JIT_COND_COUNT] = {
@@ -241,6 +242,86 @@ void jit_fop(jit_ctx *c, jit_opc opc, jit_temp d, jit_temp a, jit_temp b, jit_te
     op->a[1] = a;
     op->a[2] = opc == JIT_OP_FSQRT ? JIT_NO_TEMP : b;
     op->a[3] = opc == JIT_OP_FMA ? cc : JIT_NO_TEMP;
+}
+
+static bool is_int_type(jit_ctx *c, jit_temp t)
+{
+    return valid(c, t) && c->temps[t].type != JIT_PTR;
+}
+
+void jit_fcmp(jit_ctx *c, jit_cond cond, jit_fcmp_mode mode, jit_temp d, jit_temp a, jit_temp b)
+{
+    if ((cond != JIT_EQ && cond != JIT_LT && cond != JIT_LE) || mode > JIT_FCMP_NOFLAGS ||
+        !writable(c, d) || c->temps[d].type == JIT_PTR || !is_int_type(c, a)) {
+        c->error = true;
+        return;
+    }
+    jit_type t = c->temps[a].type;
+    expect_type(c, b, t);
+    jit_op *op = jit_emit(c, JIT_OP_FCMP, t);
+    op->cond = (uint8_t)cond;
+    op->memop = (uint16_t)mode;
+    op->a[0] = d;
+    op->a[1] = a;
+    op->a[2] = b;
+}
+
+/* type = the destination's; memop = the source's size (JIT_MO_32 or _64) */
+void jit_fcvt_from_int(jit_ctx *c, jit_temp d, jit_temp a)
+{
+    if (!writable(c, d) || c->temps[d].type == JIT_PTR || !is_int_type(c, a)) {
+        c->error = true;
+        return;
+    }
+    jit_op *op = jit_emit(c, JIT_OP_I2F, (jit_type)c->temps[d].type);
+    op->memop = c->temps[a].type == JIT_I64 ? JIT_MO_64 : JIT_MO_32;
+    op->a[0] = d;
+    op->a[1] = a;
+}
+
+/* cond = 1 for round toward zero, 0 for nearest even */
+void jit_fcvt_to_int(jit_ctx *c, jit_temp d, jit_temp a, bool rtz)
+{
+    if (!writable(c, d) || c->temps[d].type == JIT_PTR || !is_int_type(c, a)) {
+        c->error = true;
+        return;
+    }
+    jit_op *op = jit_emit(c, JIT_OP_F2I, (jit_type)c->temps[d].type);
+    op->memop = c->temps[a].type == JIT_I64 ? JIT_MO_64 : JIT_MO_32;
+    op->cond = rtz;
+    op->a[0] = d;
+    op->a[1] = a;
+}
+
+void jit_fcvt_float(jit_ctx *c, jit_temp d, jit_temp a)
+{
+    if (!writable(c, d) || c->temps[d].type == JIT_PTR || !is_int_type(c, a) ||
+        c->temps[a].type == c->temps[d].type) {
+        c->error = true;
+        return;
+    }
+    jit_op *op = jit_emit(c, JIT_OP_F2F, (jit_type)c->temps[d].type);
+    op->a[0] = d;
+    op->a[1] = a;
+}
+
+void jit_fflags(jit_ctx *c, jit_temp d)
+{
+    if (!writable(c, d) || c->temps[d].type != JIT_I64) {
+        c->error = true;
+        return;
+    }
+    jit_op *op = jit_emit(c, JIT_OP_FFLAGS, JIT_I64);
+    op->a[0] = d;
+}
+
+/* memop = the negations */
+void jit_fma(jit_ctx *c, jit_temp d, jit_temp a, jit_temp b, jit_temp cc, unsigned neg)
+{
+    unsigned n = c->nops;
+    jit_fop(c, JIT_OP_FMA, d, a, b, cc);
+    if (c->nops == n + 1)
+        c->ops[n].memop = (uint16_t)(neg & 3);
 }
 
 void jit_binopi(jit_ctx *c, jit_opc opc, jit_temp d, jit_temp a, int64_t imm)
@@ -573,9 +654,12 @@ unsigned jit_op_nuses(const jit_op *op, unsigned *first)
     case JIT_OP_POPCNT: case JIT_OP_BSWAP: case JIT_OP_EXT8S: case JIT_OP_EXT8U:
     case JIT_OP_EXT16S: case JIT_OP_EXT16U: case JIT_OP_EXT32S: case JIT_OP_EXT32U:
     case JIT_OP_TRUNC: case JIT_OP_QLD: case JIT_OP_LD: case JIT_OP_FSQRT:
+    case JIT_OP_I2F: case JIT_OP_F2I: case JIT_OP_F2F:
         return 1;
-    case JIT_OP_FADD: case JIT_OP_FSUB: case JIT_OP_FMUL: case JIT_OP_FDIV:
+    case JIT_OP_FADD: case JIT_OP_FSUB: case JIT_OP_FMUL: case JIT_OP_FDIV: case JIT_OP_FCMP:
         return 2;
+    case JIT_OP_FFLAGS:
+        return 0;
     case JIT_OP_FMA:
         return 3;
     case JIT_OP_SETCOND: case JIT_OP_ATOMIC_RMW:
@@ -651,8 +735,16 @@ void jit_dump_ops(jit_ctx *c, FILE *f)
             continue;
         }
         fprintf(f, "  %s_%s", jit_op_name((jit_opc)op->opc), tn[op->type % 3]);
-        if (op->opc == JIT_OP_SETCOND || op->opc == JIT_OP_MOVCOND || op->opc == JIT_OP_BRCOND)
+        if (op->opc == JIT_OP_SETCOND || op->opc == JIT_OP_MOVCOND || op->opc == JIT_OP_BRCOND ||
+            op->opc == JIT_OP_FCMP)
             fprintf(f, ".%s", jit_cond_name((jit_cond)op->cond));
+        if (op->opc == JIT_OP_FCMP)
+            fputs(op->memop == JIT_FCMP_QUIET ? ".quiet" :
+                  op->memop == JIT_FCMP_SIGNALING ? ".signaling" : ".noflags", f);
+        if (op->opc == JIT_OP_FMA && op->memop)
+            fprintf(f, ".neg%u", op->memop);
+        if (op->opc == JIT_OP_I2F || op->opc == JIT_OP_F2I)
+            fprintf(f, ".from%u%s", 8u << op->memop, op->opc == JIT_OP_F2I && op->cond ? ".rtz" : "");
         fputc(' ', f);
         unsigned first, n = jit_op_nuses(op, &first);
         bool comma = false;

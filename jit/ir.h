@@ -101,6 +101,11 @@ typedef enum {
     JIT_OP_FADD, JIT_OP_FSUB, JIT_OP_FMUL, JIT_OP_FDIV,
     JIT_OP_FSQRT,           /* d = sqrt(a) */
     JIT_OP_FMA,             /* d = a * b + c, one rounding */
+    JIT_OP_FCMP,            /* see jit_fcmp */
+    JIT_OP_I2F,             /* see jit_fcvt_from_int */
+    JIT_OP_F2I,             /* see jit_fcvt_to_int */
+    JIT_OP_FFLAGS,          /* see jit_fflags */
+    JIT_OP_F2F,             /* see jit_fcvt_float */
     JIT_OP_COUNT
 } jit_opc;
 
@@ -265,6 +270,40 @@ void jit_movcond(jit_ctx *c, jit_cond cond, jit_temp d, jit_temp a, jit_temp b,
  * the flags are a side effect.  The front-end must run them only while the
  * host rounding mode is round-to-nearest-even. */
 void jit_fop(jit_ctx *c, jit_opc op, jit_temp d, jit_temp a, jit_temp b, jit_temp cc);
+/* JIT_OP_FMA with negations, rounded once: neg bit 0 gives -(a * b) + c, bit 1
+ * a * b - c, both -(a * b) - c (the signs flipped exactly, as IEEE negate). */
+void jit_fma(jit_ctx *c, jit_temp d, jit_temp a, jit_temp b, jit_temp cc, unsigned neg);
+
+/* Comparison: d = (a cond b) ? 1 : 0 for cond JIT_EQ, JIT_LT or JIT_LE; a and b
+ * are binary32 (i32) or binary64 (i64) bit patterns, d is i32 or i64.  A NaN
+ * operand makes every comparison false; -0 == +0.  The invalid flag, per mode:
+ * QUIET (IEEE compareQuiet*): only for a signaling NaN operand; SIGNALING
+ * (compareSignaling*): for any NaN operand; NOFLAGS: never (no flag at all, for
+ * a guest that discards the comparison's flags). */
+typedef enum {
+    JIT_FCMP_QUIET, JIT_FCMP_SIGNALING, JIT_FCMP_NOFLAGS,
+} jit_fcmp_mode;
+void jit_fcmp(jit_ctx *c, jit_cond cond, jit_fcmp_mode mode, jit_temp d, jit_temp a, jit_temp b);
+
+/* d (binary32 if i32, binary64 if i64) = the signed integer a (i32 or i64),
+ * rounded to nearest even; inexact when it is not exact. */
+void jit_fcvt_from_int(jit_ctx *c, jit_temp d, jit_temp a);
+
+/* d (a signed i32 or i64 integer) = the binary32 (i32) or binary64 (i64) a,
+ * rounded toward zero (rtz) or to nearest even.  Saturating like RISC-V: a NaN or
+ * a result above the range gives the largest value, below it the smallest, and
+ * raises invalid (alone); otherwise inexact when the result is not exact. */
+void jit_fcvt_to_int(jit_ctx *c, jit_temp d, jit_temp a, bool rtz);
+
+/* Between the formats: d binary32 (i32) = the binary64 a rounded to nearest
+ * even, or d binary64 (i64) = the binary32 a (exact).  A NaN gives the canonical
+ * NaN; flags as IEEE (invalid for a signaling NaN, overflow, underflow, inexact). */
+void jit_fcvt_float(jit_ctx *c, jit_temp d, jit_temp a);
+
+/* d:i64 = the IEEE exception flags accrued in the host's floating-point status,
+ * invalid 16, divide by zero 8, overflow 4, underflow 2, inexact 1 (RISC-V's
+ * fflags order).  Reads only; the flags stay set. */
+void jit_fflags(jit_ctx *c, jit_temp d);
 
 /* ---- memory ------------------------------------------------------------------- */
 

@@ -71,6 +71,7 @@ typedef struct gen {
     bool use_popcnt;
     bool use_bmi2;
     bool use_fma;
+    jit_temp xmm_hold[3];           /* temp whose value xmm0-2 still hold (xmm_track) */
     unsigned slots_seen;
     uint16_t pinned;                /* host registers holding pinned globals */
     /* Loops: a block whose goto_tb returns to its own start jumps back inside
@@ -1299,6 +1300,106 @@ static void sse_rr(gen *g, uint8_t prefix, bool w, uint8_t opc, unsigned reg, un
 static void movq_to_xmm(gen *g, bool w, unsigned x, unsigned r) { sse_rr(g, 0x66, w, 0x6E, x, r); }
 static void movq_from_xmm(gen *g, bool w, unsigned r, unsigned x) { sse_rr(g, 0x66, w, 0x7E, x, r); }
 
+/* Which temps xmm0-xmm2 still hold: the float emitters leave their operands
+ * and result there, so a chain of float ops (a product feeding a sum, an FMA
+ * chain) skips the round trip through an integer register, which is two
+ * transfers of latency per link.  A held NaN result may be the host's
+ * non-canonical one: every float op treats all quiet NaN operands alike.
+ * Forgotten at labels and at any op not known to leave xmm registers alone
+ * (calls clobber them); a redefined temp is dropped. */
+static void xmm_forget(gen *g)
+{
+    for (unsigned k = 0; k < 3; k++)
+        g->xmm_hold[k] = JIT_NO_TEMP;
+}
+
+static void xmm_drop(gen *g, jit_temp t)
+{
+    for (unsigned k = 0; k < 3; k++)
+        if (g->xmm_hold[k] == t)
+            g->xmm_hold[k] = JIT_NO_TEMP;
+}
+
+static void xmm_track(gen *g, const jit_op *op)
+{
+    jit_opc opc = (jit_opc)op->opc;
+    switch (opc) {
+    case JIT_OP_NOP: case JIT_OP_INSN_START: case JIT_OP_SETCOND: case JIT_OP_MOVCOND:
+    case JIT_OP_BRCOND: case JIT_OP_LD: case JIT_OP_ST: case JIT_OP_FFLAGS:
+        break;
+    case JIT_OP_FADD: case JIT_OP_FSUB: case JIT_OP_FMUL: case JIT_OP_FDIV: case JIT_OP_FSQRT:
+    case JIT_OP_FMA: case JIT_OP_FCMP: case JIT_OP_I2F: case JIT_OP_F2I: case JIT_OP_F2F:
+        return;     /* their emitters update the holds */
+    case JIT_OP_QLD: case JIT_OP_QST:
+        if (g->e->opt.mem_mode == JIT_MEM_SYSTEM) {
+            xmm_forget(g);
+            return;
+        }
+        break;
+    case JIT_OP_POPCNT:
+        if (!g->use_popcnt) {
+            xmm_forget(g);
+            return;
+        }
+        break;
+    default:
+        if (!jit_op_is_binop(opc) && !jit_op_is_unop(opc)) {
+            xmm_forget(g);
+            return;
+        }
+        break;
+    }
+    if (jit_op_has_def(op))
+        xmm_drop(g, op->a[0]);
+}
+
+/* xmm k = temp t: from an xmm register that holds it, from its host register,
+ * or straight from memory (env for a global, the frame for a spilled local),
+ * which takes no host register: float operands then add no register pressure */
+static void to_xmm(gen *g, bool w, unsigned k, jit_temp t)
+{
+    if (g->xmm_hold[k] == t)
+        return;
+    for (unsigned j = 0; j < 3; j++)
+        if (g->xmm_hold[j] == t) {
+            sse_rr(g, 0, false, 0x28, k, j);            /* movaps xmm_k, xmm_j */
+            g->xmm_hold[k] = t;
+            return;
+        }
+    jit_tinfo *i = ti(g, t);
+    int32_t disp = 0;
+    unsigned base = RAX;
+    if (g->treg[t] >= 0) {
+        movq_to_xmm(g, w, k, (unsigned)g->treg[t]);
+    } else {
+        if (i->kind == TEMP_GLOBAL) {
+            base = RBP;
+            disp = (int32_t)g->e->fe->globals[t].offset;
+        } else if (i->kind == TEMP_LOCAL && g->slot[t] >= 0) {
+            base = RSP;
+            disp = g->slot[t] * 8;
+        }
+        if (base == RAX) {                              /* a constant */
+            load_into(g, RAX, t);
+            movq_to_xmm(g, w, k, RAX);
+        } else {
+            b1(g, 0x66);                                /* movq/movd xmm_k, [base + disp] */
+            rex(g, w, k, 0, base, false);
+            b1(g, 0x0F);
+            b1(g, 0x6E);
+            modrm_mem(g, k, base, disp);
+        }
+    }
+    g->xmm_hold[k] = t;
+}
+
+/* the op's result d is in xmm0 (and in its register) */
+static void xmm_result(gen *g, jit_temp d)
+{
+    xmm_drop(g, d);
+    g->xmm_hold[0] = d;
+}
+
 static uint64_t fma_helper_d(uint64_t a, uint64_t b, uint64_t c)
 {
     return jit_eval_fop(JIT_OP_FMA, JIT_I64, a, b, c);
@@ -1323,15 +1424,30 @@ static void gen_fop(gen *g, const jit_op *op)
         load_into(g, RDI, op->a[1]);
         load_into(g, RSI, op->a[2]);
         load_into(g, RDX, op->a[3]);
+        for (unsigned k = 0; k < 2; k++) {
+            if (!(op->memop & (1u << k)))
+                continue;
+            op0f_rr(g, w, 0xBA, 7, k ? RDX : RDI);      /* btc reg, sign bit */
+            b1(g, w ? 63 : 31);
+        }
         call_abs(g, (const void *)(w ? fma_helper_d : fma_helper_s));
         call_restore_pinned(g);
         unsigned rd = def(g, op->a[0]);
         mov_rr(g, true, rd, RAX);
+        xmm_forget(g);
         return;
     }
-    unsigned ra = use(g, op->a[1]);
-    unsigned rb = opc == JIT_OP_FSQRT ? 0 : use(g, op->a[2]);
-    unsigned rc = opc == JIT_OP_FMA ? use(g, op->a[3]) : 0;
+    /* operands into xmm first (no host registers), then the destination's */
+    if (opc == JIT_OP_FSQRT) {
+        to_xmm(g, w, 1, op->a[1]);
+    } else if (opc == JIT_OP_FMA) {
+        to_xmm(g, w, 0, op->a[3]);
+        to_xmm(g, w, 1, op->a[1]);
+        to_xmm(g, w, 2, op->a[2]);
+    } else {
+        to_xmm(g, w, 0, op->a[1]);
+        to_xmm(g, w, 1, op->a[2]);
+    }
     unsigned rd = def(g, op->a[0]);
     static const uint8_t sse_opc[] = {
         [JIT_OP_FADD] = 0x58, [JIT_OP_FSUB] = 0x5C, [JIT_OP_FMUL] = 0x59,
@@ -1339,26 +1455,24 @@ static void gen_fop(gen *g, const jit_op *op)
     };
     switch (opc) {
     case JIT_OP_FSQRT:
-        movq_to_xmm(g, w, 1, ra);
         sse_rr(g, pfx, false, 0x51, 0, 1);              /* sqrtsd xmm0, xmm1 */
         break;
     case JIT_OP_FMA:
-        movq_to_xmm(g, w, 1, ra);
-        movq_to_xmm(g, w, 2, rb);
-        movq_to_xmm(g, w, 0, rc);
-        /* vfmadd231sd/ss xmm0, xmm1, xmm2: xmm0 = xmm1 * xmm2 + xmm0 */
+        /* vf(n)madd/msub231sd/ss xmm0, xmm1, xmm2: xmm0 = +-(xmm1 * xmm2) +- xmm0 */
         b1(g, 0xC4);
         b1(g, 0xE2);
         b1(g, w ? 0xF1 : 0x71);
-        b1(g, 0xB9);
+        b1(g, (uint8_t[]){ 0xB9, 0xBD, 0xBB, 0xBF }[op->memop & 3]);
         modrm_rr(g, 0, 2);
         break;
     default:
-        movq_to_xmm(g, w, 0, ra);
-        movq_to_xmm(g, w, 1, rb);
         sse_rr(g, pfx, false, sse_opc[opc], 0, 1);
         break;
     }
+    /* xmm1 is changed below (FMA's slow path); xmm0 holds the result */
+    if (opc == JIT_OP_FMA)
+        g->xmm_hold[1] = JIT_NO_TEMP;
+    xmm_result(g, op->a[0]);
     movq_from_xmm(g, w, rd, 0);
     sse_rr(g, w ? 0x66 : 0, false, 0x2E, 0, 0);         /* ucomisd xmm0, xmm0 */
     uint8_t *done = jcc8(g, 0xB);                       /* jnp: not a NaN */
@@ -1384,6 +1498,144 @@ static void gen_fop(gen *g, const jit_op *op)
     }
     mov_ri(g, rd, w ? 0x7ff8000000000000ull : 0x7fc00000u);
     land8(g, done);
+}
+
+/* MXCSR to the red zone below rsp (the kernel skips it when it delivers a
+ * signal, and nothing else runs on this stack meanwhile) */
+static void stmxcsr_red(gen *g) { b1(g, 0x0F); b1(g, 0xAE); modrm_mem(g, 3, RSP, -8); }
+
+/* fcmp: (u)comisd/ss raise invalid exactly as IEEE's compareQuiet (ucomis: only
+ * for a signaling NaN) and compareSignaling (comis: any NaN).  NOFLAGS tests
+ * the operands for NaN in integer registers first (the magnitude shifted left
+ * above the infinity's) and compares only ordered ones, which raises nothing;
+ * no MXCSR access, which would wait for the FP operations before it. */
+static void gen_fcmp(gen *g, const jit_op *op)
+{
+    bool w = w64((jit_type)op->type);
+    unsigned ra = use(g, op->a[1]), rb = use(g, op->a[2]);
+    unsigned rd = def(g, op->a[0]);
+    uint8_t *nan[2] = { NULL, NULL };
+    to_xmm(g, w, 0, op->a[1]);
+    to_xmm(g, w, 1, op->a[2]);
+    if (op->memop == JIT_FCMP_NOFLAGS) {
+        if (w)
+            mov_ri(g, RCX, 0xffe0000000000000ull);
+        for (unsigned k = 0; k < 2; k++) {
+            mov_rr(g, w, RAX, k ? rb : ra);
+            op_rr(g, w, 0x01, RAX, RAX);                /* add rax, rax */
+            if (w)
+                op_rr(g, true, 0x39, RCX, RAX);         /* cmp rax, rcx */
+            else
+                alu_ri(g, false, 7, RAX, (int32_t)0xff000000u);
+            nan[k] = jcc8(g, 0x7);                      /* ja */
+        }
+    }
+    uint8_t opc = op->memop == JIT_FCMP_SIGNALING ? 0x2F : 0x2E;
+    /* eq: compare a with b; lt/le: b with a, so that "above" means a < b and
+     * unordered (CF = 1) reads as false */
+    if (op->cond == JIT_EQ)
+        sse_rr(g, w ? 0x66 : 0, false, opc, 0, 1);
+    else
+        sse_rr(g, w ? 0x66 : 0, false, opc, 1, 0);
+    b1(g, 0x0F);
+    if (op->cond == JIT_EQ) {
+        b1(g, 0x94);
+        modrm_rr(g, 0, RAX);                            /* sete al */
+        b1(g, 0x0F);
+        b1(g, 0x9B);
+        modrm_rr(g, 0, RCX);                            /* setnp cl */
+        op_rr(g, false, 0x20, RCX, RAX);                /* and al, cl */
+    } else {
+        b1(g, op->cond == JIT_LT ? 0x97 : 0x93);        /* seta / setae al */
+        modrm_rr(g, 0, RAX);
+    }
+    op0f_rr(g, false, 0xB6, rd, RAX);                   /* movzx rd32, al */
+    xmm_drop(g, op->a[0]);
+    if (op->memop == JIT_FCMP_NOFLAGS) {
+        uint8_t *done = jmp8(g);
+        land8(g, nan[0]);
+        land8(g, nan[1]);
+        mov_ri(g, rd, 0);
+        land8(g, done);
+    }
+}
+
+/* i2f: cvtsi2sd/ss (one rounding in the current mode, RNE; inexact).  xorps
+ * first: cvtsi2* writes only the low lane and would wait for xmm0's last
+ * writer. */
+static void gen_i2f(gen *g, const jit_op *op)
+{
+    bool dw = w64((jit_type)op->type);
+    unsigned ra = use(g, op->a[1]);
+    unsigned rd = def(g, op->a[0]);
+    sse_rr(g, 0, false, 0x57, 0, 0);                    /* xorps xmm0, xmm0 */
+    sse_rr(g, dw ? 0xF2 : 0xF3, op->memop == JIT_MO_64, 0x2A, 0, ra);
+    movq_from_xmm(g, dw, rd, 0);
+    xmm_result(g, op->a[0]);
+}
+
+/* f2i: cvt(t)sd/ss2si raises invalid alone for NaN and out of range and gives
+ * the "integer indefinite" (the minimum), inexact otherwise when inexact; so
+ * only a minimum result needs a look: a NaN or positive operand saturates to
+ * the maximum instead. */
+static void gen_f2i(gen *g, const jit_op *op)
+{
+    bool dw = w64((jit_type)op->type), fw = op->memop == JIT_MO_64;
+    to_xmm(g, fw, 0, op->a[1]);
+    unsigned rd = def(g, op->a[0]);
+    g->xmm_hold[1] = JIT_NO_TEMP;                       /* zeroed below */
+    xmm_drop(g, op->a[0]);
+    sse_rr(g, fw ? 0xF2 : 0xF3, dw, op->cond ? 0x2C : 0x2D, rd, 0);
+    alu_ri(g, dw, 7, rd, 1);                            /* cmp rd, 1: OF iff minimum */
+    uint8_t *done = jcc8(g, 0x1);                       /* jno */
+    sse_rr(g, 0, false, 0x57, 1, 1);                    /* xorps xmm1, xmm1 */
+    sse_rr(g, fw ? 0x66 : 0, false, 0x2E, 0, 1);        /* ucomis xmm0, xmm1 */
+    uint8_t *nan = jcc8(g, 0xA);                        /* jp */
+    uint8_t *neg = jcc8(g, 0x2);                        /* jb: keep the minimum */
+    land8(g, nan);
+    mov_ri(g, rd, dw ? (uint64_t)INT64_MAX : 0x7fffffffu);
+    land8(g, neg);
+    land8(g, done);
+}
+
+/* f2f: cvtsd2ss (nearest even) / cvtss2sd, and the canonical NaN as in gen_fop
+ * (x86 keeps the payload of a NaN operand, quieted) */
+static void gen_f2f(gen *g, const jit_op *op)
+{
+    bool dw = w64((jit_type)op->type);
+    to_xmm(g, !dw, 1, op->a[1]);
+    unsigned rd = def(g, op->a[0]);
+    sse_rr(g, dw ? 0xF3 : 0xF2, false, 0x5A, 0, 1);    /* cvtss2sd / cvtsd2ss xmm0, xmm1 */
+    xmm_result(g, op->a[0]);
+    movq_from_xmm(g, dw, rd, 0);
+    sse_rr(g, dw ? 0x66 : 0, false, 0x2E, 0, 0);        /* ucomis xmm0, xmm0 */
+    uint8_t *done = jcc8(g, 0xB);                       /* jnp */
+    mov_ri(g, rd, dw ? 0x7ff8000000000000ull : 0x7fc00000u);
+    land8(g, done);
+}
+
+/* fflags: MXCSR's IE ZE OE UE PE (bits 0, 2-5) in RISC-V's order NV DZ OF UF
+ * NX (4-0): IE moves to bit 4, bits 2-5 reversed into 3-0 through a table of
+ * sixteen nibbles indexed by (mxcsr & 0x3c) = 4 * ((mxcsr >> 2) & 15). */
+static void gen_fflags(gen *g, const jit_op *op)
+{
+    unsigned rd = def(g, op->a[0]);
+    uint64_t lut = 0;
+    for (unsigned i = 0; i < 16; i++) {
+        unsigned rev = (i & 1) << 3 | (i & 2) << 1 | (i & 4) >> 1 | (i & 8) >> 3;
+        lut |= (uint64_t)rev << (4 * i);
+    }
+    stmxcsr_red(g);
+    load_mem(g, false, RAX, RSP, -8);
+    mov_rr(g, false, RCX, RAX);
+    alu_ri(g, false, 4, RCX, 0x3c);                     /* and ecx, 0x3c */
+    mov_ri(g, rd, lut);
+    op_rr(g, true, 0xD3, 5, rd);                        /* shr rd, cl */
+    alu_ri(g, false, 4, rd, 15);
+    alu_ri(g, false, 4, RAX, 1);
+    op_rr(g, false, 0xC1, 4, RAX);                      /* shl eax, 4 */
+    b1(g, 4);
+    op_rr(g, true, 0x09, RAX, rd);                      /* or rd, rax */
 }
 
 static void gen_qld(gen *g, const jit_op *op)
@@ -2248,11 +2500,13 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
     uint32_t req_fix = pos(&g);
     b4(&g, 0);
 
+    xmm_forget(&g);
     for (unsigned i = 0; i < c->nops && !g.overflow; i++) {
         const jit_op *op = &c->ops[i];
         g.cur = i;
         g.locked = 0;
         if (dead_global_write(&g, i)) {
+            xmm_track(&g, op);
             release_dead(&g);
             continue;
         }
@@ -2268,6 +2522,7 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
         }
         jit_opc opc = (jit_opc)op->opc;
         clobber_regs(&g, clobber_mask(&g, op));
+        xmm_track(&g, op);
         switch (opc) {
         case JIT_OP_NOP:
             break;
@@ -2354,15 +2609,19 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
                 break;
             }
             /* operands into registers first, then the write-backs (movs keep
-             * flags, but loads must come before the compare) */
+             * flags, but loads must come before the compare); so are constants
+             * that are no immediate: emit_cmp must not take a register after a
+             * side exit saved the register state.  The second operand may stay
+             * in memory (emit_cmp) when the first is in a register: the
+             * write-backs below store other temps only. */
+            int32_t imm;
             unsigned mb_;
             int32_t md_;
-            if (!is_const(&g, op->a[0]))
+            if (!is_const(&g, op->a[0]) || !const_imm(&g, op->a[0], ty, &imm))
                 use(&g, op->a[0]);
-            /* the second operand may stay in memory (emit_cmp): the
-             * write-backs below store other temps only */
-            if (!is_const(&g, op->a[1]) &&
-                (is_const(&g, op->a[0]) || !mem_operand(&g, op->a[1], &mb_, &md_)))
+            if ((!is_const(&g, op->a[1]) || !const_imm(&g, op->a[1], ty, &imm)) &&
+                (is_const(&g, op->a[0]) || is_const(&g, op->a[1]) ||
+                 !mem_operand(&g, op->a[1], &mb_, &md_)))
                 use(&g, op->a[1]);
             uint32_t lb = (uint32_t)op->imm;
             bool back = is_loop_back(&g, lb);     /* jumps to the head: memory current */
@@ -2425,6 +2684,21 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
         case JIT_OP_FADD: case JIT_OP_FSUB: case JIT_OP_FMUL: case JIT_OP_FDIV:
         case JIT_OP_FSQRT: case JIT_OP_FMA:
             gen_fop(&g, op);
+            break;
+        case JIT_OP_FCMP:
+            gen_fcmp(&g, op);
+            break;
+        case JIT_OP_I2F:
+            gen_i2f(&g, op);
+            break;
+        case JIT_OP_F2I:
+            gen_f2i(&g, op);
+            break;
+        case JIT_OP_FFLAGS:
+            gen_fflags(&g, op);
+            break;
+        case JIT_OP_F2F:
+            gen_f2f(&g, op);
             break;
         case JIT_OP_CALL:
             gen_call(&g, op);

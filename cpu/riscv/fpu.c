@@ -10,8 +10,10 @@
  *    computed in binary128 rounded to odd (toward zero, sticky bit in the last
  *    place; exact for every narrowing since 113 >= 2p + 2) and then rounded by
  *    comparing with the midpoint of its two neighbours;
- *  - the conversions to integers, fmin/fmax, comparisons and fclass are explicit.
- */
+ *  - the conversions to integers, fmin/fmax and fclass are explicit.
+ * These helpers are the slow paths: under RNE (and RTZ for conversions to
+ * integers) the translator emits the JIT's float ops instead, and comparisons,
+ * sign injection and fcvt.d.s are always inline (docs/jit.md). */
 #include "cpu/riscv/internal.h"
 
 #include <fenv.h>
@@ -136,13 +138,6 @@ static inline void host_end(uint32_t changed)
         fesetround(FE_TONEAREST);
 }
 #endif
-
-/* frflags from generated code: fold the host flags in (and clear them). */
-uint64_t riscv_fp_read_fflags(riscv_cpu *cpu)
-{
-    riscv_fp_sync(cpu);
-    return cpu->fflags & 31;
-}
 
 /* The RMM path computes its flags itself (after a riscv_fp_sync); whatever its
  * binary128 arithmetic and conversions raised on the host is dropped at its end
@@ -457,7 +452,7 @@ uint64_t riscv_fp_fma_s_rne(uint64_t ra, uint64_t rb, uint64_t rc)
     return box_s(__builtin_fmaf(a, b, fs(rc)));
 }
 
-/* ---- min/max, compare, classify, sign injection ----
+/* ---- min/max and classify (compares and sign injection are inline IR) ----
  * These set their flags in cpu->fflags and raise nothing on the host: NaNs are
  * recognised from the bits (isnan() compiles to ucomis*, which raises invalid
  * for a signaling NaN) and only non-NaN values are compared.  The translator
@@ -503,31 +498,6 @@ uint64_t riscv_fp_minmax_d(riscv_cpu *cpu, uint64_t ra, uint64_t rb, uint64_t is
     return (a < b) != (bool)is_max ? ra : rb;
 }
 
-/* feq is a quiet comparison (NV only for signaling NaNs), flt/fle signaling (NV for
- * any NaN); any NaN compares false (spec 11.8). cmp: 0 le, 1 lt, 2 eq. */
-uint64_t riscv_fp_cmp_s(riscv_cpu *cpu, uint64_t ra, uint64_t rb, uint64_t cmp)
-{
-    uint32_t ua = unbox(ra), ub = unbox(rb);
-    float a = f32(ua), b = f32(ub);
-    if (nan_s(ua) || nan_s(ub)) {
-        if (cmp != 2 || is_snan_s(ua) || is_snan_s(ub))
-            cpu->fflags |= FF_NV;
-        return 0;
-    }
-    return cmp == 2 ? a == b : cmp == 1 ? a < b : a <= b;
-}
-
-uint64_t riscv_fp_cmp_d(riscv_cpu *cpu, uint64_t ra, uint64_t rb, uint64_t cmp)
-{
-    double a = f64(ra), b = f64(rb);
-    if (nan_d(ra) || nan_d(rb)) {
-        if (cmp != 2 || is_snan_d(ra) || is_snan_d(rb))
-            cpu->fflags |= FF_NV;
-        return 0;
-    }
-    return cmp == 2 ? a == b : cmp == 1 ? a < b : a <= b;
-}
-
 /* fclass (spec 11.9, table 11.5): one bit of ten. */
 static uint64_t classify(bool neg, bool inf, bool nan, bool snan, bool zero, bool sub)
 {
@@ -553,17 +523,6 @@ uint64_t riscv_fp_class_d(uint64_t u)
 {
     uint64_t e = (u >> 52) & 0x7ff, m = u & 0xfffffffffffffull;
     return classify(u >> 63, e == 0x7ff && !m, e == 0x7ff && m, is_snan_d(u), !e && !m, !e && m);
-}
-
-uint64_t riscv_fp_sgnj_s(uint64_t ra, uint64_t rb, uint64_t kind)
-{
-    uint32_t a = unbox(ra), b = unbox(rb), s;
-    switch (kind) {
-    case 0: s = b; break;
-    case 1: s = ~b; break;
-    default: s = a ^ b; break;
-    }
-    return BOX | (a & 0x7fffffffu) | (s & 0x80000000u);
 }
 
 /* ---- conversions ---- */
@@ -719,16 +678,4 @@ uint64_t riscv_fp_cvt_s_d(riscv_cpu *cpu, uint64_t ra, uint64_t rm)
     PIN(r);
     host_end(saved);
     return box_s(r);
-}
-
-uint64_t riscv_fp_cvt_d_s(riscv_cpu *cpu, uint64_t ra, uint64_t rm)
-{
-    float a = fs(ra);
-    double r;
-    uint32_t saved = host_begin(RM_RNE);    /* exact: only NV for a signaling NaN */
-    PIN(a);
-    r = (double)a;
-    PIN(r);
-    host_end(saved);
-    return res_d(r);
 }

@@ -124,6 +124,28 @@ static uint32_t gen_csr(gen *g)
     }
 }
 
+/* gcc's quiet comparison, "frflags t; f{eq,lt,le}.{s,d} r, fa, fb; fsflags t"
+ * (the translator treats the three as one unit), or the same with a random
+ * FP operation instead of the comparison (fsflags must undo its flags). */
+static bool gen_fflags_idiom(gen *g)
+{
+    static const uint32_t cmp[6] = { 0xa0002053, 0xa0001053, 0xa0000053,    /* feq/flt/fle.s */
+                                     0xa2002053, 0xa2001053, 0xa2000053 };  /* .d */
+    unsigned t = free_reg(g), r;
+    do
+        r = free_reg(g);
+    while (r == t);
+    uint32_t mid = cmp[below(g, 6)] | below(g, 32) << 20 | below(g, 32) << 15 | r << 7;
+    if (below(g, 4) == 0)       /* fadd/fsub/fmul/fdiv.{s,d}, dynamic rounding */
+        mid = (below(g, 4) << 27 | below(g, 2) << 25) | below(g, 32) << 20 |
+              below(g, 32) << 15 | 7u << 12 | below(g, 32) << 7 | 0x53;
+    if (g->len + 12 > g->max)
+        return false;
+    emit(g, 0x00102073u | t << 7, 4);           /* frflags t (csrrs t, fflags, x0) */
+    emit(g, mid, 4);
+    return emit(g, 0x00101073u | t << 15, 4);   /* fsflags t (csrrw x0, fflags, t) */
+}
+
 static bool gen32(gen *g)
 {
     for (;;) {
@@ -131,8 +153,11 @@ static bool gen32(gen *g)
         const riscv_opinfo *oi = &riscv_ops[op];
         if (excluded(op, oi->fmt, g->o))
             continue;
-        if (oi->fmt == FMT_CSR || oi->fmt == FMT_CSRI)
+        if (oi->fmt == FMT_CSR || oi->fmt == FMT_CSRI) {
+            if (!g->o->no_fp && below(g, 3) == 0)
+                return gen_fflags_idiom(g);
             return emit(g, gen_csr(g), 4);
+        }
         uint32_t w = oi->match | ((uint32_t)rnd(g) & ~oi->mask);
         if ((oi->flags & IF_RM)) {
             unsigned rm = below(g, 6);

@@ -93,7 +93,6 @@ uint64_t riscv_helper_csr(riscv_cpu *cpu, uint64_t ctl, uint64_t src, uint64_t i
  * run starts, fold them into cpu->fflags (and clear) before fflags is accessed. */
 void riscv_fp_enter(void);
 void riscv_fp_sync(riscv_cpu *cpu);
-uint64_t riscv_fp_read_fflags(riscv_cpu *cpu);
 
 /* Each returns the result register bits; its exceptions end up in cpu->fflags.
  * rm is a valid static rounding mode (0..4); singles are NaN-boxed in and out. */
@@ -126,13 +125,8 @@ uint64_t riscv_fp_fma_d_rne(uint64_t a, uint64_t b, uint64_t c);
 uint64_t riscv_fp_fma_s_rne(uint64_t a, uint64_t b, uint64_t c);
 uint64_t riscv_fp_minmax_s(riscv_cpu *cpu, uint64_t a, uint64_t b, uint64_t is_max);
 uint64_t riscv_fp_minmax_d(riscv_cpu *cpu, uint64_t a, uint64_t b, uint64_t is_max);
-/* cmp: 0 = le, 1 = lt, 2 = eq (the funct3 values) */
-uint64_t riscv_fp_cmp_s(riscv_cpu *cpu, uint64_t a, uint64_t b, uint64_t cmp);
-uint64_t riscv_fp_cmp_d(riscv_cpu *cpu, uint64_t a, uint64_t b, uint64_t cmp);
 uint64_t riscv_fp_class_s(uint64_t a);
 uint64_t riscv_fp_class_d(uint64_t a);
-/* sgnj: 0 = fsgnj, 1 = fsgnjn, 2 = fsgnjx; singles only (doubles are inline) */
-uint64_t riscv_fp_sgnj_s(uint64_t a, uint64_t b, uint64_t kind);
 /* float -> integer: kind 0 = w, 1 = wu, 2 = l, 3 = lu (the rs2 field) */
 uint64_t riscv_fp_cvt_x_s(riscv_cpu *cpu, uint64_t a, uint64_t kind, uint64_t rm);
 uint64_t riscv_fp_cvt_x_d(riscv_cpu *cpu, uint64_t a, uint64_t kind, uint64_t rm);
@@ -140,7 +134,6 @@ uint64_t riscv_fp_cvt_x_d(riscv_cpu *cpu, uint64_t a, uint64_t kind, uint64_t rm
 uint64_t riscv_fp_cvt_s_x(riscv_cpu *cpu, uint64_t a, uint64_t kind, uint64_t rm);
 uint64_t riscv_fp_cvt_d_x(riscv_cpu *cpu, uint64_t a, uint64_t kind, uint64_t rm);
 uint64_t riscv_fp_cvt_s_d(riscv_cpu *cpu, uint64_t a, uint64_t rm);
-uint64_t riscv_fp_cvt_d_s(riscv_cpu *cpu, uint64_t a, uint64_t rm);
 
 void riscv_helper_fence(void);
 /* Zbb orc.b */

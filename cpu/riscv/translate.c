@@ -41,6 +41,25 @@ typedef struct tctx {
     jit_temp rd_temp;
     fwd_label fwd[SB_MAX_FWD];  /* forward branch targets not reached yet */
     unsigned nfwd;
+    /* f registers known NaN-boxed on the current path (a single result was
+     * written since the last join), the pc of that write, and the uses of the
+     * knowledge: a branch back to T may not make a loop when some use at P
+     * relied on a write at W with W < T <= P (the loop's back edge reaches P
+     * without passing W). */
+    uint32_t f_boxed;
+    uint64_t boxed_pc[32];
+    /* for a boxed f register, the i32 local holding its single value (the
+     * op's result before boxing; JIT_NO_TEMP: take the low half), so that
+     * the next op reads that local (which may still be in an xmm register) */
+    jit_temp f_val[32];
+    jit_temp new_val;       /* set by the instruction being translated */
+    /* x register that holds the fflags value read by frflags at ff_pc, with
+     * no flag raised and the register unchanged since (0: none): a fsflags of
+     * it changes nothing.  Its uses go to box_use too (same loop rule). */
+    unsigned ff_reg, new_ff_reg;
+    uint64_t ff_pc;
+    struct { uint64_t w, p; } box_use[64];
+    unsigned nbox_use;
 } tctx;
 
 /* ---- helpers descriptors ---- */
@@ -48,7 +67,6 @@ typedef struct tctx {
 #define HELPER(fn_, fl) { (void *)(fn_), #fn_, (fl) }
 static const jit_helper h_csr = HELPER(riscv_helper_csr, JIT_CALL_MAY_EXIT);
 static const jit_helper h_fence = HELPER(riscv_helper_fence, 0);
-static const jit_helper h_read_fflags = HELPER(riscv_fp_read_fflags, 0);
 static const jit_helper h_orc_b = HELPER(riscv_helper_orc_b, JIT_CALL_PURE);
 /* FP helpers write cpu->fflags, which is not a global: no flag needed beyond
  * "has memory effects". */
@@ -67,17 +85,13 @@ static const jit_helper h_fma_s = HELPER(riscv_fp_fma_s, 0);
 static const jit_helper h_fma_d = HELPER(riscv_fp_fma_d, 0);
 static const jit_helper h_minmax_s = HELPER(riscv_fp_minmax_s, 0);
 static const jit_helper h_minmax_d = HELPER(riscv_fp_minmax_d, 0);
-static const jit_helper h_cmp_s = HELPER(riscv_fp_cmp_s, 0);
-static const jit_helper h_cmp_d = HELPER(riscv_fp_cmp_d, 0);
 static const jit_helper h_class_s = HELPER(riscv_fp_class_s, JIT_CALL_PURE);
 static const jit_helper h_class_d = HELPER(riscv_fp_class_d, JIT_CALL_PURE);
-static const jit_helper h_sgnj_s = HELPER(riscv_fp_sgnj_s, JIT_CALL_PURE);
 static const jit_helper h_cvt_x_s = HELPER(riscv_fp_cvt_x_s, 0);
 static const jit_helper h_cvt_x_d = HELPER(riscv_fp_cvt_x_d, 0);
 static const jit_helper h_cvt_s_x = HELPER(riscv_fp_cvt_s_x, 0);
 static const jit_helper h_cvt_d_x = HELPER(riscv_fp_cvt_d_x, 0);
 static const jit_helper h_cvt_s_d = HELPER(riscv_fp_cvt_s_d, 0);
-static const jit_helper h_cvt_d_s = HELPER(riscv_fp_cvt_d_s, 0);
 
 /* ---- registers ---- */
 
@@ -234,6 +248,14 @@ static jit_temp bit_mask(tctx *t, bool imm)
 
 static void translate_insn(tctx *t);
 
+static bool box_loop_ok(tctx *t, uint64_t target)
+{
+    for (unsigned i = 0; i < t->nbox_use; i++)
+        if (t->box_use[i].w < target && target <= t->box_use[i].p)
+            return false;
+    return true;
+}
+
 /* Integer ops that only compute rd from registers and immediates (no memory,
  * no exit, rd written once at the end): a branch over one of them becomes a
  * conditional move. */
@@ -297,7 +319,8 @@ static void gen_branch(tctx *t, jit_cond cond)
         jit_brcond(t->c, cond, rx(t, t->d.rs1), rx(t, t->d.rs2), fwd_label_for(t, target));
         return;
     }
-    if (target > t->start && target < t->pc && target > t->ff_store_pc && can_continue(t)) {
+    if (target > t->start && target < t->pc && target > t->ff_store_pc &&
+        box_loop_ok(t, target) && can_continue(t)) {
         /* back to an instruction of this block: a loop inside it */
         jit_label l = jit_label_at_insn(t->c, target);
         if (l != JIT_NO_LABEL) {
@@ -382,6 +405,55 @@ static void gen_amo(tctx *t, jit_amo op, unsigned memop)
 
 /* ---- CSR ---- */
 
+static void gen_fcmp_insn(tctx *t, const riscv_insn *d, jit_fcmp_mode mode);
+
+/* fflags = cpu->fflags | the host's accrued flags (riscv_fp_sync), read
+ * without clearing either */
+static void read_fflags(tctx *t, jit_temp dst)
+{
+    jit_ctx *c = t->c;
+    jit_temp h = jit_temp_new(c, JIT_I64), m = jit_temp_new(c, JIT_I64);
+    jit_fflags(c, h);
+    jit_ld(c, m, jit_env(c), offsetof(riscv_cpu, fflags), JIT_MO_32);
+    jit_or(c, dst, h, m);
+}
+
+/* "frflags rX; f{eq,lt,le}.{s,d} rY, fa, fb; fsflags rX" (rX != rY, x0): a
+ * comparison whose flags are discarded (glibc's sqrt domain checks, C's
+ * isless & co.).  fflags ends as it began, so the three are one unit: rX =
+ * fflags, rY = the comparison raising nothing, fsflags nothing at all.  No
+ * insn_start for the last two, so no label (branch back) or fault lands
+ * between them; a forward branch to them makes the idiom plain code. */
+static bool gen_quiet_cmp_idiom(tctx *t)
+{
+    unsigned rx_ = t->d.rd;
+    uint64_t pc2 = t->pc + t->d.len, pc3;
+    uint32_t bits;
+    riscv_insn cmp, ss;
+    if (rx_ == 0 || fetch(t->c, pc2, &bits))
+        return false;
+    riscv_decode(bits, &cmp);
+    switch (cmp.op) {
+    case RV_FEQ_S: case RV_FLT_S: case RV_FLE_S: case RV_FEQ_D: case RV_FLT_D: case RV_FLE_D:
+        break;
+    default:
+        return false;
+    }
+    pc3 = pc2 + cmp.len;
+    if (cmp.rd == rx_ || fetch(t->c, pc3, &bits))
+        return false;
+    riscv_decode(bits, &ss);
+    if (ss.op != RV_CSRRW || ss.csr != 0x001 || ss.rd != 0 || ss.rs1 != rx_)
+        return false;
+    for (unsigned i = 0; i < t->nfwd; i++)
+        if (t->fwd[i].pc == pc2 || t->fwd[i].pc == pc3)
+            return false;
+    read_fflags(t, wx(t, rx_));
+    gen_fcmp_insn(t, &cmp, JIT_FCMP_NOFLAGS);
+    t->next_pc = pc3 + ss.len;
+    return true;
+}
+
 static void gen_csr(tctx *t)
 {
     unsigned f3 = t->d.rm, op = f3 & 3;
@@ -390,10 +462,16 @@ static void gen_csr(tctx *t)
      * write (spec 9.1) */
     bool do_read = !(op == 1 && t->d.rd == 0);
     bool do_write = op == 1 || t->d.rs1 != 0;
+    /* fsflags of the value frflags read, nothing raised since: no change */
+    if (t->d.csr == 0x001 && op == 1 && !imm && t->d.rd == 0 && t->ff_reg &&
+        t->d.rs1 == t->ff_reg && t->nbox_use < sizeof(t->box_use) / sizeof(t->box_use[0])) {
+        t->box_use[t->nbox_use].w = t->ff_pc;
+        t->box_use[t->nbox_use++].p = t->pc;
+        return;
+    }
     /* fsflags / csrw fflags right after a csr access to the FP CSRs (which left
      * the host flags clear, riscv_fp_sync) with no host FP arithmetic since:
-     * the host has nothing to fold or clear, so the write is a plain store.
-     * This is libm's "frflags; flt; fsflags" quiet-compare idiom. */
+     * the host has nothing to fold or clear, so the write is a plain store. */
     if (t->host_ff_clear && t->d.csr == 0x001 && op == 1 && t->d.rd == 0) {
         t->ff_store_pc = t->pc;
         jit_temp v = jit_temp_new(t->c, JIT_I64);
@@ -401,13 +479,21 @@ static void gen_csr(tctx *t)
         jit_st(t->c, v, jit_env(t->c), offsetof(riscv_cpu, fflags), JIT_MO_32);
         return;
     }
-    /* frflags (fflags is always accessible): a light helper that neither exits
-     * nor touches guest registers, so they stay in host registers around it */
-    if (t->d.csr == 0x001 && do_read && !do_write) {
-        jit_temp env = jit_env(t->c), r = jit_temp_new(t->c, JIT_I64);
-        jit_call(t->c, &h_read_fflags, r, 1, &env);
-        jit_mov(t->c, wx(t, t->d.rd), r);
-        t->host_ff_clear = true;
+    /* reads of the FP CSRs (always accessible) inline: fflags from the host's
+     * status and cpu->fflags, frm is the block key's */
+    if (t->d.csr >= 0x001 && t->d.csr <= 0x003 && do_read && !do_write) {
+        if (t->d.csr == 0x001 && gen_quiet_cmp_idiom(t))
+            return;
+        if (t->d.csr == 0x002) {
+            jit_movi(t->c, wx(t, t->d.rd), t->frm);
+        } else if (t->d.csr == 0x001) {
+            read_fflags(t, wx(t, t->d.rd));
+            t->new_ff_reg = t->d.rd;
+        } else {
+            jit_temp f = jit_temp_new(t->c, JIT_I64);
+            read_fflags(t, f);
+            jit_ori(t->c, wx(t, t->d.rd), f, t->frm << 5);
+        }
         return;
     }
     uint64_t ctl = t->d.csr | op << 12 | (uint64_t)do_read << 16 | (uint64_t)do_write << 17;
@@ -465,32 +551,65 @@ static jit_temp unbox_s(tctx *t, jit_temp v)
     jit_ctx *c = t->c;
     jit_temp hi = jit_temp_new(c, JIT_I64), lo = jit_temp_new(c, JIT_I32);
     jit_temp r = jit_temp_new(c, JIT_I32);
-    jit_shri(c, hi, v, 32);
+    /* boxed: the upper half all ones, i.e. v >> 32 (arithmetic) == -1, a
+     * constant hosts compare with directly */
+    jit_sari(c, hi, v, 32);
     jit_trunc(c, lo, v);
-    jit_movcond(c, JIT_EQ, r, hi, jit_const(c, JIT_I64, 0xffffffffu), lo,
+    jit_movcond(c, JIT_EQ, r, hi, jit_const(c, JIT_I64, ~0ull), lo,
                 jit_const(c, JIT_I32, 0x7fc00000u));
     return r;
 }
 
-static void fop_inline(tctx *t, jit_opc op, bool single, jit_temp a, jit_temp b, jit_temp cc)
+/* f register r as a binary32 operand.  Known boxed on this path: its low
+ * half, no check (the use is recorded for box_loop_ok). */
+static jit_temp unbox_f(tctx *t, unsigned r)
+{
+    if ((t->f_boxed >> r & 1) && t->nbox_use < sizeof(t->box_use) / sizeof(t->box_use[0])) {
+        t->box_use[t->nbox_use].w = t->boxed_pc[r];
+        t->box_use[t->nbox_use++].p = t->pc;
+        if (t->f_val[r] != JIT_NO_TEMP)
+            return t->f_val[r];
+        jit_temp lo = jit_temp_new(t->c, JIT_I32);
+        jit_trunc(t->c, lo, rf(r));
+        return lo;
+    }
+    return unbox_s(t, rf(r));
+}
+
+/* f[rd] = the single r, NaN-boxed; r stands for it while rd stays boxed */
+static void box_result(tctx *t, jit_temp r)
+{
+    jit_temp e = jit_temp_new(t->c, JIT_I64);
+    jit_ext32u(t->c, e, r);
+    jit_or(t->c, rf(t->d.rd), e, jit_const(t->c, JIT_I64, BOX32));
+    t->new_val = r;
+}
+
+/* d = op(f[ra], f[rb], f[rc]) (rb, rc -1 when absent); neg bit 0 negates the
+ * first operand, bit 1 the third (the fused ops' product and addend) */
+static void fop_inline(tctx *t, jit_opc op, bool single, int ra, int rb, int rc, unsigned neg)
 {
     jit_ctx *c = t->c;
-    jit_temp dst = rf(t->d.rd);
-    if (!single) {
-        jit_fop(c, op, dst, a, b, cc);
-        return;
+    jit_temp v[3] = { JIT_NO_TEMP, JIT_NO_TEMP, JIT_NO_TEMP };
+    int regs[3] = { ra, rb, rc };
+    for (unsigned i = 0; i < 3; i++) {
+        if (regs[i] < 0)
+            continue;
+        v[i] = single ? unbox_f(t, (unsigned)regs[i]) : rf((unsigned)regs[i]);
     }
-    jit_temp r = jit_temp_new(c, JIT_I32), e = jit_temp_new(c, JIT_I64);
-    jit_fop(c, op, r, unbox_s(t, a), b == JIT_NO_TEMP ? JIT_NO_TEMP : unbox_s(t, b),
-            cc == JIT_NO_TEMP ? JIT_NO_TEMP : unbox_s(t, cc));
-    jit_ext32u(c, e, r);
-    jit_or(c, dst, e, jit_const(c, JIT_I64, 0xffffffff00000000ull));
+    jit_temp dst = rf(t->d.rd), r = single ? jit_temp_new(c, JIT_I32) : dst;
+    if (op == JIT_OP_FMA)
+        jit_fma(c, r, v[0], v[1], v[2], neg);
+    else
+        jit_fop(c, op, r, v[0], v[1], v[2]);
+    if (single)
+        box_result(t, r);
 }
 
 static void gen_fp2(tctx *t, const jit_helper *h, jit_opc op, bool single)
 {
     if (is_rne(t)) {
-        fop_inline(t, op, single, rf(t->d.rs1), rf(t->d.rs2), JIT_NO_TEMP);
+        fop_inline(t, op, single, t->d.rs1, t->d.rs2, -1, 0);
         return;
     }
     jit_temp rm = rounding_mode(t);
@@ -501,30 +620,20 @@ static void gen_fp2(tctx *t, const jit_helper *h, jit_opc op, bool single)
 static void gen_fp1(tctx *t, const jit_helper *h, jit_opc op, bool single)
 {
     if (op != JIT_OP_NOP && is_rne(t)) {
-        fop_inline(t, op, single, rf(t->d.rs1), JIT_NO_TEMP, JIT_NO_TEMP);
+        fop_inline(t, op, single, t->d.rs1, -1, -1, 0);
         return;
     }
     jit_temp rm = rounding_mode(t);
     call(t, h, rf(t->d.rd), 3, jit_env(t->c), rf(t->d.rs1), rm, 0, 0);
 }
 
-/* neg bit 0 negates the product (through rs1), bit 1 the addend.  Flipping the
- * sign bit of a NaN-boxed single keeps it boxed (and an unboxed one stays
- * unboxed). */
-static void gen_fma(tctx *t, const jit_helper *h, bool single, unsigned neg, uint64_t sign)
+/* neg bit 0 negates the product, bit 1 the addend (jit_fma's, and the
+ * helpers' rm_neg bits 8 and 9). */
+static void gen_fma(tctx *t, const jit_helper *h, bool single, unsigned neg)
 {
     jit_ctx *c = t->c;
     if (is_rne(t)) {
-        jit_temp a = rf(t->d.rs1), cc = rf(t->d.rs3);
-        if (neg & 1) {
-            a = jit_temp_new(c, JIT_I64);
-            jit_xori(c, a, rf(t->d.rs1), (int64_t)sign);
-        }
-        if (neg & 2) {
-            cc = jit_temp_new(c, JIT_I64);
-            jit_xori(c, cc, rf(t->d.rs3), (int64_t)sign);
-        }
-        fop_inline(t, JIT_OP_FMA, single, a, rf(t->d.rs2), cc);
+        fop_inline(t, JIT_OP_FMA, single, t->d.rs1, t->d.rs2, t->d.rs3, neg);
         return;
     }
     jit_temp rm = rounding_mode(t), rmneg = jit_temp_new(c, JIT_I64);
@@ -537,6 +646,90 @@ static void gen_fp_imm(tctx *t, const jit_helper *h, jit_temp dst, jit_temp src,
 {
     jit_temp m = rm ? rounding_mode(t) : ci(t, 0);
     call(t, h, dst, 4, jit_env(t->c), src, ci(t, kind), m, 0);
+}
+
+/* ---- compares and integer conversions inline ---- */
+
+/* feq is quiet, flt/fle signaling (spec 11.8), unless the caller discards the
+ * flags (mode NOFLAGS); funct3 2 eq, 1 lt, 0 le */
+static void gen_fcmp_insn(tctx *t, const riscv_insn *d, jit_fcmp_mode mode)
+{
+    bool single = d->op == RV_FEQ_S || d->op == RV_FLT_S || d->op == RV_FLE_S;
+    jit_cond cond = d->rm == 2 ? JIT_EQ : d->rm == 1 ? JIT_LT : JIT_LE;
+    jit_temp a = single ? unbox_f(t, d->rs1) : rf(d->rs1);
+    jit_temp b = single ? unbox_f(t, d->rs2) : rf(d->rs2);
+    jit_fcmp(t->c, cond, mode, wx(t, d->rd), a, b);
+}
+
+/* fcvt.{w,l}.{s,d} toward zero or to nearest even (the host conversion's
+ * saturation and flags are RISC-V's, table 11.4); false for the other kinds
+ * and modes (helper) */
+static bool gen_fcvt_to_int(tctx *t, bool single)
+{
+    jit_ctx *c = t->c;
+    unsigned rm = t->d.rm == RM_DYN ? t->frm : t->d.rm, kind = t->d.rs2;
+    if ((rm != RM_RNE && rm != RM_RTZ) || (kind != 0 && kind != 2))
+        return false;
+    jit_temp src = single ? unbox_f(t, t->d.rs1) : rf(t->d.rs1);
+    if (kind == 2) {
+        jit_fcvt_to_int(c, wx(t, t->d.rd), src, rm == RM_RTZ);
+    } else {
+        jit_temp r = jit_temp_new(c, JIT_I32);
+        jit_fcvt_to_int(c, r, src, rm == RM_RTZ);
+        jit_ext32s(c, wx(t, t->d.rd), r);
+    }
+    return true;
+}
+
+/* fcvt.{s,d}.{w,wu,l}: a 32-bit integer converts to a double exactly (any
+ * mode), the others round: RNE only.  wu converts the zero-extended value
+ * from 64 bits (one rounding). */
+static bool gen_fcvt_from_int(tctx *t, bool single)
+{
+    jit_ctx *c = t->c;
+    unsigned kind = t->d.rs2;
+    bool exact = !single && kind < 2;
+    if (kind == 3 || (!exact && !is_rne(t)))
+        return false;
+    jit_temp src = rx(t, t->d.rs1);
+    if (kind == 0) {
+        src = jit_temp_new(c, JIT_I32);
+        jit_trunc(c, src, rx(t, t->d.rs1));
+    } else if (kind == 1) {
+        src = jit_temp_new(c, JIT_I64);
+        jit_ext32u(c, src, rx(t, t->d.rs1));
+    }
+    if (!single) {
+        jit_fcvt_from_int(c, rf(t->d.rd), src);
+        return true;
+    }
+    jit_temp r = jit_temp_new(c, JIT_I32);
+    jit_fcvt_from_int(c, r, src);
+    box_result(t, r);
+    return true;
+}
+
+/* fsgnj.s family: the same on the unboxed singles (an unboxed operand reads
+ * as the canonical NaN, spec 12.2), boxed. */
+static void gen_sgnj_s(tctx *t, unsigned kind)
+{
+    jit_ctx *c = t->c;
+    jit_temp a = unbox_f(t, t->d.rs1), b = unbox_f(t, t->d.rs2);
+    jit_temp m = jit_temp_new(c, JIT_I32), s = jit_temp_new(c, JIT_I32);
+    jit_temp r = jit_temp_new(c, JIT_I32);
+    if (kind == 2) {
+        jit_andi(c, s, b, (int64_t)0x80000000u);
+        jit_xor(c, r, a, s);
+    } else {
+        jit_andi(c, m, a, 0x7fffffff);
+        if (kind == 1)
+            jit_not(c, s, b);
+        else
+            jit_mov(c, s, b);
+        jit_andi(c, s, s, (int64_t)0x80000000u);
+        jit_or(c, r, m, s);
+    }
+    box_result(t, r);
 }
 
 /* fsgnj.d family inline: sign from rs2 (or its complement, or the xor). */
@@ -709,16 +902,14 @@ static void translate_insn(tctx *t)
     case RV_FLD: jit_qld(c, rf(d->rd), rx(t, d->rs1), (int32_t)d->imm, JIT_MO_64); break;
     case RV_FSW: jit_qst(c, rf(d->rs2), rx(t, d->rs1), (int32_t)d->imm, JIT_MO_32); break;
     case RV_FSD: jit_qst(c, rf(d->rs2), rx(t, d->rs1), (int32_t)d->imm, JIT_MO_64); break;
-#define S_SIGN 0x80000000ull
-#define D_SIGN 0x8000000000000000ull
-    case RV_FMADD_S: gen_fma(t, &h_fma_s, true, 0, S_SIGN); break;
-    case RV_FMSUB_S: gen_fma(t, &h_fma_s, true, 2, S_SIGN); break;
-    case RV_FNMSUB_S: gen_fma(t, &h_fma_s, true, 1, S_SIGN); break;
-    case RV_FNMADD_S: gen_fma(t, &h_fma_s, true, 3, S_SIGN); break;
-    case RV_FMADD_D: gen_fma(t, &h_fma_d, false, 0, D_SIGN); break;
-    case RV_FMSUB_D: gen_fma(t, &h_fma_d, false, 2, D_SIGN); break;
-    case RV_FNMSUB_D: gen_fma(t, &h_fma_d, false, 1, D_SIGN); break;
-    case RV_FNMADD_D: gen_fma(t, &h_fma_d, false, 3, D_SIGN); break;
+    case RV_FMADD_S: gen_fma(t, &h_fma_s, true, 0); break;
+    case RV_FMSUB_S: gen_fma(t, &h_fma_s, true, 2); break;
+    case RV_FNMSUB_S: gen_fma(t, &h_fma_s, true, 1); break;
+    case RV_FNMADD_S: gen_fma(t, &h_fma_s, true, 3); break;
+    case RV_FMADD_D: gen_fma(t, &h_fma_d, false, 0); break;
+    case RV_FMSUB_D: gen_fma(t, &h_fma_d, false, 2); break;
+    case RV_FNMSUB_D: gen_fma(t, &h_fma_d, false, 1); break;
+    case RV_FNMADD_D: gen_fma(t, &h_fma_d, false, 3); break;
     case RV_FADD_S: gen_fp2(t, &h_fadd_s, JIT_OP_FADD, true); break;
     case RV_FSUB_S: gen_fp2(t, &h_fsub_s, JIT_OP_FSUB, true); break;
     case RV_FMUL_S: gen_fp2(t, &h_fmul_s, JIT_OP_FMUL, true); break;
@@ -729,13 +920,19 @@ static void translate_insn(tctx *t)
     case RV_FMUL_D: gen_fp2(t, &h_fmul_d, JIT_OP_FMUL, false); break;
     case RV_FDIV_D: gen_fp2(t, &h_fdiv_d, JIT_OP_FDIV, false); break;
     case RV_FSQRT_D: gen_fp1(t, &h_fsqrt_d, JIT_OP_FSQRT, false); break;
-    case RV_FCVT_S_D: gen_fp1(t, &h_cvt_s_d, JIT_OP_NOP, false); break;
-    case RV_FCVT_D_S: gen_fp1(t, &h_cvt_d_s, JIT_OP_NOP, false); break;
-    case RV_FSGNJ_S: case RV_FSGNJN_S: case RV_FSGNJX_S: {
-        jit_temp args[3] = { rf(d->rs1), rf(d->rs2), ci(t, d->rm) };
-        jit_call(c, &h_sgnj_s, rf(d->rd), 3, args);
+    case RV_FCVT_S_D:
+        if (is_rne(t)) {
+            jit_temp r = jit_temp_new(c, JIT_I32);
+            jit_fcvt_float(c, r, rf(d->rs1));
+            box_result(t, r);
+        } else {
+            gen_fp1(t, &h_cvt_s_d, JIT_OP_NOP, false);
+        }
         break;
-    }
+    case RV_FCVT_D_S:       /* exact in every mode */
+        jit_fcvt_float(c, rf(d->rd), unbox_f(t, d->rs1));
+        break;
+    case RV_FSGNJ_S: case RV_FSGNJN_S: case RV_FSGNJX_S: gen_sgnj_s(t, d->rm); break;
     case RV_FSGNJ_D: case RV_FSGNJN_D: case RV_FSGNJX_D: gen_sgnj_d(t, d->rm); break;
     case RV_FMIN_S: case RV_FMAX_S:
         call(t, &h_minmax_s, rf(d->rd), 4, jit_env(c), rf(d->rs1), rf(d->rs2), ci(t, d->rm), 0);
@@ -743,25 +940,26 @@ static void translate_insn(tctx *t)
     case RV_FMIN_D: case RV_FMAX_D:
         call(t, &h_minmax_d, rf(d->rd), 4, jit_env(c), rf(d->rs1), rf(d->rs2), ci(t, d->rm), 0);
         break;
-    case RV_FEQ_S: case RV_FLT_S: case RV_FLE_S:
-        call(t, &h_cmp_s, wx(t, d->rd), 4, jit_env(c), rf(d->rs1), rf(d->rs2), ci(t, d->rm), 0);
-        break;
-    case RV_FEQ_D: case RV_FLT_D: case RV_FLE_D:
-        call(t, &h_cmp_d, wx(t, d->rd), 4, jit_env(c), rf(d->rs1), rf(d->rs2), ci(t, d->rm), 0);
+    case RV_FEQ_S: case RV_FLT_S: case RV_FLE_S: case RV_FEQ_D: case RV_FLT_D: case RV_FLE_D:
+        gen_fcmp_insn(t, d, d->rm == 2 ? JIT_FCMP_QUIET : JIT_FCMP_SIGNALING);
         break;
     case RV_FCLASS_S: call(t, &h_class_s, wx(t, d->rd), 1, rf(d->rs1), 0, 0, 0, 0); break;
     case RV_FCLASS_D: call(t, &h_class_d, wx(t, d->rd), 1, rf(d->rs1), 0, 0, 0, 0); break;
     case RV_FCVT_W_S: case RV_FCVT_WU_S: case RV_FCVT_L_S: case RV_FCVT_LU_S:
-        gen_fp_imm(t, &h_cvt_x_s, wx(t, d->rd), rf(d->rs1), d->rs2, true);
+        if (!gen_fcvt_to_int(t, true))
+            gen_fp_imm(t, &h_cvt_x_s, wx(t, d->rd), rf(d->rs1), d->rs2, true);
         break;
     case RV_FCVT_W_D: case RV_FCVT_WU_D: case RV_FCVT_L_D: case RV_FCVT_LU_D:
-        gen_fp_imm(t, &h_cvt_x_d, wx(t, d->rd), rf(d->rs1), d->rs2, true);
+        if (!gen_fcvt_to_int(t, false))
+            gen_fp_imm(t, &h_cvt_x_d, wx(t, d->rd), rf(d->rs1), d->rs2, true);
         break;
     case RV_FCVT_S_W: case RV_FCVT_S_WU: case RV_FCVT_S_L: case RV_FCVT_S_LU:
-        gen_fp_imm(t, &h_cvt_s_x, rf(d->rd), rx(t, d->rs1), d->rs2, true);
+        if (!gen_fcvt_from_int(t, true))
+            gen_fp_imm(t, &h_cvt_s_x, rf(d->rd), rx(t, d->rs1), d->rs2, true);
         break;
     case RV_FCVT_D_W: case RV_FCVT_D_WU: case RV_FCVT_D_L: case RV_FCVT_D_LU:
-        gen_fp_imm(t, &h_cvt_d_x, rf(d->rd), rx(t, d->rs1), d->rs2, true);
+        if (!gen_fcvt_from_int(t, false))
+            gen_fp_imm(t, &h_cvt_d_x, rf(d->rd), rx(t, d->rs1), d->rs2, true);
         break;
     case RV_FMV_X_W: {      /* bits moved as they are, sign-extended (spec 11.7) */
         jit_ext32s(c, wx(t, d->rd), rf(d->rs1));
@@ -860,6 +1058,43 @@ static int fetch(jit_ctx *c, uint64_t pc, uint32_t *bits)
     return 0;
 }
 
+/* Whether an instruction writes its x register rd. */
+static bool writes_x(const riscv_insn *d)
+{
+    switch (riscv_ops[d->op].fmt) {
+    case FMT_R: case FMT_R1: case FMT_I: case FMT_SHIFT: case FMT_LOAD: case FMT_U:
+    case FMT_J: case FMT_JALR: case FMT_CSR: case FMT_CSRI: case FMT_LR: case FMT_AMO:
+    case FMT_FCMP: case FMT_FCVT_XF: case FMT_FMV_XF:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* What an instruction writes to its f register rd: nothing, a NaN-boxed
+ * single (every single result, flw, fmv.w.x), or something else. */
+enum { F_NONE, F_SINGLE, F_OTHER };
+
+static int f_result(const riscv_insn *d)
+{
+    switch (riscv_ops[d->op].fmt) {
+    case FMT_FLOAD: case FMT_FR: case FMT_FR1: case FMT_FR4: case FMT_FCVT_FX: case FMT_FMV_FX:
+        break;
+    default:
+        return F_NONE;
+    }
+    switch (d->op) {
+    case RV_FLW: case RV_FMADD_S: case RV_FMSUB_S: case RV_FNMSUB_S: case RV_FNMADD_S:
+    case RV_FADD_S: case RV_FSUB_S: case RV_FMUL_S: case RV_FDIV_S: case RV_FSQRT_S:
+    case RV_FSGNJ_S: case RV_FSGNJN_S: case RV_FSGNJX_S: case RV_FMIN_S: case RV_FMAX_S:
+    case RV_FCVT_S_W: case RV_FCVT_S_WU: case RV_FCVT_S_L: case RV_FCVT_S_LU:
+    case RV_FCVT_S_D: case RV_FMV_W_X:
+        return F_SINGLE;
+    default:
+        return F_OTHER;
+    }
+}
+
 /* Place the labels of pending forward targets at t->pc. */
 static void place_labels(tctx *t)
 {
@@ -867,8 +1102,11 @@ static void place_labels(tctx *t)
         if (t->fwd[i].pc == t->pc) {
             jit_label_set(t->c, t->fwd[i].l);
             t->fwd[i] = t->fwd[--t->nfwd];
-            /* another path joins here: nothing is known about host flags */
+            /* another path joins here: nothing is known about host flags
+             * nor about boxing */
             t->host_ff_clear = false;
+            t->f_boxed = 0;
+            t->ff_reg = 0;
         } else {
             i++;
         }
@@ -921,12 +1159,38 @@ int riscv_translate(jit_ctx *c, jit_cpu *jcpu, uint64_t pc, uint32_t flags)
         }
         jit_insn_start(c, t.pc);
         riscv_decode(bits, &t.d);
-        /* host FP arithmetic (every op with a rounding-mode field) may raise
-         * host flags; the other F/D ops and all integer ones raise none */
-        if (t.d.op == RV_INVALID || (riscv_ops[t.d.op].flags & IF_RM))
+        /* host FP arithmetic (every op with a rounding-mode field) and the
+         * inline comparisons may raise host flags; the other F/D ops and all
+         * integer ones raise none */
+        if (t.d.op == RV_INVALID || (riscv_ops[t.d.op].flags & IF_RM) ||
+            riscv_ops[t.d.op].fmt == FMT_FCMP)
             t.host_ff_clear = false;
         t.next_pc = t.pc + t.d.len;
+        t.new_val = JIT_NO_TEMP;
+        t.new_ff_reg = 0;
         translate_insn(&t);
+        /* the frflags value: dropped when flags may change (FP arithmetic,
+         * compares, CSR writes) or its register is written */
+        if (t.d.op == RV_INVALID || (riscv_ops[t.d.op].flags & IF_RM) ||
+            riscv_ops[t.d.op].fmt == FMT_FCMP || riscv_ops[t.d.op].fmt == FMT_CSR ||
+            riscv_ops[t.d.op].fmt == FMT_CSRI || (writes_x(&t.d) && t.d.rd == t.ff_reg))
+            t.ff_reg = 0;
+        if (t.new_ff_reg) {
+            t.ff_reg = t.new_ff_reg;
+            t.ff_pc = t.pc;
+        }
+        switch (f_result(&t.d)) {
+        case F_SINGLE:
+            t.f_boxed |= 1u << t.d.rd;
+            t.boxed_pc[t.d.rd] = t.pc;
+            t.f_val[t.d.rd] = t.new_val;
+            break;
+        case F_OTHER:
+            t.f_boxed &= ~(1u << t.d.rd);
+            break;
+        default:
+            break;
+        }
         t.pc = t.next_pc;
     }
     /* targets never reached inside the block: side exits */

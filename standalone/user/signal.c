@@ -70,6 +70,15 @@ static bool default_ignored(int sig)
     return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
 }
 
+/* Signals whose default action ends the process (and that can be caught): the
+ * emulator catches them even when the guest leaves the default, so that it can
+ * release the guest's robust futexes before dying (user_die_by_signal). */
+static bool default_kills(int sig)
+{
+    return !default_ignored(sig) && sig != SIGKILL && sig != SIGSTOP && sig != SIGTSTP
+           && sig != SIGTTIN && sig != SIGTTOU;
+}
+
 /* The host signal mask, set with the system call itself: glibc's pthread_sigmask
  * and sigprocmask quietly leave out signals 32 and 33 (its internal SIGCANCEL and
  * SIGSETXID), but a guest that blocks them must have them blocked (glibc's
@@ -107,7 +116,8 @@ static int raw_sigaction(int sig, const struct sigaction *sa)
 }
 #endif
 
-void user_die_by_signal(int sig)
+/* The emulator itself crashed: die at once, without trusting its state. */
+static void __attribute__((noreturn)) die_now(int sig)
 {
     /* Do not leave a core file of the emulator where the guest's would be. */
     struct rlimit rl = { 0, 0 };
@@ -120,6 +130,14 @@ void user_die_by_signal(int sig)
     syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), sig);
     /* The signal does not kill by default (or could not be raised). */
     _exit(128 + sig);
+}
+
+void user_die_by_signal(int sig)
+{
+    /* Linux releases the robust futexes of every thread of a process a signal
+     * kills (the other processes sharing them see EOWNERDEAD). */
+    user_robust_release_all();
+    die_now(sig);
 }
 
 void user_signal_set_host_mask(uint64_t guest_mask)
@@ -172,11 +190,14 @@ static void host_handler(int sig, siginfo_t *info, void *uc)
             return;
         }
         user_log("vireo-riscv64: host signal %d at %p in the emulator itself\n", sig, info->si_addr);
-        user_die_by_signal(sig);
+        die_now(sig);
     }
     if (t) {
         record(t, sig, info);
         user_safe_syscall_adjust(uc);
+    } else if (user_sigactions[sig].handler == (uint64_t)(uintptr_t)SIG_DFL) {
+        /* a thread that is not (or no longer) a guest thread: the default action */
+        user_die_by_signal(sig);
     }
     errno = saved_errno;
 }
@@ -190,7 +211,7 @@ static int install_host(int sig, uint64_t guest_handler)
         sa.sa_sigaction = host_handler;
         sa.sa_flags = SA_SIGINFO | SA_NODEFER;
         sigemptyset(&sa.sa_mask);
-    } else if (guest_handler == (uint64_t)(uintptr_t)SIG_DFL) {
+    } else if (guest_handler == (uint64_t)(uintptr_t)SIG_DFL && !default_kills(sig)) {
         sa.sa_handler = SIG_DFL;
     } else if (guest_handler == (uint64_t)(uintptr_t)SIG_IGN) {
         sa.sa_handler = SIG_IGN;
@@ -226,16 +247,15 @@ void user_signal_init(void)
     pthread_t th;
     if (pthread_create(&th, NULL, no_op_thread, NULL) == 0)
         pthread_join(th, NULL);
-    for (int sig = 1; sig <= USER_NSIG; sig++) {
-        user_sigactions[sig].handler = 0;
-        if ((SYNC_SIGS & bit(sig)) || sig == 32 || sig == 33)
-            install_host(sig, 0);
-    }
-    /* Inherited ignored signals stay ignored, as across a real execve. */
+    /* Inherited ignored signals stay ignored, as across a real execve; the
+     * others start at their default. */
     for (int sig = 1; sig <= USER_NSIG; sig++) {
         struct sigaction cur;
+        user_sigactions[sig].handler = 0;
         if (!(SYNC_SIGS & bit(sig)) && sigaction(sig, NULL, &cur) == 0 && cur.sa_handler == SIG_IGN)
             user_sigactions[sig].handler = (uint64_t)(uintptr_t)SIG_IGN;
+        else if ((SYNC_SIGS & bit(sig)) || sig == 32 || sig == 33 || default_kills(sig))
+            install_host(sig, 0);
     }
 }
 
@@ -380,6 +400,26 @@ int64_t user_sys_sigaltstack(uint64_t ss, uint64_t oss)
 
 /* ---- frames ------------------------------------------------------------------- */
 
+/* Copy to or from guest memory checked just before, which another guest thread
+ * may unmap at any moment: false if the copy faulted.  The host handler returns
+ * to t->syscall_fault for a fault while t->in_syscall, as for a system call's
+ * copies; the outer call's return point (sigreturn runs inside one) is kept. */
+static bool guarded_copy(struct user_thread *t, void *dst, const void *src, size_t n)
+{
+    sigjmp_buf outer;
+    bool was_in_syscall = t->in_syscall;
+    memcpy(&outer, &t->syscall_fault, sizeof(outer));
+    volatile bool ok = true;
+    t->in_syscall = true;
+    if (sigsetjmp(t->syscall_fault, 0) == 0)
+        memcpy(dst, src, n);
+    else
+        ok = false;
+    memcpy(&t->syscall_fault, &outer, sizeof(outer));
+    t->in_syscall = was_in_syscall;
+    return ok;
+}
+
 bool user_signal_wants_restart(struct user_thread *t)
 {
     uint64_t p = t->pending & ~t->sigmask;
@@ -420,7 +460,8 @@ static bool setup_frame(struct user_thread *t, int sig, const siginfo_t *info,
     for (int i = 0; i < 32; i++)
         f.uc.fregs[i] = user_cpu_f(cpu, i);
     f.uc.fcsr = user_cpu_fcsr(cpu);
-    memcpy(g2h(frame), &f, sizeof(f));
+    if (!guarded_copy(t, g2h(frame), &f, sizeof(f)))
+        return false;
 
     t->sigmask |= act->mask;
     if (!(act->flags & RV_SA_NODEFER))
@@ -513,7 +554,8 @@ int64_t user_sys_rt_sigreturn(struct user_thread *t)
     if (!user_access_ok(frame, sizeof(struct rv_sigframe), false))
         user_die_by_signal(SIGSEGV);
     struct rv_sigframe f;
-    memcpy(&f, g2h(frame), sizeof(f));
+    if (!guarded_copy(t, &f, g2h(frame), sizeof(f)))
+        user_die_by_signal(SIGSEGV);
     user_cpu_set_pc(cpu, f.uc.regs[0]);
     for (int i = 1; i < 32; i++)
         user_cpu_set_x(cpu, i, f.uc.regs[i]);

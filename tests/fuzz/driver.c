@@ -7,11 +7,14 @@
  * (a fixed seed, so a failure repeats).  Half of the random inputs are mutations
  * of a corpus file, which keeps them near the format the target parses. */
 #include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -68,8 +71,33 @@ static void add_path(const char *path)
     closedir(d);
 }
 
+/* The input being run, written to ./crash-input when the target crashes or
+ * aborts, so that it can be run again alone (as libFuzzer's crash-* files). */
+static const uint8_t *current;
+static size_t current_len;
+
+static void save_crash(int sig)
+{
+    static const char msg[] = "fuzz driver: the input is in ./crash-input\n";
+    int fd = open("crash-input", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0 && write(fd, current, current_len) == (ssize_t)current_len
+        && write(2, msg, sizeof(msg) - 1) > 0)
+        close(fd);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void run_one(const uint8_t *data, size_t len)
+{
+    current = data;
+    current_len = len;
+    LLVMFuzzerTestOneInput(data, len);
+}
+
 int main(int argc, char **argv)
 {
+    signal(SIGABRT, save_crash);
+    signal(SIGSEGV, save_crash);
     long runs = 1000;
     size_t max_len = 4096;
     rng_state = 1;
@@ -84,7 +112,7 @@ int main(int argc, char **argv)
             add_path(argv[i]);
     }
     for (size_t i = 0; i < nseeds; i++)
-        LLVMFuzzerTestOneInput(seeds[i].data, seeds[i].size);
+        run_one(seeds[i].data, seeds[i].size);
 
     uint8_t *buf = malloc(max_len ? max_len : 1);
     for (long r = 0; r < runs; r++) {
@@ -100,7 +128,7 @@ int main(int argc, char **argv)
             for (size_t i = 0; i < len; i++)
                 buf[i] = (uint8_t)rng();
         }
-        LLVMFuzzerTestOneInput(buf, len);
+        run_one(buf, len);
     }
     printf("fuzz driver: %zu corpus inputs and %ld random inputs ran without a crash\n", nseeds, runs);
     free(buf);

@@ -109,6 +109,11 @@ static inline uint64_t ir_interesting(ir_rng *r)
         0xffff, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000ull, 0x7fffffffffffffffull,
         0x8000000000000000ull, 0xffffffffffffffffull, 0xfffffffffffffffeull,
         0x123456789abcdef0ull, 0xfffffff0ull, 0xffffffff80000000ull,
+        /* float bit patterns: 1.0, -2.5, 2^31, 2^63, inf, qNaN, sNaN (double),
+         * 1.5f, -2^31 f, inf f, sNaN f */
+        0x3ff0000000000000ull, 0xc004000000000000ull, 0x41e0000000000000ull,
+        0x43e0000000000000ull, 0x7ff0000000000000ull, 0x7ff8000000000000ull,
+        0x7ff4000000000000ull, 0x3fc00000, 0xcf000000, 0x7f800000, 0x7fa00000,
     };
     if (ir_pick(r, 3) == 0)
         return ir_rand(r);
@@ -180,11 +185,58 @@ static inline void ir_random_block(jit_ctx *c, void *arg)
             jit_unop(c, op, w ? DST32() : DST64(), a);
         } else if (kind == 11) {
             switch (ir_pick(r, 5)) {
-            case 4: {   /* float op on the bit patterns (flags are not compared) */
-                jit_opc op = (jit_opc)(JIT_OP_FADD + ir_pick(r, JIT_OP_FMA - JIT_OP_FADD + 1));
-                jit_temp a = w ? SRC32() : SRC64(), b = w ? SRC32() : SRC64();
-                jit_temp cc = w ? SRC32() : SRC64();
-                jit_fop(c, op, w ? DST32() : DST64(), a, b, cc);
+            case 4: {   /* float ops on the bit patterns (flags are not compared),
+                         * in chains that feed each result to the next op */
+                jit_temp prev = JIT_NO_TEMP;
+                for (unsigned n = 1 + ir_pick(r, 3); n--;) {
+                    bool pw = prev != JIT_NO_TEMP && jit_temp_type(c, prev) == JIT_I32;
+                    if (prev != JIT_NO_TEMP)
+                        w = pw;
+                    jit_temp a = prev != JIT_NO_TEMP ? prev : w ? SRC32() : SRC64();
+                    jit_temp b = w ? SRC32() : SRC64(), cc = w ? SRC32() : SRC64();
+                    if (ir_pick(r, 2)) {
+                        jit_temp t = a;     /* the chained value second */
+                        a = b;
+                        b = t;
+                    }
+                    jit_temp d;
+                    switch (ir_pick(r, 6)) {
+                    case 0: {
+                        static const jit_cond cs[3] = { JIT_EQ, JIT_LT, JIT_LE };
+                        d = ir_pick(r, 2) ? DST32() : DST64();
+                        jit_fcmp(c, cs[ir_pick(r, 3)], (jit_fcmp_mode)ir_pick(r, 3), d, a, b);
+                        break;
+                    }
+                    case 1:
+                        d = ir_pick(r, 2) ? DST32() : DST64();
+                        jit_fcvt_from_int(c, d, a);
+                        break;
+                    case 2:
+                        d = ir_pick(r, 2) ? DST32() : DST64();
+                        jit_fcvt_to_int(c, d, a, ir_pick(r, 2));
+                        break;
+                    case 3:
+                        d = w ? DST64() : DST32();
+                        jit_fcvt_float(c, d, a);
+                        break;
+                    default: {
+                        jit_opc op = (jit_opc)(JIT_OP_FADD + ir_pick(r, JIT_OP_FMA - JIT_OP_FADD + 1));
+                        d = w ? DST32() : DST64();
+                        if (op == JIT_OP_FMA)
+                            jit_fma(c, d, a, b, cc, ir_pick(r, 4));
+                        else
+                            jit_fop(c, op, d, a, b, cc);
+                        break;
+                    }
+                    }
+                    /* sometimes an integer op changes the result before
+                     * the next link reads it (a stale xmm copy must not) */
+                    if (ir_pick(r, 4) == 0) {
+                        jit_type dt = jit_temp_type(c, d);
+                        jit_binop(c, JIT_OP_XOR, d, d, jit_const(c, dt, ir_interesting(r)));
+                    }
+                    prev = d;
+                }
                 break;
             }
             case 0: jit_ext32s(c, DST64(), w ? SRC32() : SRC64()); break;

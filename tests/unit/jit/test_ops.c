@@ -572,6 +572,7 @@ typedef struct fcase {
     jit_type t;
     uint64_t a, b, c, expect;
     int flags;
+    unsigned neg;       /* FMA: jit_fma's negations */
 } fcase;
 
 static const fcase fops[] = {
@@ -629,6 +630,22 @@ static const fcase fops[] = {
     { JIT_OP_FMA, JIT_I32, 0x7f800000, 0, 0x7fc00001, CN32, NV },
     /* (1 + 2^-23)(1 - 2^-24) - 1 = 2^-24 - 2^-47: 0x337ffffe */
     { JIT_OP_FMA, JIT_I32, 0x3f800001, 0x3f7fffff, 0xbf800000, 0x337ffffe, 0 },
+    /* negations: -(2 * 3) + 1 = -5, 2 * 3 - 1 = 5, -(2 * 3) - 1 = -7 */
+    { JIT_OP_FMA, JIT_I64, 0x4000000000000000ull, 0x4008000000000000ull, 0x3ff0000000000000ull,
+      0xc014000000000000ull, 0, 1 },
+    { JIT_OP_FMA, JIT_I64, 0x4000000000000000ull, 0x4008000000000000ull, 0x3ff0000000000000ull,
+      0x4014000000000000ull, 0, 2 },
+    { JIT_OP_FMA, JIT_I64, 0x4000000000000000ull, 0x4008000000000000ull, 0x3ff0000000000000ull,
+      0xc01c000000000000ull, 0, 3 },
+    /* zero signs: -(1 * +0) + +0 = +0 (round to nearest), -(1 * +0) - +0 = -0 */
+    { JIT_OP_FMA, JIT_I64, 0x3ff0000000000000ull, 0, 0, 0, 0, 1 },
+    { JIT_OP_FMA, JIT_I64, 0x3ff0000000000000ull, 0, 0, 0x8000000000000000ull, 0, 3 },
+    /* fused: (1 + 2^-52)(1 - 2^-53) - (+1) */
+    { JIT_OP_FMA, JIT_I64, 0x3ff0000000000001ull, 0x3fefffffffffffffull, 0x3ff0000000000000ull,
+      0x3c9ffffffffffffeull, 0, 2 },
+    { JIT_OP_FMA, JIT_I64, 0x7ff0000000000000ull, 0, 0x7ff8000000000001ull, CN64, NV, 1 },
+    { JIT_OP_FMA, JIT_I32, 0x40000000, 0x40400000, 0x3f800000, 0xc0a00000, 0, 1 },
+    { JIT_OP_FMA, JIT_I32, 0x40000000, 0x40400000, 0x3f800000, 0xc0e00000, 0, 3 },
 };
 
 struct fop_arg {
@@ -658,7 +675,10 @@ static void build_fop(jit_ctx *c, void *arg)
         jit_mov(c, la, a);
         jit_mov(c, lb, b);
         jit_mov(c, lc, cc);
-        jit_fop(c, k->op, ld, la, lb, lc);
+        if (k->op == JIT_OP_FMA)
+            jit_fma(c, ld, la, lb, lc, k->neg);
+        else
+            jit_fop(c, k->op, ld, la, lb, lc);
         jit_mov(c, w ? W(0) : G(0), ld);
         jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
         return;
@@ -666,7 +686,10 @@ static void build_fop(jit_ctx *c, void *arg)
     default:
         break;
     }
-    jit_fop(c, k->op, d, a, b, cc);
+    if (k->op == JIT_OP_FMA)
+        jit_fma(c, d, a, b, cc, k->neg);
+    else
+        jit_fop(c, k->op, d, a, b, cc);
     if (d != (w ? W(0) : G(0)))
         jit_mov(c, w ? W(0) : G(0), d);
     jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
@@ -714,6 +737,245 @@ static void test_fops_no_fma3(void)
     setenv("VIREO_JIT_NO_FMA", "1", 1);
     run_fops("no-fma3");
     unsetenv("VIREO_JIT_NO_FMA");
+}
+
+/* ---- float compares, integer conversions, the flags read ----
+ * Expected values by hand: ties to even at 2^24 + 1 and 2^53 + 1, -0 == +0,
+ * NaNs unordered with each compare mode's invalid rule, and the saturating
+ * conversion's bounds: exactly -2^31 / -2^63 convert without a flag (x86's
+ * "indefinite" value is the same bits), one step beyond is invalid alone. */
+typedef struct xcase {
+    jit_opc op;         /* JIT_OP_FCMP, _I2F or _F2I */
+    jit_type st, dt;    /* source: float format or integer width; destination */
+    unsigned sub;       /* FCMP: cond | mode << 4; F2I: 1 = toward zero */
+    uint64_t a, b, expect;
+    int flags;
+} xcase;
+
+#define FC(cond, mode) ((cond) | (JIT_FCMP_##mode) << 4)
+#define D1 0x3ff0000000000000ull
+#define D2 0x4000000000000000ull
+#define DINF 0x7ff0000000000000ull
+#define DSNAN 0x7ff4000000000000ull
+
+static const xcase xops[] = {
+    { JIT_OP_FCMP, JIT_I64, JIT_I64, FC(JIT_LT, QUIET), D1, D2, 1, 0 },
+    { JIT_OP_FCMP, JIT_I64, JIT_I32, FC(JIT_LT, SIGNALING), D2, D1, 0, 0 },
+    { JIT_OP_FCMP, JIT_I64, JIT_I64, FC(JIT_EQ, QUIET), 0, 0x8000000000000000ull, 1, 0 },
+    { JIT_OP_FCMP, JIT_I64, JIT_I64, FC(JIT_LE, SIGNALING), 0x8000000000000000ull, 0, 1, 0 },
+    { JIT_OP_FCMP, JIT_I64, JIT_I64, FC(JIT_LT, SIGNALING), 0x8000000000000000ull, 0, 0, 0 },
+    { JIT_OP_FCMP, JIT_I64, JIT_I64, FC(JIT_LE, QUIET), DINF, DINF, 1, 0 },
+    { JIT_OP_FCMP, JIT_I64, JIT_I64, FC(JIT_LT, NOFLAGS), 0xfff0000000000000ull, DINF, 1, 0 },
+    { JIT_OP_FCMP, JIT_I64, JIT_I64, FC(JIT_LT, QUIET), 0x8000000000000001ull, 0, 1, 0 },
+    { JIT_OP_FCMP, JIT_I64, JIT_I64, FC(JIT_EQ, QUIET), 1, 1, 1, 0 },
+    { JIT_OP_FCMP, JIT_I64, JIT_I64, FC(JIT_EQ, QUIET), CN64, CN64, 0, 0 },
+    { JIT_OP_FCMP, JIT_I64, JIT_I64, FC(JIT_EQ, QUIET), DSNAN, D1, 0, NV },
+    { JIT_OP_FCMP, JIT_I64, JIT_I64, FC(JIT_LT, QUIET), D1, 0xfff8000000000001ull, 0, 0 },
+    { JIT_OP_FCMP, JIT_I64, JIT_I64, FC(JIT_LT, SIGNALING), CN64, D1, 0, NV },
+    { JIT_OP_FCMP, JIT_I64, JIT_I32, FC(JIT_LE, SIGNALING), D1, DSNAN, 0, NV },
+    { JIT_OP_FCMP, JIT_I64, JIT_I64, FC(JIT_LE, NOFLAGS), DSNAN, D1, 0, 0 },
+    { JIT_OP_FCMP, JIT_I64, JIT_I64, FC(JIT_EQ, NOFLAGS), D1, 0xfff0000000000001ull, 0, 0 },
+    { JIT_OP_FCMP, JIT_I64, JIT_I64, FC(JIT_EQ, NOFLAGS), D2, D2, 1, 0 },
+    { JIT_OP_FCMP, JIT_I32, JIT_I64, FC(JIT_LT, QUIET), 0x3fc00000, 0x40000000, 1, 0 },
+    { JIT_OP_FCMP, JIT_I32, JIT_I32, FC(JIT_EQ, QUIET), 0x7fa00000, 0x7fa00000, 0, NV },
+    { JIT_OP_FCMP, JIT_I32, JIT_I64, FC(JIT_LE, NOFLAGS), 0xff800000, 0x7f800000, 1, 0 },
+    { JIT_OP_FCMP, JIT_I32, JIT_I64, FC(JIT_LT, NOFLAGS), CN32, 0, 0, 0 },
+    { JIT_OP_FCMP, JIT_I32, JIT_I64, FC(JIT_LE, NOFLAGS), 0, 0x7fa00000, 0, 0 },
+    { JIT_OP_FCMP, JIT_I32, JIT_I64, FC(JIT_LT, SIGNALING), CN32, 0, 0, NV },
+    { JIT_OP_FCMP, JIT_I32, JIT_I64, FC(JIT_EQ, SIGNALING), 0x80000000, 0, 1, 0 },
+    /* integer -> float, to nearest even */
+    { JIT_OP_I2F, JIT_I64, JIT_I64, 0, 0x20000000000001ull, 0, 0x4340000000000000ull, NX },
+    { JIT_OP_I2F, JIT_I64, JIT_I64, 0, 0x20000000000003ull, 0, 0x4340000000000002ull, NX },
+    { JIT_OP_I2F, JIT_I64, JIT_I64, 0, 0xffffffffffffffffull, 0, 0xbff0000000000000ull, 0 },
+    { JIT_OP_I2F, JIT_I64, JIT_I64, 0, 0x8000000000000000ull, 0, 0xc3e0000000000000ull, 0 },
+    { JIT_OP_I2F, JIT_I32, JIT_I64, 0, 0x80000000u, 0, 0xc1e0000000000000ull, 0 },
+    { JIT_OP_I2F, JIT_I32, JIT_I64, 0, 0, 0, 0, 0 },
+    { JIT_OP_I2F, JIT_I32, JIT_I32, 0, 0x01000001u, 0, 0x4b800000u, NX },
+    { JIT_OP_I2F, JIT_I32, JIT_I32, 0, 0x7fffffffu, 0, 0x4f000000u, NX },
+    { JIT_OP_I2F, JIT_I32, JIT_I32, 0, 0xffffffffu, 0, 0xbf800000u, 0 },
+    { JIT_OP_I2F, JIT_I64, JIT_I32, 0, 0xffffffffffffffffull, 0, 0xbf800000u, 0 },
+    { JIT_OP_I2F, JIT_I64, JIT_I32, 0, 0x7fffffffffffffffull, 0, 0x5f000000u, NX },
+    { JIT_OP_I2F, JIT_I64, JIT_I32, 0, 0x1000003u, 0, 0x4b800002u, NX },
+    /* float -> integer: sub 0 nearest even, 1 toward zero */
+    { JIT_OP_F2I, JIT_I64, JIT_I32, 0, 0x4004000000000000ull, 0, 2, NX },             /* 2.5 */
+    { JIT_OP_F2I, JIT_I64, JIT_I32, 1, 0x4004000000000000ull, 0, 2, NX },
+    { JIT_OP_F2I, JIT_I64, JIT_I32, 0, 0xc004000000000000ull, 0, 0xfffffffeu, NX },    /* -2.5 */
+    { JIT_OP_F2I, JIT_I64, JIT_I32, 0, 0x400c000000000000ull, 0, 4, NX },             /* 3.5 */
+    { JIT_OP_F2I, JIT_I64, JIT_I32, 0, 0xbfe0000000000000ull, 0, 0, NX },             /* -0.5 */
+    { JIT_OP_F2I, JIT_I64, JIT_I32, 1, 0x8000000000000000ull, 0, 0, 0 },              /* -0 */
+    { JIT_OP_F2I, JIT_I64, JIT_I32, 0, 0x41dfffffffe00000ull, 0, 0x7fffffffu, NV },   /* 2^31 - 0.5 */
+    { JIT_OP_F2I, JIT_I64, JIT_I32, 1, 0x41dfffffffe00000ull, 0, 0x7fffffffu, NX },
+    { JIT_OP_F2I, JIT_I64, JIT_I32, 0, 0xc1e0000000100000ull, 0, 0x80000000u, NX },   /* -2^31 - 0.5 */
+    { JIT_OP_F2I, JIT_I64, JIT_I32, 1, 0xc1e0000000100000ull, 0, 0x80000000u, NX },
+    { JIT_OP_F2I, JIT_I64, JIT_I32, 1, 0xc1e0000000200000ull, 0, 0x80000000u, NV },   /* -2^31 - 1 */
+    { JIT_OP_F2I, JIT_I64, JIT_I32, 1, 0xc1e0000000000000ull, 0, 0x80000000u, 0 },    /* -2^31 */
+    { JIT_OP_F2I, JIT_I64, JIT_I32, 0, CN64, 0, 0x7fffffffu, NV },
+    { JIT_OP_F2I, JIT_I64, JIT_I32, 1, 0xfff8000000000000ull, 0, 0x7fffffffu, NV },
+    { JIT_OP_F2I, JIT_I64, JIT_I32, 1, DINF, 0, 0x7fffffffu, NV },
+    { JIT_OP_F2I, JIT_I64, JIT_I32, 0, 0xfff0000000000000ull, 0, 0x80000000u, NV },
+    { JIT_OP_F2I, JIT_I64, JIT_I64, 1, 0x43e0000000000000ull, 0, 0x7fffffffffffffffull, NV },
+    { JIT_OP_F2I, JIT_I64, JIT_I64, 0, 0xc3e0000000000000ull, 0, 0x8000000000000000ull, 0 },
+    { JIT_OP_F2I, JIT_I64, JIT_I64, 1, 0x43e158e460913d00ull, 0, 0x7fffffffffffffffull, NV }, /* 1e19 */
+    { JIT_OP_F2I, JIT_I64, JIT_I64, 0, 0xc3e158e460913d00ull, 0, 0x8000000000000000ull, NV },
+    { JIT_OP_F2I, JIT_I64, JIT_I64, 1, 0x43dfffffffffffffull, 0, 0x7ffffffffffffc00ull, 0 },
+    { JIT_OP_F2I, JIT_I64, JIT_I64, 0, 0x3fe0000000000001ull, 0, 1, NX },             /* 0.5 + 2^-53 */
+    { JIT_OP_F2I, JIT_I64, JIT_I64, 1, 0x3fe0000000000001ull, 0, 0, NX },
+    { JIT_OP_F2I, JIT_I64, JIT_I64, 0, DSNAN, 0, 0x7fffffffffffffffull, NV },
+    { JIT_OP_F2I, JIT_I32, JIT_I32, 1, 0x4f000000u, 0, 0x7fffffffu, NV },             /* 2^31 */
+    { JIT_OP_F2I, JIT_I32, JIT_I64, 1, 0x4f000000u, 0, 0x80000000u, 0 },
+    { JIT_OP_F2I, JIT_I32, JIT_I32, 0, 0xcf000000u, 0, 0x80000000u, 0 },              /* -2^31 */
+    { JIT_OP_F2I, JIT_I32, JIT_I32, 0, 0x3fc00000u, 0, 2, NX },                       /* 1.5 */
+    { JIT_OP_F2I, JIT_I32, JIT_I32, 1, 0x3fc00000u, 0, 1, NX },
+    { JIT_OP_F2I, JIT_I32, JIT_I32, 0, 0x7fa00000u, 0, 0x7fffffffu, NV },
+    { JIT_OP_F2I, JIT_I32, JIT_I64, 1, 0xff800000u, 0, 0x8000000000000000ull, NV },
+    { JIT_OP_F2I, JIT_I32, JIT_I64, 0, 0x5f000000u, 0, 0x7fffffffffffffffull, NV },  /* 2^63 */
+    { JIT_OP_F2I, JIT_I32, JIT_I64, 1, 0xdf000000u, 0, 0x8000000000000000ull, 0 },
+    /* between the formats: widening exact, narrowing to nearest even */
+    { JIT_OP_F2F, JIT_I32, JIT_I64, 0, 0x3fc00000u, 0, 0x3ff8000000000000ull, 0 },
+    { JIT_OP_F2F, JIT_I32, JIT_I64, 0, 0x80000000u, 0, 0x8000000000000000ull, 0 },
+    { JIT_OP_F2F, JIT_I32, JIT_I64, 0, 0x00000001u, 0, 0x36a0000000000000ull, 0 },   /* 2^-149 */
+    { JIT_OP_F2F, JIT_I32, JIT_I64, 0, 0x7fa00000u, 0, CN64, NV },
+    { JIT_OP_F2F, JIT_I32, JIT_I64, 0, 0xffc00001u, 0, CN64, 0 },
+    { JIT_OP_F2F, JIT_I64, JIT_I32, 0, 0x3ff0000010000000ull, 0, 0x3f800000u, NX },  /* 1 + 2^-24 */
+    { JIT_OP_F2F, JIT_I64, JIT_I32, 0, 0x3ff0000030000000ull, 0, 0x3f800002u, NX },  /* 1 + 3*2^-24 */
+    { JIT_OP_F2F, JIT_I64, JIT_I32, 0, 0x3ff0000010000001ull, 0, 0x3f800001u, NX },
+    { JIT_OP_F2F, JIT_I64, JIT_I32, 0, 0x7e37e43c8800759cull, 0, 0x7f800000u, OF | NX }, /* 1e300 */
+    { JIT_OP_F2F, JIT_I64, JIT_I32, 0, 0x01a56e1fc2f8f359ull, 0, 0, UF | NX },        /* 1e-300 */
+    { JIT_OP_F2F, JIT_I64, JIT_I32, 0, 0x36a0000000000000ull, 0, 0x00000001u, 0 },
+    { JIT_OP_F2F, JIT_I64, JIT_I32, 0, 0x36a0000000000001ull, 0, 0x00000001u, UF | NX },
+    { JIT_OP_F2F, JIT_I64, JIT_I32, 0, DSNAN, 0, CN32, NV },
+    { JIT_OP_F2F, JIT_I64, JIT_I32, 0, 0xfff8000000000001ull, 0, CN32, 0 },
+};
+
+struct xop_arg {
+    const xcase *k;
+    int v;      /* 0 globals, 1 constants, 2 locals, 3 operands from a float op (in xmm) */
+};
+
+static jit_temp xglob(jit_type t, unsigned i) { return t == JIT_I32 ? W(i) : G(i); }
+
+static void build_xop(jit_ctx *c, void *arg)
+{
+    struct xop_arg *xa = arg;
+    const xcase *k = xa->k;
+    jit_temp a = xglob(k->st, 1), b = xglob(k->st, 2), d = xglob(k->dt, 0);
+    if (xa->v == 1) {
+        a = jit_const(c, k->st, k->a);
+        b = jit_const(c, k->st, k->b);
+    } else if (xa->v == 2) {
+        jit_temp la = jit_temp_new(c, k->st), lb = jit_temp_new(c, k->st);
+        jit_mov(c, la, a);
+        jit_mov(c, lb, b);
+        a = la;
+        b = lb;
+        d = jit_temp_new(c, k->dt);
+    } else if (xa->v == 3) {
+        /* x + -0 = x exactly for every non-NaN x (the cases below have no NaN) */
+        jit_temp z = jit_const(c, k->st, k->st == JIT_I32 ? 0x80000000u : 0x8000000000000000ull);
+        jit_temp la = jit_temp_new(c, k->st), lb = jit_temp_new(c, k->st);
+        jit_fop(c, JIT_OP_FADD, la, a, z, JIT_NO_TEMP);
+        jit_fop(c, JIT_OP_FADD, lb, b, z, JIT_NO_TEMP);
+        a = la;
+        b = lb;
+    }
+    switch (k->op) {
+    case JIT_OP_FCMP:
+        jit_fcmp(c, (jit_cond)(k->sub & 15), (jit_fcmp_mode)(k->sub >> 4), d, a, b);
+        break;
+    case JIT_OP_I2F:
+        jit_fcvt_from_int(c, d, a);
+        break;
+    case JIT_OP_F2F:
+        jit_fcvt_float(c, d, a);
+        break;
+    default:
+        jit_fcvt_to_int(c, d, a, k->sub);
+        break;
+    }
+    if (d != xglob(k->dt, 0))
+        jit_mov(c, xglob(k->dt, 0), d);
+    jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
+}
+
+static bool xnan(jit_type t, uint64_t u)
+{
+    return t == JIT_I32 ? (u & 0x7fffffffu) > 0x7f800000u
+                        : (u & 0x7fffffffffffffffull) > 0x7ff0000000000000ull;
+}
+
+static void test_float_cmp_cvt(void)
+{
+    for (unsigned be = 0; be < NENG; be++)
+        for (unsigned i = 0; i < sizeof(xops) / sizeof(xops[0]); i++)
+            for (int v = 0; v < 4; v++) {
+                const xcase *k = &xops[i];
+                if (v == 3 && (k->op == JIT_OP_I2F || xnan(k->st, k->a) || xnan(k->st, k->b)))
+                    continue;
+                ir_cpu in, out;
+                memset(&in, 0, sizeof(in));
+                in.g[1] = k->a;
+                in.g[2] = k->b;
+                in.w[1] = (uint32_t)k->a;
+                in.w[2] = (uint32_t)k->b;
+                struct xop_arg xa = { k, v };
+                feclearexcept(FE_ALL_EXCEPT);
+                jit_exit_reason r = ir_run(eng[be], mem, build_xop, &xa, &in, &out);
+                int fl = fetestexcept(FE_ALL_EXCEPT);
+                feclearexcept(FE_ALL_EXCEPT);
+                CU_ASSERT_EQUAL(r, JIT_EXIT_HALT);
+                uint64_t got = k->dt == JIT_I32 ? out.w[0] : out.g[0];
+                CU_ASSERT_EQUAL(got, k->expect);
+                CU_ASSERT_EQUAL(fl, k->flags);
+                if (got != k->expect || fl != k->flags)
+                    printf("  %s: case %u %s shape %d = 0x%llx flags %#x, want 0x%llx %#x\n",
+                           bname[be], i, jit_op_name(k->op), v, (unsigned long long)got, fl,
+                           (unsigned long long)k->expect, k->flags);
+            }
+}
+
+/* fflags: the flags raised by the float ops before it, in RISC-V's order, and
+ * they stay raised */
+static const struct { jit_opc op; uint64_t a, b; uint64_t expect; } flag_ops[] = {
+    { JIT_OP_FADD, D1, D2, 0 },
+    { JIT_OP_FDIV, D1, 0, 8 },                                          /* DZ */
+    { JIT_OP_FDIV, 0, 0, 16 },                                          /* NV */
+    { JIT_OP_FMUL, 0x7fefffffffffffffull, D2, 4 | 1 },                  /* OF NX */
+    { JIT_OP_FMUL, 0x0010000000000000ull, 0x3fe0000000000001ull, 2 | 1 },  /* UF NX */
+    { JIT_OP_FDIV, D1, 0x4008000000000000ull, 1 },                      /* NX */
+};
+
+static unsigned flag_case;
+
+static void build_fflags(jit_ctx *c, void *arg)
+{
+    jit_temp r = jit_temp_new(c, JIT_I64);
+    jit_fop(c, flag_ops[flag_case].op, r, G(1), G(2), JIT_NO_TEMP);
+    jit_fflags(c, G(0));
+    jit_fflags(c, G(3));    /* a second read sees the same */
+    jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
+}
+
+static void test_fflags_read(void)
+{
+    for (unsigned be = 0; be < NENG; be++)
+        for (flag_case = 0; flag_case < sizeof(flag_ops) / sizeof(flag_ops[0]); flag_case++) {
+            ir_cpu in, out;
+            memset(&in, 0, sizeof(in));
+            in.g[1] = flag_ops[flag_case].a;
+            in.g[2] = flag_ops[flag_case].b;
+            feclearexcept(FE_ALL_EXCEPT);
+            jit_exit_reason r = ir_run(eng[be], mem, build_fflags, NULL, &in, &out);
+            int fl = fetestexcept(FE_ALL_EXCEPT);
+            feclearexcept(FE_ALL_EXCEPT);
+            CU_ASSERT_EQUAL(r, JIT_EXIT_HALT);
+            CU_ASSERT_EQUAL(out.g[0], flag_ops[flag_case].expect);
+            CU_ASSERT_EQUAL(out.g[3], flag_ops[flag_case].expect);
+            /* still raised on the host afterwards */
+            CU_ASSERT_EQUAL(fl != 0, flag_ops[flag_case].expect != 0);
+            if (out.g[0] != flag_ops[flag_case].expect)
+                printf("  %s: fflags case %u = %#llx, want %#llx\n", bname[be], flag_case,
+                       (unsigned long long)out.g[0], (unsigned long long)flag_ops[flag_case].expect);
+        }
 }
 
 static void test_pressure(void)
@@ -959,6 +1221,8 @@ int main(void)
     CU_add_test(s, "atomics", test_atomics);
     CU_add_test(s, "float_ops_edges", test_fops);
     CU_add_test(s, "float_ops_without_fma3", test_fops_no_fma3);
+    CU_add_test(s, "float_compare_convert_edges", test_float_cmp_cvt);
+    CU_add_test(s, "float_flags_read", test_fflags_read);
     CU_add_test(s, "register_pressure", test_pressure);
     CU_add_test(s, "loop_in_block", test_loop_in_block);
     CU_add_test(s, "guest_limit_recheck", test_bound_recheck);

@@ -36,12 +36,13 @@ ifneq ($(wildcard cpu/riscv/module.mk),)
 $(eval $(call test,user-escape,$(BUILD)/vireo-riscv64 $(BUILD)/user/hostile/escape,tests/user/hostile/run-escape.sh $(BUILD)))
 endif
 
-# One thread unmaps what another hands to calls the emulator completes itself.
-$(BUILD)/user/hostile/race: tests/user/hostile/race.c
+# One thread unmaps what another hands to calls the emulator completes itself,
+# or the alternate stack the emulator writes signal frames to.
+$(BUILD)/user/hostile/race $(BUILD)/user/hostile/frame-race: $(BUILD)/user/hostile/%: tests/user/hostile/%.c
 	@mkdir -p $(@D)
 	$(RV_CC) $(RV_CFLAGS) -static -o $@ $< -lpthread
 ifneq ($(wildcard cpu/riscv/module.mk),)
-$(eval $(call test,user-race,$(BUILD)/vireo-riscv64 $(BUILD)/user/hostile/race,tests/user/hostile/run-race.sh $(BUILD) 100000))
+$(eval $(call test,user-race,$(BUILD)/vireo-riscv64 $(BUILD)/user/hostile/race $(BUILD)/user/hostile/frame-race,tests/user/hostile/run-race.sh $(BUILD) 100000))
 endif
 
 # Guest rlimits on address space, data and stack must not starve the emulator.

@@ -2,7 +2,8 @@
  *  - A thread that exits holding a robust mutex: the next locker gets EOWNERDEAD
  *    (the kernel, here the emulator, walks the list set_robust_list registered),
  *    makes it consistent and goes on; a waiter blocked on it is woken.
- *  - A process-shared robust mutex in shared memory held by a child that exits.
+ *  - A process-shared robust mutex in shared memory held by a child that exits,
+ *    and by one that dies of a signal.
  *  - pthread_cancel (glibc sends signal 32, SIGCANCEL, to the thread).
  *  - setuid in a threaded program (glibc's signal 33, SIGSETXID, to every thread).
  * Self-checking: qemu-riscv64 has no robust lists (pthread_mutexattr_setrobust
@@ -11,7 +12,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -110,6 +113,23 @@ int main(void)
     r = pthread_mutex_lock(sm);
     CHECK(r == EOWNERDEAD);
     printf("child process died holding it: %s\n", strerror(r));
+    if (r == EOWNERDEAD) {
+        pthread_mutex_consistent(sm);
+        pthread_mutex_unlock(sm);
+    }
+
+    /* the same, but the child dies of a signal (the kernel walks the lists of a
+     * process killed by a signal too); SIGABRT from abort() */
+    pid = fork();
+    if (pid == 0) {
+        pthread_mutex_lock(sm);
+        abort();
+    }
+    waitpid(pid, &st, 0);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+    r = pthread_mutex_lock(sm);
+    CHECK(r == EOWNERDEAD);
+    printf("child process killed by a signal holding it: %s\n", strerror(r));
     if (r == EOWNERDEAD) {
         pthread_mutex_consistent(sm);
         pthread_mutex_unlock(sm);
