@@ -27,10 +27,13 @@ enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, 
 #define PIN_EXIT_ROOM 128           /* bytes reserved for e->pin_exit */
 #define FRAME (NSLOTS * 8 + 8)
 
-static const uint8_t alloc_order[] = { RBX, R12, R13, R14, RSI, RDI, R8, R9, R10, R11 };
+/* rax, rcx and rdx come last: some ops need them as scratch (clobber_mask) */
+static const uint8_t alloc_order[] = { RBX, R12, R13, R14, RSI, RDI, R8, R9, R10, R11,
+                                       RDX, RCX, RAX };
 #define NALLOC (sizeof(alloc_order))
+#define SCRATCH ((1 << RAX) | (1 << RCX) | (1 << RDX))
 static const uint16_t caller_saved = (1 << RSI) | (1 << RDI) | (1 << R8) | (1 << R9) |
-                                     (1 << R10) | (1 << R11);
+                                     (1 << R10) | (1 << R11) | SCRATCH;
 static const uint8_t arg_regs[6] = { RDI, RSI, RDX, RCX, R8, R9 };
 
 typedef struct fixup {
@@ -52,7 +55,7 @@ typedef struct gen {
     uint32_t *last_use;
     unsigned nslots;
     uint16_t locked;
-    unsigned rr;
+    uint16_t clobber;               /* scratch registers the current op uses */
     unsigned cur;                   /* index of the op being generated */
     uint64_t insn_pc;
     /* labels */
@@ -67,6 +70,7 @@ typedef struct gen {
     uint8_t *req_stub_jumps[64];
     unsigned nreq;
     bool use_popcnt;
+    bool use_bmi2;
     bool use_fma;
     jit_temp xmm_hold[3];           /* temp whose value xmm0-2 still hold (xmm_track) */
     unsigned slots_seen;
@@ -80,16 +84,25 @@ typedef struct gen {
     uint32_t loop_head;             /* code offset of the loop head */
     int32_t *label_op;              /* label -> index of its op */
     uint8_t *loop_label;            /* label is the target of a backward branch */
-    struct req_stub { uint32_t fix; uint64_t pc; } *reqs;  /* exit_request checks */
+    /* Loop heads that keep globals in registers: only fallen into from above
+     * and reached by backward branches, which move the registers back into
+     * the head's map (head_map) on their taken path. */
+    uint8_t *keep;
+    jit_temp (*head_map)[16];
+    struct req_stub { uint32_t fix; uint64_t pc; int32_t label; } *reqs;  /* exit_request checks */
     unsigned nreqs;
     /* guest accesses whose address failed the guest_limit check (bound_check) */
     struct bound_stub { uint32_t fix; unsigned rec; int32_t disp; uint8_t index; bool store; } *bounds;
     unsigned nbounds;
+    /* temps whose value passed the guest_limit check and has not changed since
+     * (forgotten at labels, definitions and helpers that write globals) */
+    uint8_t *checked;
     uint32_t *slot_tmp;             /* compute_last_use: first occurrence */
     /* Exit tails: a label reached only by one forward brcond and not by
      * falling in (a side exit).  The branch keeps dirty registers as they
      * are; the tail starts from the register state saved at the branch. */
-    uint8_t *tail;                  /* label: 1 = exit tail, 2 = state saved */
+    uint8_t *tail;                  /* label: 1 = exit tail, 2 = state saved,
+                                       3 = transparent (only fallen into) */
     jit_temp (*tail_temp)[16];
     uint8_t (*tail_dirty)[16];
     uint32_t *labels_before;        /* op index -> labels at or before it */
@@ -352,31 +365,106 @@ static void spill(gen *g, unsigned r)
     unassign(g, r);
 }
 
-static unsigned alloc_reg(gen *g)
+/* A free register (not locked, pinned or scratch of this op), or -1. */
+static int free_reg(gen *g)
 {
     for (unsigned i = 0; i < NALLOC; i++) {
         unsigned r = alloc_order[i];
-        if (g->reg_temp[r] == JIT_NO_TEMP && !((g->locked | g->pinned) & (1 << r)))
-            return r;
+        if (g->reg_temp[r] == JIT_NO_TEMP && !((g->locked | g->pinned | g->clobber) & (1 << r)))
+            return (int)r;
     }
-    /* evict: a clean register first, else round robin */
+    return -1;
+}
+
+/* How far ahead t is used next: ops from the current one up to the next label
+ * (where registers are written back and forgotten anyway); NEXT_USE_NEVER if
+ * not before it. */
+#define NEXT_USE_NEVER 256u
+static unsigned next_use_from(gen *g, jit_temp t, unsigned from)
+{
+    jit_ctx *c = g->c;
+    for (unsigned i = from; i < c->nops && i - g->cur < NEXT_USE_NEVER; i++) {
+        const jit_op *op = &c->ops[i];
+        if (op->opc == JIT_OP_LABEL && i > g->cur)
+            break;
+        unsigned f, n = jit_op_nuses(op, &f);
+        for (unsigned k = 0; k < n; k++)
+            if (op->a[f + k] == t)
+                return i - g->cur;
+    }
+    return NEXT_USE_NEVER;
+}
+
+static unsigned next_use(gen *g, jit_temp t) { return next_use_from(g, t, g->cur); }
+
+/* An x86 memory operand for t instead of a register: when its value is in its
+ * env field (a global) or spill slot (a local), not in a register, and not
+ * needed again before the next label (loading it would buy nothing). */
+static bool mem_operand(gen *g, jit_temp t, unsigned *base, int32_t *disp)
+{
+    jit_tinfo *i = ti(g, t);
+    if (g->treg[t] >= 0 || next_use_from(g, t, g->cur + 1) != NEXT_USE_NEVER)
+        return false;
+    if (i->kind == TEMP_GLOBAL) {
+        *base = RBP;
+        *disp = (int32_t)g->e->fe->globals[t].offset;
+        return true;
+    }
+    if (i->kind == TEMP_LOCAL && g->slot[t] >= 0) {
+        *base = RSP;
+        *disp = g->slot[t] * 8;
+        return true;
+    }
+    return false;
+}
+
+static unsigned alloc_reg(gen *g)
+{
+    int fr = free_reg(g);
+    if (fr >= 0)
+        return (unsigned)fr;
+    /* evict the value needed furthest ahead (Belady); on a tie a clean one,
+     * which costs no store */
+    int best = -1;
+    unsigned best_score = 0;
     for (unsigned i = 0; i < NALLOC; i++) {
         unsigned r = alloc_order[i];
+        if ((g->locked | g->pinned | g->clobber) & (1 << r))
+            continue;
         jit_temp t = g->reg_temp[r];
-        if (!((g->locked | g->pinned) & (1 << r)) && !g->tdirty[t]) {
-            unassign(g, r);
-            return r;
+        unsigned score = next_use(g, t) * 2 + !g->tdirty[t];
+        if (best < 0 || score > best_score) {
+            best = (int)r;
+            best_score = score;
         }
     }
-    for (unsigned k = 0; k < NALLOC; k++) {
-        unsigned r = alloc_order[(g->rr++) % NALLOC];
-        if (!((g->locked | g->pinned) & (1 << r))) {
+    if (best < 0) {
+        g->overflow = true;     /* cannot happen: at most 5 operands are locked */
+        return RBX;
+    }
+    spill(g, (unsigned)best);
+    return (unsigned)best;
+}
+
+/* Before an op that uses some of rax, rcx, rdx as scratch: temps living there
+ * move to free registers (or go to memory), and the op allocates none of them. */
+static void clobber_regs(gen *g, uint16_t mask)
+{
+    g->clobber = mask;
+    for (unsigned r = 0; r < 16; r++) {
+        jit_temp t = g->reg_temp[r];
+        if (!(mask & (1 << r)) || t == JIT_NO_TEMP)
+            continue;
+        int fr = free_reg(g);
+        if (fr >= 0) {
+            mov_rr(g, true, (unsigned)fr, r);
+            g->reg_temp[r] = JIT_NO_TEMP;
+            g->reg_temp[fr] = t;
+            g->treg[t] = (int8_t)fr;
+        } else {
             spill(g, r);
-            return r;
         }
     }
-    g->overflow = true;     /* cannot happen: at most 5 operands are locked */
-    return RBX;
 }
 
 static void assign(gen *g, unsigned r, jit_temp t)
@@ -625,8 +713,13 @@ static void fault_end(gen *g, uint32_t start)
  * checked access can produce.  The stub shares the access's fault record, so the
  * fault is precise; jit_handle_fault takes the address from bad_addr. */
 
-static void bound_check(gen *g, unsigned index, int32_t disp, bool store)
+static void bound_check(gen *g, jit_temp addr, unsigned index, int32_t disp, bool store)
 {
+    if (g->e->fe->addr_bits == 64) {
+        if (g->checked[addr])
+            return;         /* addr < guest_limit still holds: the guards cover disp */
+        g->checked[addr] = 1;
+    }
     struct bound_stub *b = realloc(g->bounds, (g->nbounds + 1) * sizeof(*b));
     if (!b) {
         g->overflow = true;
@@ -647,8 +740,14 @@ static void emit_bound_stubs(gen *g)
         int32_t rel = (int32_t)(pos(g) - (b->fix + 4));
         memcpy(g->buf + b->fix, &rel, 4);
         uint32_t start = pos(g);
-        op_rm(g, true, 0x8D, RAX, b->index, b->disp);                   /* lea rax, [index+disp] */
-        op_rm(g, true, 0x89, RAX, RBP, offsetof(jit_cpu, bad_addr));
+        /* no scratch register: rax may hold a dirty temp the fault record names */
+        op_rm(g, true, 0x89, b->index, RBP, offsetof(jit_cpu, bad_addr));
+        if (b->disp) {
+            rex(g, true, 0, 0, RBP, false);
+            b1(g, 0x81);
+            modrm_mem(g, 0, RBP, offsetof(jit_cpu, bad_addr));           /* add [bad_addr], disp */
+            b4(g, (uint32_t)b->disp);
+        }
         b1(g, b->store ? 0x88 : 0x8A);                                  /* mov [0], al / mov al, [0] */
         b1(g, 0x04);
         b1(g, 0x25);
@@ -701,8 +800,14 @@ static uint8_t emit_cmp(gen *g, jit_type ty, jit_cond cond, jit_temp a, jit_temp
         else
             alu_ri(g, w64(ty), 7, ra, imm);
     } else {
-        unsigned rb = use(g, b);
-        op_rr(g, w64(ty), 0x39, rb, ra);        /* cmp ra, rb */
+        unsigned mb;
+        int32_t disp;
+        if (mem_operand(g, b, &mb, &disp)) {
+            op_rm(g, w64(ty), 0x3B, ra, mb, disp);  /* cmp ra, [b] */
+        } else {
+            unsigned rb = use(g, b);
+            op_rr(g, w64(ty), 0x39, rb, ra);    /* cmp ra, rb */
+        }
     }
     return cc_of[cond];
 }
@@ -747,15 +852,33 @@ static void gen_alu(gen *g, const jit_op *op)
         alu_ri(g, w, ri_n[opc], rd, imm);
         return;
     }
+    unsigned mb;
+    int32_t disp;
+    if (mem_operand(g, b, &mb, &disp)) {
+        /* op rd, [b] */
+        unsigned rd = def_from(g, d, a, ra);
+        mov_rr(g, w, rd, ra);
+        if (opc == JIT_OP_MUL) {
+            rex(g, w, rd, 0, mb, false);
+            b1(g, 0x0F);
+            b1(g, 0xAF);
+            modrm_mem(g, rd, mb, disp);
+        } else {
+            op_rm(g, w, (uint8_t)(rr_opc[opc] + 2), rd, mb, disp);
+        }
+        return;
+    }
     unsigned rb = use(g, b);
     unsigned rd = def_from(g, d, a, ra);
     if (rd == rb && rd != ra) {
         if (comm) {
             rb = ra;
         } else {
-            mov_rr(g, w, RAX, ra);
-            op_rr(g, w, rr_opc[opc], rb, RAX);
-            mov_rr(g, w, rd, RAX);
+            /* d = a - d: -d + a (sub is the only non-commutative one) */
+            rex(g, w, 0, 0, rd, false);
+            b1(g, 0xF7);
+            modrm_rr(g, 3, rd);                 /* neg rd */
+            op_rr(g, w, 0x01, ra, rd);          /* add rd, ra */
             return;
         }
     } else {
@@ -881,6 +1004,17 @@ static void gen_shift(gen *g, const jit_op *op)
         return;
     }
     unsigned rb = use(g, op->a[2]);
+    if (g->use_bmi2 && op->opc != JIT_OP_ROTL && op->opc != JIT_OP_ROTR) {
+        /* shlx/shrx/sarx rd, ra, rb: any count register, three operands */
+        unsigned rd = def_from(g, op->a[0], op->a[1], ra);
+        static const uint8_t pp[] = { [JIT_OP_SHL] = 1, [JIT_OP_SAR] = 2, [JIT_OP_SHR] = 3 };
+        b1(g, 0xC4);
+        b1(g, (uint8_t)((rd & 8 ? 0 : 0x80) | 0x40 | (ra & 8 ? 0 : 0x20) | 0x02));
+        b1(g, (uint8_t)((w ? 0x80 : 0) | ((~rb & 15) << 3) | pp[op->opc]));
+        b1(g, 0xF7);
+        modrm_rr(g, rd, ra);
+        return;
+    }
     mov_rr(g, false, RCX, rb);
     unsigned rd = def_from(g, op->a[0], op->a[1], ra);
     mov_rr(g, w, rd, ra);
@@ -993,10 +1127,14 @@ static void gen_setcond(gen *g, const jit_op *op)
     }
     uint8_t cc = emit_cmp(g, ty, (jit_cond)op->cond, op->a[1], op->a[2]);
     unsigned rd = def(g, op->a[0]);      /* may emit a spill (mov): flags survive */
+    rex(g, false, 0, 0, rd, true);
     b1(g, 0x0F);
     b1(g, (uint8_t)(0x90 | cc));
-    modrm_rr(g, 0, RAX);                 /* setcc al */
-    op0f_rr(g, false, 0xB6, rd, RAX);    /* movzx rd32, al */
+    modrm_rr(g, 0, rd);                  /* setcc rd8 */
+    rex(g, false, rd, 0, rd, true);
+    b1(g, 0x0F);
+    b1(g, 0xB6);
+    modrm_rr(g, rd, rd);                 /* movzx rd32, rd8 */
 }
 
 /* d = (a cond b) ? t : f, computed in rax so that at most three registers
@@ -1538,7 +1676,7 @@ static void gen_qld(gen *g, const jit_op *op)
     }
     uint32_t start;
     fault_begin(g, &start);
-    bound_check(g, index, disp, false);
+    bound_check(g, op->a[1], index, disp, false);
     bool s = lmo & JIT_MO_SIGN, w = w64(ty);
     switch (size) {
     case 0:
@@ -1598,7 +1736,7 @@ static void gen_qst(gen *g, const jit_op *op)
     }
     uint32_t start;
     fault_begin(g, &start);
-    bound_check(g, index, disp, true);
+    bound_check(g, op->a[1], index, disp, true);
     if (size == 1)
         b1(g, 0x66);
     rex(g, size == 3, rv, index, R15, size == 0);
@@ -1614,22 +1752,21 @@ static void gen_host_ld(gen *g, const jit_op *op)
     unsigned rb = use(g, op->a[1]);
     int32_t disp = (int32_t)op->imm;
     bool s = memop & JIT_MO_SIGN, w = w64(ty);
+    unsigned rd = def(g, op->a[0]);
     switch (size) {
     case 0: case 1:
-        rex(g, w && s, RAX, 0, rb, false);
+        rex(g, w && s, rd, 0, rb, false);
         b1(g, 0x0F);
         b1(g, size == 0 ? (s ? 0xBE : 0xB6) : (s ? 0xBF : 0xB7));
-        modrm_mem(g, RAX, rb, disp);
+        modrm_mem(g, rd, rb, disp);
         break;
     case 2:
-        op_rm(g, s && w, s && w ? 0x63 : 0x8B, RAX, rb, disp);
+        op_rm(g, s && w, s && w ? 0x63 : 0x8B, rd, rb, disp);
         break;
     default:
-        op_rm(g, true, 0x8B, RAX, rb, disp);
+        op_rm(g, true, 0x8B, rd, rb, disp);
         break;
     }
-    unsigned rd = def(g, op->a[0]);
-    mov_rr(g, true, rd, RAX);
 }
 
 static void gen_host_st(gen *g, const jit_op *op)
@@ -1905,6 +2042,8 @@ static void compute_last_use(gen *g)
     }
 }
 
+static bool is_loop_back(gen *g, uint32_t label);
+
 /* A block that jumps back to its own start (a loop) keeps the globals it uses
  * in the pin registers across iterations: the engine-wide pins it does not
  * use make room for its own most used globals.  Other blocks: bmap = gmap. */
@@ -1928,13 +2067,24 @@ static void choose_loop_pins(gen *g)
     }
     if (!g->loop)
         return;
-    /* uses count 8 times more inside each inner loop (label .. back branch) */
+    /* The block's own loop (back to its start) ends at its last jump there:
+     * the ops after it (the way out) count 8 times less.  Uses count 8 times
+     * more inside each inner loop (label .. back branch). */
+    unsigned self_end = 0;
+    for (unsigned i = 0; i < c->nops; i++) {
+        const jit_op *op = &c->ops[i];
+        if (op->opc == JIT_OP_GOTO_TB && (uint64_t)op->imm == c->pc)
+            self_end = i;
+        if (op->opc == JIT_OP_BRCOND && g->label_op[op->imm] >= 0 &&
+            (unsigned)g->label_op[op->imm] > i && is_loop_back(g, (uint32_t)op->imm))
+            self_end = i > self_end ? i : self_end;
+    }
     uint32_t count[JIT_MAX_GLOBALS] = { 0 };
     for (unsigned i = 0; i < c->nops; i++) {
         const jit_op *op = &c->ops[i];
         if (op->opc == JIT_OP_NOP || op->opc == JIT_OP_INSN_START)
             continue;
-        uint32_t w = 1;
+        uint32_t w = i <= self_end ? 8 : 1;
         for (unsigned j = i; j < c->nops; j++) {
             const jit_op *b = &c->ops[j];
             if ((b->opc == JIT_OP_BR || b->opc == JIT_OP_BRCOND) && g->label_op[b->imm] >= 0 &&
@@ -1945,23 +2095,56 @@ static void choose_loop_pins(gen *g)
             if (op->a[k] < g->nglobals)
                 count[op->a[k]] += w;
     }
+    /* the most used globals (an engine-wide pin wins a tie: it needs no
+     * move at entry and exit) */
+    bool want[JIT_MAX_GLOBALS] = { false };
     for (unsigned i = 0; i < sizeof(pin_regs); i++) {
-        unsigned r = pin_regs[i];
-        if (g->bmap[r] != JIT_NO_TEMP && count[g->bmap[r]])
-            continue;       /* an engine-wide pin the loop uses: keep it */
         int best = -1;
+        uint64_t best_score = 0;
         for (unsigned t = 0; t < g->nglobals; t++) {
-            bool pinned = false;
+            bool engine_pin = false;
             for (unsigned k = 0; k < 16; k++)
-                pinned |= g->bmap[k] == t;
-            if (count[t] && !pinned && (best < 0 || count[t] > count[best]))
+                engine_pin |= g->gmap[k] == t;
+            uint64_t score = (uint64_t)count[t] * 2 + engine_pin;
+            if (count[t] && !want[t] && (best < 0 || score > best_score)) {
                 best = (int)t;
+                best_score = score;
+            }
         }
         if (best < 0)
             break;
-        g->bmap[r] = (jit_temp)best;
+        want[best] = true;
+    }
+    /* wanted globals already in a pin register stay; the other pin
+     * registers take the remaining wanted ones */
+    bool placed[JIT_MAX_GLOBALS] = { false };
+    for (unsigned i = 0; i < sizeof(pin_regs); i++)
+        if (g->bmap[pin_regs[i]] != JIT_NO_TEMP && want[g->bmap[pin_regs[i]]])
+            placed[g->bmap[pin_regs[i]]] = true;
+    for (unsigned i = 0; i < sizeof(pin_regs); i++) {
+        unsigned r = pin_regs[i];
+        if (g->bmap[r] != JIT_NO_TEMP && want[g->bmap[r]])
+            continue;
+        int next = -1;
+        for (unsigned t = 0; t < g->nglobals && next < 0; t++)
+            if (want[t] && !placed[t])
+                next = (int)t;
+        if (next < 0)
+            break;
+        g->bmap[r] = (jit_temp)next;
+        placed[next] = true;
         g->swapped = true;
     }
+}
+
+/* Whether the branch at op index `from` is the only one to label l. */
+static bool label_refs_from(jit_ctx *c, unsigned l, int from)
+{
+    for (unsigned i = 0; i < c->nops; i++)
+        if ((c->ops[i].opc == JIT_OP_BR || c->ops[i].opc == JIT_OP_BRCOND) &&
+            c->ops[i].imm == (int64_t)l && (int)i != from)
+            return false;
+    return true;
 }
 
 /* Labels that only one forward brcond reaches and that nothing falls into. */
@@ -1978,16 +2161,26 @@ static void find_exit_tails(gen *g)
             refs[op->imm] += g->label_op[op->imm] > (int32_t)i ? 1 : 2;
     }
     for (unsigned l = 0; l < c->nlabels; l++) {
-        if (refs[l] != 1 || g->label_op[l] < 0 || g->loop_label[l])
+        if (refs[l] > 2 || g->label_op[l] < 0 || g->loop_label[l])
             continue;
         jit_opc prev = JIT_OP_NOP;
+        int prev_i = -1;
         for (int i = g->label_op[l] - 1; i >= 0; i--)
             if (c->ops[i].opc != JIT_OP_NOP && c->ops[i].opc != JIT_OP_INSN_START) {
                 prev = (jit_opc)c->ops[i].opc;
+                prev_i = i;
                 break;
             }
-        g->tail[l] = prev == JIT_OP_GOTO_TB || prev == JIT_OP_GOTO_PTR ||
-                     prev == JIT_OP_EXIT || prev == JIT_OP_BR;
+        bool ends = prev == JIT_OP_GOTO_TB || prev == JIT_OP_GOTO_PTR ||
+                    prev == JIT_OP_EXIT || prev == JIT_OP_BR;
+        if (refs[l] == 1)
+            g->tail[l] = ends;
+        /* a label nothing branches to, or whose only branch is the br just
+         * before it ("br L; L:"), is a point the code passes straight through */
+        else if ((refs[l] == 0 && !ends && prev_i >= 0) ||
+                 (refs[l] == 2 && prev == JIT_OP_BR && c->ops[prev_i].imm == (int64_t)l &&
+                  label_refs_from(c, l, prev_i)))
+            g->tail[l] = 3;
     }
 }
 
@@ -2012,7 +2205,8 @@ static void loop_check(gen *g, unsigned label_idx)
     b1(g, 0);                                    /* cmp dword [rbp+req], 0 */
     b1(g, 0x0F);
     b1(g, 0x85);
-    g->reqs[g->nreqs++] = (struct req_stub){ pos(g), pc };
+    g->reqs[g->nreqs++] = (struct req_stub){ pos(g), pc,
+        g->keep[g->c->ops[label_idx].imm] ? (int32_t)g->c->ops[label_idx].imm : -1 };
     b4(g, 0);
 }
 
@@ -2032,6 +2226,226 @@ static bool is_loop_back(gen *g, uint32_t label)
     return false;
 }
 
+/* Whether op i only computes a value into a global that the next op naming
+ * that global overwrites without reading it, with nothing in between that
+ * could see the global (a memory access that may fault, a call, a branch, a
+ * label, an exit): RISC-V's auipc + addi into one register. */
+static bool dead_global_write(gen *g, unsigned i)
+{
+    jit_ctx *c = g->c;
+    const jit_op *op = &c->ops[i];
+    jit_opc o = (jit_opc)op->opc;
+    bool pure = jit_op_is_binop(o) || (jit_op_is_unop(o) && o != JIT_OP_POPCNT) ||
+                o == JIT_OP_SETCOND || o == JIT_OP_MOVCOND;
+    if (!pure || op->a[0] >= g->nglobals)
+        return false;
+    jit_temp d = op->a[0];
+    for (unsigned j = i + 1; j < c->nops; j++) {
+        const jit_op *b = &c->ops[j];
+        switch (b->opc) {
+        case JIT_OP_NOP: case JIT_OP_INSN_START:
+            continue;
+        case JIT_OP_QLD: case JIT_OP_QST: case JIT_OP_LD: case JIT_OP_ST:
+        case JIT_OP_ATOMIC_CMPXCHG: case JIT_OP_ATOMIC_RMW: case JIT_OP_CALL:
+        case JIT_OP_GOTO_TB: case JIT_OP_GOTO_PTR: case JIT_OP_EXIT: case JIT_OP_LABEL:
+        case JIT_OP_BR: case JIT_OP_BRCOND:
+            return false;
+        default:
+            break;
+        }
+        unsigned f, n = jit_op_nuses(b, &f);
+        for (unsigned k = 0; k < n; k++)
+            if (b->a[f + k] == d)
+                return false;
+        if (jit_op_has_def(b) && b->a[0] == d)
+            return true;
+    }
+    return false;
+}
+
+/* "shl t, x, 32" at op i followed (nothing but instruction marks between) by
+ * "shr d, t, 32" where t is d or a local that dies there: returns the index
+ * of the shr (the pair is a zero extension of x into d), else 0.  The value
+ * of t in between is never seen: nothing between them can fault. */
+static unsigned zext_pair(gen *g, unsigned i)
+{
+    jit_ctx *c = g->c;
+    const jit_op *a = &c->ops[i];
+    if (a->opc != JIT_OP_SHL || a->type != JIT_I64 || !is_const(g, a->a[2]) ||
+        ti(g, a->a[2])->val != 32 || is_const(g, a->a[1]) || ti(g, a->a[1])->kind == TEMP_ENV)
+        return 0;
+    unsigned j = i + 1;
+    while (j < c->nops && (c->ops[j].opc == JIT_OP_NOP || c->ops[j].opc == JIT_OP_INSN_START))
+        j++;
+    if (j >= c->nops)
+        return 0;
+    const jit_op *b = &c->ops[j];
+    jit_temp t = a->a[0];
+    if (b->opc != JIT_OP_SHR || b->type != JIT_I64 || b->a[1] != t || !is_const(g, b->a[2]) ||
+        ti(g, b->a[2])->val != 32)
+        return 0;
+    if (b->a[0] != t && !(ti(g, t)->kind == TEMP_LOCAL && g->last_use[t] == j))
+        return 0;
+    return j;
+}
+
+/* The scratch registers (rax, rcx, rdx) an op's code uses; no temp may live
+ * in them during the op. */
+static uint16_t clobber_mask(gen *g, const jit_op *op)
+{
+    switch (op->opc) {
+    case JIT_OP_SHL: case JIT_OP_SHR: case JIT_OP_SAR:
+        if (g->use_bmi2)
+            return 0;
+        /* fall through */
+    case JIT_OP_ROTL: case JIT_OP_ROTR:
+    {
+        int32_t imm;
+        return const_imm(g, op->a[2], (jit_type)op->type, &imm) ? 0 : 1 << RCX;
+    }
+    case JIT_OP_MOVCOND:
+        return (1 << RAX) | (1 << RDX);
+    case JIT_OP_QLD: case JIT_OP_QST:
+        if (g->e->opt.mem_mode == JIT_MEM_SYSTEM)
+            return SCRATCH;
+        return (need_swap(g, op->memop) ? 1 << RAX : 0) |
+               (g->e->fe->addr_bits == 32 ? 1 << RCX : 0);
+    case JIT_OP_ADD: case JIT_OP_SUB: case JIT_OP_MUL: case JIT_OP_AND: case JIT_OP_OR:
+    case JIT_OP_XOR: case JIT_OP_SETCOND: case JIT_OP_LD: case JIT_OP_ST:
+    case JIT_OP_BRCOND: case JIT_OP_BR: case JIT_OP_LABEL: case JIT_OP_NOP:
+    case JIT_OP_INSN_START: case JIT_OP_MOV: case JIT_OP_NOT: case JIT_OP_NEG:
+    case JIT_OP_BSWAP: case JIT_OP_EXT8S: case JIT_OP_EXT8U: case JIT_OP_EXT16S:
+    case JIT_OP_EXT16U: case JIT_OP_EXT32S: case JIT_OP_EXT32U: case JIT_OP_TRUNC:
+        return 0;
+    case JIT_OP_POPCNT:
+        return g->use_popcnt ? 0 : SCRATCH;
+    default:    /* mulh, div, clz/ctz, float ops, calls, atomics, block exits */
+        return SCRATCH;
+    }
+}
+
+/* Loop heads that can keep globals in registers: the code before falls into
+ * them and every branch to them is a backward one (so the head's register
+ * map is known when the branches are generated). */
+static void find_kept_heads(gen *g)
+{
+    jit_ctx *c = g->c;
+    for (unsigned l = 0; l < c->nlabels; l++) {
+        if (!g->loop_label[l] || g->label_op[l] < 0)
+            continue;
+        bool ok = true;
+        for (int i = g->label_op[l] - 1; i >= 0; i--) {
+            jit_opc o = (jit_opc)c->ops[i].opc;
+            if (o == JIT_OP_NOP || o == JIT_OP_INSN_START || o == JIT_OP_LABEL)
+                continue;
+            ok = o != JIT_OP_GOTO_TB && o != JIT_OP_GOTO_PTR && o != JIT_OP_EXIT && o != JIT_OP_BR;
+            break;
+        }
+        for (int i = 0; i < g->label_op[l] && ok; i++)
+            if ((c->ops[i].opc == JIT_OP_BR || c->ops[i].opc == JIT_OP_BRCOND) &&
+                c->ops[i].imm == (int64_t)l)
+                ok = false;
+        g->keep[l] = ok;
+    }
+}
+
+/* At a kept loop head: locals leave the registers (written back if live),
+ * the globals the loop uses most are loaded into free registers (leaving
+ * three for the loop's temporaries), and the map is recorded.  Every global
+ * in it is dirty from here on: a back edge may bring a changed value. */
+static void enter_loop_head(gen *g, unsigned label)
+{
+    jit_ctx *c = g->c;
+    for (unsigned r = 0; r < 16; r++) {
+        jit_temp t = g->reg_temp[r];
+        if (t != JIT_NO_TEMP && !(g->pinned & (1 << r)) && ti(g, t)->kind != TEMP_GLOBAL) {
+            writeback(g, r);
+            unassign(g, r);
+        }
+    }
+    unsigned last = (unsigned)g->label_op[label];
+    for (unsigned i = last; i < c->nops; i++)
+        if ((c->ops[i].opc == JIT_OP_BR || c->ops[i].opc == JIT_OP_BRCOND) &&
+            c->ops[i].imm == (int64_t)label)
+            last = i;
+    uint32_t count[JIT_MAX_GLOBALS] = { 0 };
+    for (unsigned i = (unsigned)g->label_op[label]; i <= last; i++) {
+        const jit_op *op = &c->ops[i];
+        unsigned f, n = jit_op_nuses(op, &f);
+        for (unsigned k = 0; k < n; k++)
+            if (op->a[f + k] < g->nglobals)
+                count[op->a[f + k]]++;
+        if (jit_op_has_def(op) && op->a[0] < g->nglobals)
+            count[op->a[0]]++;
+    }
+    for (;;) {
+        unsigned nfree = 0;
+        for (unsigned i = 0; i < NALLOC; i++)
+            nfree += g->reg_temp[alloc_order[i]] == JIT_NO_TEMP &&
+                     !(g->pinned & (1 << alloc_order[i]));
+        int best = -1;
+        for (unsigned t = 0; t < g->nglobals; t++)
+            if (count[t] >= 2 && g->treg[t] < 0 && (best < 0 || count[t] > count[best]))
+                best = (int)t;
+        if (nfree <= 3 || best < 0)
+            break;
+        unsigned r = (unsigned)free_reg(g);
+        load_into(g, r, (jit_temp)best);
+        assign(g, r, (jit_temp)best);
+        count[best] = 0;
+    }
+    for (unsigned r = 0; r < 16; r++) {
+        jit_temp t = g->reg_temp[r];
+        bool keep = t != JIT_NO_TEMP && !(g->pinned & (1 << r));
+        g->head_map[label][r] = keep ? t : JIT_NO_TEMP;
+        if (keep)
+            g->tdirty[t] = 1;
+    }
+}
+
+/* Whether the registers differ from a kept head's map in a way that needs code. */
+static bool head_mismatch(gen *g, unsigned label)
+{
+    for (unsigned r = 0; r < 16; r++) {
+        jit_temp t = g->reg_temp[r], want = g->head_map[label][r];
+        if (g->pinned & (1 << r) || t == want)
+            continue;
+        if (want != JIT_NO_TEMP || (ti(g, t)->kind == TEMP_GLOBAL && g->tdirty[t]))
+            return true;
+    }
+    return false;
+}
+
+/* On a back edge to a kept head: dirty globals that the head does not expect
+ * where they are go to env, then the head's registers are loaded from env.
+ * Emits code only; the generator's state (the fall-through path's) is not
+ * changed.  Dirty locals were written back before. */
+static void head_conform(gen *g, unsigned label)
+{
+    for (unsigned r = 0; r < 16; r++) {
+        jit_temp t = g->reg_temp[r];
+        if (!(g->pinned & (1 << r)) && t != JIT_NO_TEMP && t != g->head_map[label][r] &&
+            ti(g, t)->kind == TEMP_GLOBAL && g->tdirty[t])
+            map_move(g, r, t, true);
+    }
+    for (unsigned r = 0; r < 16; r++) {
+        jit_temp want = g->head_map[label][r];
+        if (want != JIT_NO_TEMP && g->reg_temp[r] != want)
+            map_move(g, r, want, false);
+    }
+}
+
+/* Write back the dirty locals (a branch to a label: locals live across it are
+ * in their slots there). */
+static void sync_locals(gen *g)
+{
+    for (unsigned r = 0; r < 16; r++) {
+        jit_temp t = g->reg_temp[r];
+        if (t != JIT_NO_TEMP && ti(g, t)->kind != TEMP_GLOBAL && !(g->pinned & (1 << r)))
+            writeback(g, r);
+    }
+}
+
 int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
 {
     size_t room = e->code_cap - e->code_used;
@@ -2047,21 +2461,25 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
     g.nglobals = e->fe->nglobals;
     g.use_popcnt = __builtin_cpu_supports("popcnt");
     g.use_fma = __builtin_cpu_supports("fma") && !getenv("VIREO_JIT_NO_FMA");
+    g.use_bmi2 = __builtin_cpu_supports("bmi2") && !getenv("VIREO_JIT_NO_BMI2");
     g.treg = malloc(c->ntemps);
     g.tdirty = calloc(c->ntemps, 1);
+    g.checked = calloc(c->ntemps, 1);
     g.slot = malloc(c->ntemps * sizeof(int32_t));
     g.last_use = malloc(c->ntemps * sizeof(uint32_t));
     g.label_pos = malloc((c->nlabels + 1) * sizeof(int32_t));
     g.label_op = malloc((c->nlabels + 1) * sizeof(int32_t));
     g.loop_label = calloc(c->nlabels + 1, 1);
+    g.keep = calloc(c->nlabels + 1, 1);
+    g.head_map = malloc((c->nlabels + 1) * sizeof(*g.head_map));
     g.slot_tmp = malloc((c->ntemps > c->nlabels ? c->ntemps : c->nlabels + 1) * sizeof(uint32_t));
     g.labels_before = malloc(c->nops * sizeof(uint32_t));
     g.tail = calloc(c->nlabels + 1, 1);
     g.tail_temp = malloc((c->nlabels + 1) * sizeof(*g.tail_temp));
     g.tail_dirty = malloc((c->nlabels + 1) * sizeof(*g.tail_dirty));
     int err = 0;
-    if (!g.treg || !g.tdirty || !g.slot || !g.last_use || !g.label_pos || !g.label_op ||
-        !g.loop_label || !g.slot_tmp || !g.labels_before || !g.tail || !g.tail_temp ||
+    if (!g.treg || !g.tdirty || !g.checked || !g.slot || !g.last_use || !g.label_pos || !g.label_op ||
+        !g.loop_label || !g.keep || !g.head_map || !g.slot_tmp || !g.labels_before || !g.tail || !g.tail_temp ||
         !g.tail_dirty) {
         err = -ENOMEM;
         goto out;
@@ -2089,6 +2507,7 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
             if (e->pin_reg[t] >= 0)
                 g.gmap[e->pin_reg[t]] = t;
     choose_loop_pins(&g);
+    find_kept_heads(&g);
     for (unsigned r = 0; r < 16; r++)
         if (g.bmap[r] != JIT_NO_TEMP) {
             assign(&g, r, g.bmap[r]);
@@ -2117,7 +2536,23 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
         const jit_op *op = &c->ops[i];
         g.cur = i;
         g.locked = 0;
+        if (dead_global_write(&g, i)) {
+            xmm_track(&g, op);
+            release_dead(&g);
+            continue;
+        }
+        jit_op fused;
+        unsigned skip_to = zext_pair(&g, i);
+        if (skip_to) {
+            /* shl t, x, 32; shr d, t, 32 (RISC-V's zero extension): one
+             * 32-bit move */
+            fused = (jit_op){ .opc = JIT_OP_EXT32U, .type = JIT_I64 };
+            fused.a[0] = c->ops[skip_to].a[0];
+            fused.a[1] = op->a[1];
+            op = &fused;
+        }
         jit_opc opc = (jit_opc)op->opc;
+        clobber_regs(&g, clobber_mask(&g, op));
         xmm_track(&g, op);
         switch (opc) {
         case JIT_OP_NOP:
@@ -2146,6 +2581,10 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
             gen_movcond(&g, op);
             break;
         case JIT_OP_LABEL:
+            if (g.tail[op->imm] == 3) {
+                bind_label(&g, (uint32_t)op->imm);
+                break;
+            }
             if (g.tail[op->imm] == 2) {
                 /* nothing falls in: take the registers as the branch left them */
                 for (unsigned r = 0; r < 16; r++)
@@ -2164,14 +2603,25 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
                 bind_label(&g, (uint32_t)op->imm);
                 break;
             }
-            sync_regs(&g, true);
-            forget_all(&g);
+            if (g.keep[op->imm]) {
+                enter_loop_head(&g, (unsigned)op->imm);
+            } else {
+                sync_regs(&g, true);
+                forget_all(&g);
+            }
             bind_label(&g, (uint32_t)op->imm);
             if (g.loop_label[op->imm])
                 loop_check(&g, i);
             break;
         case JIT_OP_BR:
-            sync_regs(&g, true);
+            if (g.tail[op->imm] == 3)
+                break;      /* to the label right after it */
+            if (g.keep[op->imm] && g.label_pos[op->imm] >= 0) {
+                sync_locals(&g);
+                head_conform(&g, (unsigned)op->imm);
+            } else {
+                sync_regs(&g, true);
+            }
             b1(&g, 0xE9);
             emit_label_jump(&g, (uint32_t)op->imm);
             forget_all(&g);
@@ -2192,13 +2642,41 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
             /* operands into registers first, then the write-backs (movs keep
              * flags, but loads must come before the compare); so are constants
              * that are no immediate: emit_cmp must not take a register after a
-             * side exit saved the register state */
+             * side exit saved the register state.  The second operand may stay
+             * in memory (emit_cmp) when the first is in a register: the
+             * write-backs below store other temps only. */
             int32_t imm;
-            for (int k = 0; k < 2; k++)
-                if (!is_const(&g, op->a[k]) || !const_imm(&g, op->a[k], ty, &imm))
-                    use(&g, op->a[k]);
+            unsigned mb_;
+            int32_t md_;
+            if (!is_const(&g, op->a[0]) || !const_imm(&g, op->a[0], ty, &imm))
+                use(&g, op->a[0]);
+            if ((!is_const(&g, op->a[1]) || !const_imm(&g, op->a[1], ty, &imm)) &&
+                (is_const(&g, op->a[0]) || is_const(&g, op->a[1]) ||
+                 !mem_operand(&g, op->a[1], &mb_, &md_)))
+                use(&g, op->a[1]);
             uint32_t lb = (uint32_t)op->imm;
             bool back = is_loop_back(&g, lb);     /* jumps to the head: memory current */
+            if (g.keep[lb] && g.label_pos[lb] >= 0) {
+                /* back edge to a kept head: its registers on the taken path */
+                sync_locals(&g);
+                cc = emit_cmp(&g, ty, (jit_cond)op->cond, op->a[0], op->a[1]);
+                b1(&g, 0x0F);
+                if (!head_mismatch(&g, lb)) {
+                    b1(&g, (uint8_t)(0x80 | cc));
+                    emit_label_jump(&g, lb);
+                    break;
+                }
+                b1(&g, (uint8_t)(0x80 | (cc ^ 1)));       /* j!cc over */
+                uint32_t over = pos(&g);
+                b4(&g, 0);
+                head_conform(&g, lb);
+                b1(&g, 0xE9);
+                emit_label_jump(&g, lb);
+                int32_t rel = (int32_t)(pos(&g) - (over + 4));
+                if (!g.overflow)
+                    memcpy(g.buf + over, &rel, 4);
+                break;
+            }
             if (g.tail[lb] == 1 && !back) {
                 /* side exit: its tail writes back what is dirty now */
                 for (unsigned r = 0; r < 16; r++) {
@@ -2274,6 +2752,18 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
         }
         if (err)
             break;
+        if (jit_op_has_def(op))
+            g.checked[op->a[0]] = 0;
+        if ((opc == JIT_OP_LABEL && g.tail[op->imm] != 3) ||
+            (opc == JIT_OP_CALL &&
+             (op->helper->flags & (JIT_CALL_WRITES_GLOBALS | JIT_CALL_MAY_EXIT))))
+            memset(g.checked, 0, c->ntemps);
+        if (skip_to) {
+            for (unsigned k = i + 1; k < skip_to; k++)
+                if (c->ops[k].opc == JIT_OP_INSN_START)
+                    g.insn_pc = (uint64_t)c->ops[k].imm;
+            g.cur = i = skip_to;
+        }
         release_dead(&g);
         if ((size_t)(g.end - g.p) < 1024)
             g.overflow = true;
@@ -2298,6 +2788,9 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
         for (unsigned k = 0; k < g.nreqs && !g.overflow; k++) {
             int32_t rel2 = (int32_t)(pos(&g) - (g.reqs[k].fix + 4));
             memcpy(g.buf + g.reqs[k].fix, &rel2, 4);
+            /* the head's registers first: store_pc_imm takes rax */
+            if (g.reqs[k].label >= 0)
+                map_store(&g, g.head_map[g.reqs[k].label]);
             store_pc_imm(&g, g.reqs[k].pc);
             if (!g.swapped) {
                 mov_ri(&g, RAX, JIT_RET_REQUEST);
@@ -2326,11 +2819,14 @@ int jit_x86_gen(jit_engine *e, jit_ctx *c, jit_tb *tb)
 out:
     free(g.treg);
     free(g.tdirty);
+    free(g.checked);
     free(g.slot);
     free(g.last_use);
     free(g.label_pos);
     free(g.label_op);
     free(g.loop_label);
+    free(g.keep);
+    free(g.head_map);
     free(g.slot_tmp);
     free(g.labels_before);
     free(g.tail);

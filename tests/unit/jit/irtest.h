@@ -130,7 +130,8 @@ typedef struct ir_gen {
 /* A random block: locals initialised first (every read is of a defined value),
  * then arithmetic, compares, guest and host memory, forward branches, and an
  * exit.  g15 holds IR_DATA and is never written, so guest addresses stay in
- * the data window. */
+ * the data window.  One block in three runs its ops in a loop inside the block
+ * (1 to 4 times, counted in w7, which nothing else writes). */
 static inline void ir_random_block(jit_ctx *c, void *arg)
 {
     ir_gen *gen = arg;
@@ -151,13 +152,27 @@ static inline void ir_random_block(jit_ctx *c, void *arg)
     }
     jit_label pending[8];
     unsigned npending = 0;
+    jit_label loop = 0;
+    bool looped = ir_pick(r, 3) == 0;
+    if (looped) {
+        jit_movi(c, W(7), 1 + ir_pick(r, 4));
+        loop = jit_label_new(c);
+        jit_label_set(c, loop);
+    }
 #define SRC64() (ir_pick(r, 4) == 0 ? jit_const(c, JIT_I64, ir_interesting(r)) \
                  : ir_pick(r, 2) ? G(ir_pick(r, 16)) : l64[ir_pick(r, n64)])
 #define SRC32() (ir_pick(r, 4) == 0 ? jit_const(c, JIT_I32, ir_interesting(r)) \
                  : ir_pick(r, 2) ? W(ir_pick(r, 8)) : l32[ir_pick(r, n32)])
 #define DST64() (ir_pick(r, 2) ? G(ir_pick(r, 15)) : l64[ir_pick(r, n64)])
-#define DST32() (ir_pick(r, 2) ? W(ir_pick(r, 8)) : l32[ir_pick(r, n32)])
+#define DST32() (ir_pick(r, 2) ? W(ir_pick(r, 7)) : l32[ir_pick(r, n32)])
     for (unsigned i = 0; i < gen->nops; i++) {
+        if (ir_pick(r, 32) == 0) {  /* a label only fallen into, or "br L; L:" */
+            jit_label l = jit_label_new(c);
+            if (ir_pick(r, 2))
+                jit_br(c, l);
+            jit_label_set(c, l);
+            continue;
+        }
         bool w = ir_pick(r, 3) == 0;
         unsigned kind = ir_pick(r, 20);
         if (kind < 8) {
@@ -283,6 +298,10 @@ static inline void ir_random_block(jit_ctx *c, void *arg)
     }
     while (npending)
         jit_label_set(c, pending[--npending]);
+    if (looped) {
+        jit_addi(c, W(7), W(7), -1);
+        jit_brcond(c, JIT_NE, W(7), jit_const(c, JIT_I32, 0), loop);
+    }
     jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), G(0));
 #undef SRC64
 #undef SRC32

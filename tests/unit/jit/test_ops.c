@@ -4,6 +4,7 @@
  * native backend's immediate and aliasing paths are all taken.  Then register
  * pressure, branches with live locals, atomics, and a bounded run of random
  * blocks compared between the interpreter and the native backend. */
+#include <signal.h>
 #include <stdio.h>
 
 #include "tests/lib/cunit-run.h"
@@ -1000,6 +1001,159 @@ static void test_pressure(void)
     }
 }
 
+/* shl by 32 then shr by 32 (RISC-V's zero extension), which the native backend
+ * turns into one 32-bit move when the shifted value is not seen otherwise:
+ * into the same global, through a dying local, and through a local that is
+ * used again (not fused), and a shr by 31 (not fused) */
+static void build_zext(jit_ctx *c, void *arg)
+{
+    jit_temp l = jit_temp_new(c, JIT_I64), l2 = jit_temp_new(c, JIT_I64);
+    jit_shli(c, G(1), G(0), 32);
+    jit_shri(c, G(1), G(1), 32);
+    jit_shli(c, l, G(2), 32);
+    jit_shri(c, G(3), l, 32);
+    jit_shli(c, l2, G(4), 32);
+    jit_shri(c, G(5), l2, 32);
+    jit_mov(c, G(6), l2);
+    jit_shli(c, G(7), G(0), 32);
+    jit_shri(c, G(8), G(7), 31);
+    jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
+}
+
+static void test_zext_pair(void)
+{
+    for (unsigned be = 0; be < NENG; be++) {
+        ir_cpu in, out;
+        memset(&in, 0, sizeof(in));
+        in.g[0] = 0xfedcba9876543210ull;
+        in.g[2] = 0x8000000180000001ull;
+        in.g[4] = 0x12345678ffffffffull;
+        CU_ASSERT_EQUAL(ir_run(eng[be], mem, build_zext, NULL, &in, &out), JIT_EXIT_HALT);
+        CU_ASSERT_EQUAL(out.g[1], 0x76543210ull);
+        CU_ASSERT_EQUAL(out.g[3], 0x80000001ull);
+        CU_ASSERT_EQUAL(out.g[5], 0xffffffffull);
+        CU_ASSERT_EQUAL(out.g[6], 0xffffffff00000000ull);
+        CU_ASSERT_EQUAL(out.g[7], 0x7654321000000000ull);
+        CU_ASSERT_EQUAL(out.g[8], 0xeca86420ull);
+    }
+}
+
+/* ---- the guest space bound after a checked access ----
+ * The native backend checks an index against guest_limit once and skips the
+ * check on later accesses through the same temp while its value is unchanged.
+ * These blocks make a checked access, then change the index (or reach the next
+ * access over a label, or after a helper that writes globals) to a value past
+ * the limit whose host address is mapped: the second half of `big`, so a
+ * missing re-check would read or write it silently instead of faulting. */
+
+static uint8_t *big;                    /* 2 * IR_MEM, guest_limit = IR_MEM */
+static __thread jit_cpu *segv_cpu;
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+    if (segv_cpu && jit_handle_fault(segv_cpu, si, uc))
+        return;         /* not reached: jit_handle_fault leaves the handler */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static uint64_t set_g1(jit_cpu *cpu, uint64_t v)
+{
+    ((ir_cpu *)cpu)->g[1] = v;
+    return 0;
+}
+
+static const jit_helper set_g1_h = { (void *)set_g1, "set_g1", JIT_CALL_WRITES_GLOBALS };
+
+static void build_recheck(jit_ctx *c, void *arg)
+{
+    int kind = *(int *)arg;
+    jit_temp l = jit_temp_new(c, JIT_I64);
+    jit_label lb = jit_label_new(c);
+    switch (kind) {
+    case 0:     /* the index changed by an add */
+        jit_qld(c, G(0), G(1), 0, JIT_MO_64);
+        jit_add(c, G(1), G(1), G(2));
+        jit_qld(c, G(3), G(1), 0, JIT_MO_64);
+        break;
+    case 1:     /* the index loaded from memory (over itself), then a store */
+        jit_qld(c, G(1), G(1), 8, JIT_MO_64);
+        jit_qst(c, G(2), G(1), 0, JIT_MO_32);
+        break;
+    case 2:     /* a local index (g4 = 0), a displacement on the second access */
+        jit_binop(c, JIT_OP_XOR, l, G(1), G(4));
+        jit_qld(c, G(0), l, 0, JIT_MO_64);
+        jit_add(c, l, l, G(2));
+        jit_qst(c, G(0), l, 8, JIT_MO_8);
+        break;
+    case 3:     /* a label: the access before it was on the other path */
+        jit_brcond(c, JIT_GEU, G(1), jit_const(c, JIT_I64, IR_MEM), lb);
+        jit_qld(c, G(0), G(1), 0, JIT_MO_64);
+        jit_label_set(c, lb);
+        jit_qld(c, G(3), G(1), 0, JIT_MO_64);
+        break;
+    case 4:     /* a loop head after a checked access; the index moves on */
+        jit_qld(c, G(0), G(1), 0, JIT_MO_64);
+        jit_label_set(c, lb);
+        jit_qld(c, G(0), G(1), 0, JIT_MO_64);
+        jit_add(c, G(1), G(1), G(2));
+        jit_brcond(c, JIT_NE, G(1), jit_const(c, JIT_I64, 0), lb);
+        break;
+    default:    /* a helper that writes the index's global in env */
+        jit_qld(c, G(0), G(1), 0, JIT_MO_64);
+        jit_call(c, &set_g1_h, JIT_NO_TEMP, 2, (jit_temp[]){ jit_env(c), G(2) });
+        jit_qld(c, G(3), G(1), 0, JIT_MO_64);
+        break;
+    }
+    jit_exit(c, JIT_EXIT_HALT, jit_const(c, JIT_I64, 0), jit_const(c, JIT_I64, 0));
+}
+
+static void test_bound_recheck(void)
+{
+    /* g1 = start index, g2 = step; expected fault address and g0 at the fault */
+    static const struct { uint64_t g1, g2, addr, g0; } cases[6] = {
+        { IR_DATA, IR_MEM, IR_DATA + IR_MEM, 0x1111 },
+        { IR_DATA, 0x5555, IR_MEM + 64, 0 },
+        { IR_DATA, IR_MEM - 8, IR_DATA + IR_MEM, 0x1111 },
+        { IR_MEM + 16, 0, IR_MEM + 16, 0 },
+        { IR_DATA, IR_MEM / 2, IR_DATA + 2 * (IR_MEM / 2), 0x2222 },
+        { IR_DATA, IR_MEM + 24, IR_MEM + 24, 0x1111 },
+    };
+    for (unsigned be = 0; be < NENG; be++)
+        for (int kind = 0; kind < 6; kind++) {
+            uint64_t v[2] = { 0x1111, IR_MEM + 64 };
+            memset(big, 0, 2 * IR_MEM);
+            memcpy(big + IR_DATA, v, 16);
+            memcpy(big + IR_DATA + IR_MEM / 2, (uint64_t[]){ 0x2222 }, 8);
+            memset(big + IR_MEM, 0x77, IR_MEM);
+            ir_cpu in, out;
+            memset(&in, 0, sizeof(in));
+            in.g[1] = cases[kind].g1;
+            in.g[2] = cases[kind].g2;
+            ir_build = build_recheck;
+            ir_build_arg = &kind;
+            out = in;
+            memset(&out.h, 0, sizeof(out.h));
+            out.h.guest_base = (uintptr_t)big;
+            out.h.guest_limit = IR_MEM;
+            CU_ASSERT_EQUAL_FATAL(jit_cpu_init(eng[be], &out.h), 0);
+            out.h.pc = ir_next_pc;
+            ir_next_pc += 4;
+            segv_cpu = &out.h;
+            jit_exit_reason r = jit_exec(&out.h);
+            segv_cpu = NULL;
+            jit_cpu_destroy(&out.h);
+            bool ok = r == JIT_EXIT_FAULT && out.h.fault_addr == cases[kind].addr &&
+                      out.g[0] == cases[kind].g0 && big[IR_MEM + 64] == 0x77 &&
+                      big[IR_DATA + IR_MEM] == 0x77 && out.g[3] == 0;
+            CU_ASSERT(ok);
+            if (!ok)
+                printf("  %s case %d: exit %d addr %llx g0 %llx g3 %llx\n", bname[be], kind,
+                       (int)r, (unsigned long long)out.h.fault_addr,
+                       (unsigned long long)out.g[0], (unsigned long long)out.g[3]);
+        }
+}
+
 /* random blocks: the interpreter (the reference) and the native backend agree,
  * and the interpreter agrees with itself without the optimizer */
 static void test_random_differential(void)
@@ -1043,10 +1197,16 @@ int main(void)
 {
     mem = mmap(NULL, IR_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     mem2 = mmap(NULL, IR_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    big = mmap(NULL, 2 * IR_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_segv;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGSEGV, &sa, NULL);
     jit_options oi = { .backend = JIT_BACKEND_INTERP };
     jit_options on = { .backend = JIT_BACKEND_NATIVE, .pin_after = UINT32_MAX };
     jit_options op = { .backend = JIT_BACKEND_NATIVE, .pin_after = 1 };
-    if (mem == MAP_FAILED || mem2 == MAP_FAILED ||
+    if (mem == MAP_FAILED || mem2 == MAP_FAILED || big == MAP_FAILED ||
         jit_engine_new(&ir_frontend, &oi, &eng[0]) ||
         jit_engine_new(&ir_frontend, &on, &eng[1]) ||
         jit_engine_new(&ir_frontend, &op, &eng[2]))
@@ -1065,6 +1225,8 @@ int main(void)
     CU_add_test(s, "float_flags_read", test_fflags_read);
     CU_add_test(s, "register_pressure", test_pressure);
     CU_add_test(s, "loop_in_block", test_loop_in_block);
+    CU_add_test(s, "guest_limit_recheck", test_bound_recheck);
+    CU_add_test(s, "zero_extension_pair", test_zext_pair);
     CU_add_test(s, "random_differential", test_random_differential);
     int r = cunit_run_all();
     for (int i = 0; i < NENG; i++)
