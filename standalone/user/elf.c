@@ -132,11 +132,12 @@ static void close_elf(struct elf_file *f)
 /* Open the file and check its header and program headers against the file and the
  * guest address space: nothing is mapped until everything a segment needs is known
  * to be there. */
-static int open_elf(struct elf_file *f, const char *path)
+static int open_elf(struct elf_file *f, const char *path, int fd)
 {
     f->ph = NULL;
-    /* O_NONBLOCK: a FIFO must not stall the open (it is refused just below). */
-    f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    /* O_NONBLOCK: a FIFO must not stall the open (it is refused just below).  fd:
+     * the file already open (binfmt_misc's AT_EXECFD), or -1. */
+    f->fd = fd >= 0 ? fd : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (f->fd < 0)
         return fail(f, "%s", strerror(errno));
     if (fstat(f->fd, &f->st) < 0)
@@ -322,11 +323,11 @@ void user_unload_elf(struct user_image *img)
     }
 }
 
-static int load_main(const char *path, struct user_image *img, char *err, size_t errlen,
+static int load_main(const char *path, int fd, struct user_image *img, char *err, size_t errlen,
                      struct stat *st)
 {
     struct elf_file f = { .name = path, .err = err, .errlen = errlen };
-    if (open_elf(&f, path) < 0) {
+    if (open_elf(&f, path, fd) < 0) {
         close_elf(&f);
         return -1;
     }
@@ -375,7 +376,7 @@ static int load_interp(const char *path, const char *name, const struct stat *ma
                        struct user_image *img, char *err, size_t errlen)
 {
     struct elf_file f = { .name = name, .err = err, .errlen = errlen };
-    int r = open_elf(&f, path);
+    int r = open_elf(&f, path, -1);
     if (r == 0 && f.st.st_dev == main_st->st_dev && f.st.st_ino == main_st->st_ino)
         r = fail(&f, "is the program itself");
     /* ld.so has no PT_INTERP; Linux ignores one in an interpreter, but a file that
@@ -396,9 +397,15 @@ static int load_interp(const char *path, const char *name, const struct stat *ma
 
 int user_load_elf(const char *path, struct user_image *img, const char *sysroot, char *err, size_t errlen)
 {
+    return user_load_elf_fd(-1, path, img, sysroot, err, errlen);
+}
+
+int user_load_elf_fd(int fd, const char *path, struct user_image *img, const char *sysroot, char *err,
+                     size_t errlen)
+{
     memset(img, 0, sizeof(*img));
     struct stat st;
-    if (load_main(path, img, err, errlen, &st) < 0)
+    if (load_main(path, fd, img, err, errlen, &st) < 0)
         return -1;
     if (!img->interp[0])
         return 0;
@@ -484,7 +491,7 @@ uint64_t user_setup_stack(const struct user_image *img, int argc, char **argv, c
         { AT_EUID, geteuid() },
         { AT_GID, getgid() },
         { AT_EGID, getegid() },
-        { AT_SECURE, 0 },
+        { AT_SECURE, user_opts.secure },
         { AT_CLKTCK, (uint64_t)sysconf(_SC_CLK_TCK) },
         { AT_HWCAP, HWCAP_RV64GC },
         { AT_PLATFORM, platform_g },
