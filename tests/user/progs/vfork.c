@@ -10,6 +10,7 @@
  * source passes natively on Linux).
  * vireo-test: selfcheck */
 #include <fcntl.h>
+#include <poll.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,9 +54,12 @@ static int status_of(pid_t pid)
 
 int main(int argc, char **argv)
 {
-    /* The exec'd child: wait, then leave the file named in argv[2]. */
-    if (argc >= 3 && strcmp(argv[1], "child") == 0) {
-        nap(600);
+    /* The exec'd child: wait until the parent has looked (a byte or end of file
+     * on the pipe fd argv[3]; at most 20 s, so a parent that waits for our exit
+     * fails instead of hanging), then leave the file named in argv[2]. */
+    if (argc >= 4 && strcmp(argv[1], "child") == 0) {
+        struct pollfd pfd = { .fd = atoi(argv[3]), .events = POLLIN };
+        poll(&pfd, 1, 20000);
         touch(argv[2]);
         return 5;
     }
@@ -83,18 +87,24 @@ int main(int argc, char **argv)
     CHECK(status_of(pid) == 7);
 
     /* vfork + execve: the parent resumes at the exec, before the new program ends. */
+    int go[2];
+    CHECK(pipe(go) == 0 && fcntl(go[1], F_SETFD, FD_CLOEXEC) == 0);
+    char gofd[16];
+    snprintf(gofd, sizeof(gofd), "%d", go[0]);
     pid = vfork();
     if (pid == 0) {
         nap(300);
         touch(before);
-        char *args[] = { self, "child", after, NULL };
+        char *args[] = { self, "child", after, gofd, NULL };
         execve(self, args, environ);
         _exit(127);
     }
     CHECK(pid > 0);
     CHECK(exists(before));
     CHECK(!exists(after));
+    close(go[1]);
     CHECK(status_of(pid) == 5);
+    close(go[0]);
     CHECK(exists(after));
 
     /* vfork + a failed execve + _exit. */
@@ -108,10 +118,14 @@ int main(int argc, char **argv)
     CHECK(status_of(pid) == 126);
 
     /* posix_spawn: the child runs and exits with its own status. */
-    char *args[] = { self, "child", spawned, NULL };
+    CHECK(pipe(go) == 0 && fcntl(go[1], F_SETFD, FD_CLOEXEC) == 0);
+    snprintf(gofd, sizeof(gofd), "%d", go[0]);
+    char *args[] = { self, "child", spawned, gofd, NULL };
     CHECK(posix_spawn(&pid, self, NULL, NULL, args, environ) == 0);
     CHECK(!exists(spawned));
+    close(go[1]);
     CHECK(status_of(pid) == 5);
+    close(go[0]);
     CHECK(exists(spawned));
 
     unlink(marker);
