@@ -132,11 +132,12 @@ static void close_elf(struct elf_file *f)
 /* Open the file and check its header and program headers against the file and the
  * guest address space: nothing is mapped until everything a segment needs is known
  * to be there. */
-static int open_elf(struct elf_file *f, const char *path)
+static int open_elf(struct elf_file *f, const char *path, int fd)
 {
     f->ph = NULL;
-    /* O_NONBLOCK: a FIFO must not stall the open (it is refused just below). */
-    f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    /* O_NONBLOCK: a FIFO must not stall the open (it is refused just below).  fd:
+     * the file already open (binfmt_misc's AT_EXECFD), or -1. */
+    f->fd = fd >= 0 ? fd : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (f->fd < 0)
         return fail(f, "%s", strerror(errno));
     if (fstat(f->fd, &f->st) < 0)
@@ -228,10 +229,9 @@ static int read_interp(struct elf_file *f, const Elf64_Phdr *p, char *out, size_
     return 0;
 }
 
-/* Map one checked ELF image at its place (ET_EXEC) or a free one (ET_DYN) and copy
- * its segments in.  Segments are copied with pread (not file-mapped): the emulator
- * loads only the program and its interpreter this way, and copying keeps partial
- * pages and the bss tail exact without caring about file alignment.  MAP_FIXED_NOREPLACE:
+/* Map one checked ELF image at its place (ET_EXEC) or a free one (ET_DYN): one
+ * anonymous mapping for it all, then its segments from the file (or copied in when
+ * the file's layout does not allow mapping them).  MAP_FIXED_NOREPLACE:
  * an image never lands on anything already mapped (the program, for its
  * interpreter). */
 static int map_elf(struct elf_file *f, bool is_interp, uint64_t *bias_out, uint64_t map[2])
@@ -281,10 +281,37 @@ static int map_elf(struct elf_file *f, bool is_interp, uint64_t *bias_out, uint6
                     (unsigned long long)(hi + bias), strerror((int)-r));
     map[0] = lo + bias;
     map[1] = hi - lo;
+    uint64_t prev_end = 0;   /* the previous segment's last page, exclusive */
     for (int i = 0; i < f->eh.e_phnum; i++) {
-        if (ph[i].p_type != PT_LOAD || !ph[i].p_filesz)
+        if (ph[i].p_type != PT_LOAD || !ph[i].p_memsz)
             continue;
-        if (pread(f->fd, g2h(ph[i].p_vaddr + bias), ph[i].p_filesz, ph[i].p_offset) != (ssize_t)ph[i].p_filesz) {
+        uint64_t va = ph[i].p_vaddr + bias;
+        uint64_t page = va & USER_PAGE_MASK;
+        uint64_t fend = va + ph[i].p_filesz;
+        uint64_t fpage_end = (fend + USER_PAGE - 1) & USER_PAGE_MASK;
+        bool own_pages = page >= prev_end;
+        prev_end = (va + ph[i].p_memsz + USER_PAGE - 1) & USER_PAGE_MASK;
+        if (!ph[i].p_filesz)
+            continue;
+        for (int j = i + 1; j < f->eh.e_phnum; j++)
+            if (ph[j].p_type == PT_LOAD && ph[j].p_memsz) {
+                own_pages = own_pages && ((ph[j].p_vaddr + bias) & USER_PAGE_MASK) >= fpage_end;
+                break;
+            }
+        /* A segment whose file offset and address agree modulo the page size and
+         * whose pages no other segment shares is mapped from the file (private,
+         * copy-on-write, as Linux does: no copy, and pages come in as they are
+         * touched); the bytes after p_filesz in its last page are zeroed (bss or
+         * nothing), as the copy left them.  Anything else is copied. */
+        if (own_pages && ((va - ph[i].p_offset) & (USER_PAGE - 1)) == 0) {
+            int64_t r = user_mmap(page, fpage_end - page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED,
+                                  f->fd, (int64_t)(ph[i].p_offset - (va - page)));
+            if (r >= 0) {
+                memset(g2h(fend), 0, fpage_end - fend);
+                continue;
+            }
+        }
+        if (pread(f->fd, g2h(va), ph[i].p_filesz, ph[i].p_offset) != (ssize_t)ph[i].p_filesz) {
             user_munmap(map[0], map[1]);
             map[0] = map[1] = 0;
             return fail(f, "segment %d: cannot read 0x%llx bytes at offset 0x%llx", i,
@@ -322,11 +349,11 @@ void user_unload_elf(struct user_image *img)
     }
 }
 
-static int load_main(const char *path, struct user_image *img, char *err, size_t errlen,
+static int load_main(const char *path, int fd, struct user_image *img, char *err, size_t errlen,
                      struct stat *st)
 {
     struct elf_file f = { .name = path, .err = err, .errlen = errlen };
-    if (open_elf(&f, path) < 0) {
+    if (open_elf(&f, path, fd) < 0) {
         close_elf(&f);
         return -1;
     }
@@ -375,7 +402,7 @@ static int load_interp(const char *path, const char *name, const struct stat *ma
                        struct user_image *img, char *err, size_t errlen)
 {
     struct elf_file f = { .name = name, .err = err, .errlen = errlen };
-    int r = open_elf(&f, path);
+    int r = open_elf(&f, path, -1);
     if (r == 0 && f.st.st_dev == main_st->st_dev && f.st.st_ino == main_st->st_ino)
         r = fail(&f, "is the program itself");
     /* ld.so has no PT_INTERP; Linux ignores one in an interpreter, but a file that
@@ -396,9 +423,15 @@ static int load_interp(const char *path, const char *name, const struct stat *ma
 
 int user_load_elf(const char *path, struct user_image *img, const char *sysroot, char *err, size_t errlen)
 {
+    return user_load_elf_fd(-1, path, img, sysroot, err, errlen);
+}
+
+int user_load_elf_fd(int fd, const char *path, struct user_image *img, const char *sysroot, char *err,
+                     size_t errlen)
+{
     memset(img, 0, sizeof(*img));
     struct stat st;
-    if (load_main(path, img, err, errlen, &st) < 0)
+    if (load_main(path, fd, img, err, errlen, &st) < 0)
         return -1;
     if (!img->interp[0])
         return 0;
@@ -484,7 +517,7 @@ uint64_t user_setup_stack(const struct user_image *img, int argc, char **argv, c
         { AT_EUID, geteuid() },
         { AT_GID, getgid() },
         { AT_EGID, getegid() },
-        { AT_SECURE, 0 },
+        { AT_SECURE, user_opts.secure },
         { AT_CLKTCK, (uint64_t)sysconf(_SC_CLK_TCK) },
         { AT_HWCAP, HWCAP_RV64GC },
         { AT_PLATFORM, platform_g },

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -19,6 +20,24 @@ riscv_engine *user_engine;
  * inside the run loop (LeakSanitizer would otherwise report them). */
 char **user_guest_argv, **user_guest_envp;
 struct user_thread *user_main_thread;
+
+/* binfmt_misc (Linux Documentation/admin-guide/binfmt-misc.rst) starts us as
+ * "vireo-riscv64 PATH [ARGV0] ARGS..." with no options of ours.  What it did is in
+ * our own auxiliary vector: AT_FLAGS bit 0 (Linux >= 5.12) with the P flag, which
+ * also inserts the program's original argv[0] after PATH; AT_EXECFD with O or C
+ * (the program's file open for us: PATH may be unreadable); AT_SECURE when C made
+ * us set-user/group-ID. */
+#ifndef AT_FLAGS_PRESERVE_ARGV0
+#define AT_FLAGS_PRESERVE_ARGV0 1
+#endif
+
+/* An auxv entry of our own: -1 when the kernel did not pass it. */
+static long aux_entry(unsigned long type)
+{
+    errno = 0;
+    unsigned long v = getauxval(type);
+    return errno == ENOENT || v > LONG_MAX ? -1 : (long)v;
+}
 
 static void usage(FILE *f)
 {
@@ -82,7 +101,13 @@ int main(int argc, char **argv)
     extern char **environ;
     char **envp = environ;
     const char *argv0 = NULL;
-    user_opts.sysroot = getenv("QEMU_LD_PREFIX");
+    long at_flags = aux_entry(AT_FLAGS), exec_fd = aux_entry(AT_EXECFD);
+    bool preserve_argv0 = at_flags > 0 && (at_flags & AT_FLAGS_PRESERVE_ARGV0);
+    bool from_binfmt = preserve_argv0 || exec_fd >= 0;
+    /* Set-ID: the environment is the caller's, so it does not choose the
+     * interpreter and libraries (the guest's ld.so sees AT_SECURE too). */
+    user_opts.secure = getauxval(AT_SECURE) != 0;
+    user_opts.sysroot = user_opts.secure ? NULL : getenv("QEMU_LD_PREFIX");
     if (!user_opts.sysroot && access("/usr/riscv64-linux-gnu/lib", F_OK) == 0)
         user_opts.sysroot = "/usr/riscv64-linux-gnu";
     user_opts.backend = RISCV_BACKEND_DEFAULT;
@@ -93,7 +118,7 @@ int main(int argc, char **argv)
     /* Options worth repeating when the guest runs execve on another guest program. */
     user_opts.opt_argv = calloc(argc + 1, sizeof(char *));
     int i = 1;
-    for (; i < argc && argv[i][0] == '-'; i++) {
+    for (; !from_binfmt && i < argc && argv[i][0] == '-'; i++) {
         int opt_start = i;
         const char *o = argv[i];
         if (o[1] == '-')
@@ -157,19 +182,29 @@ int main(int argc, char **argv)
         return 1;
     }
     const char *prog = argv[i];
+    if (preserve_argv0) {
+        if (i + 1 >= argc)
+            die("%s: binfmt_misc's P flag is set but there is no argv[0] after the path", prog);
+        argv0 = argv[++i];
+    }
     char *guest_argv0 = (char *)(argv0 ? argv0 : prog);
 
+    /* Without /proc (a chroot, binfmt_misc's F flag) the program still runs; only
+     * its execve of another riscv64 program fails (ENOEXEC). */
     static char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n <= 0)
-        die("%s", "cannot read /proc/self/exe");
-    self[n] = 0;
-    user_opts.self = self;
-    if (!realpath(prog, user_opts.exe_path)) {
-        fprintf(stderr, "vireo-riscv64: %s: %s\n", prog, strerror(errno));
-        return 1;
+    if (n > 0) {
+        self[n] = 0;
+        user_opts.self = self;
     }
-    if (access(user_opts.exe_path, R_OK) < 0)
+    if (!realpath(prog, user_opts.exe_path)) {
+        if (exec_fd < 0 || strlen(prog) >= sizeof(user_opts.exe_path)) {
+            fprintf(stderr, "vireo-riscv64: %s: %s\n", prog, strerror(errno));
+            return 1;
+        }
+        strcpy(user_opts.exe_path, prog);
+    }
+    if (exec_fd < 0 && access(user_opts.exe_path, R_OK) < 0)
         die("%s: not readable", prog);
 
     int r = user_mem_init();
@@ -200,7 +235,7 @@ int main(int argc, char **argv)
 
     struct user_image img;
     char msg[8192];
-    if (user_load_elf(user_opts.exe_path, &img, user_opts.sysroot, msg, sizeof(msg)) < 0) {
+    if (user_load_elf_fd((int)exec_fd, user_opts.exe_path, &img, user_opts.sysroot, msg, sizeof(msg)) < 0) {
         fprintf(stderr, "vireo-riscv64: %s\n", msg);
         return 1;
     }

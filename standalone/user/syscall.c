@@ -412,6 +412,11 @@ static int64_t do_execve(uint64_t gpath, uint64_t gargv, uint64_t genvp)
         free(envp);
         return -e;
     }
+    if (!user_opts.self) {   /* no /proc to find ourselves with (main.c) */
+        free(argv);
+        free(envp);
+        return -ENOEXEC;
+    }
     int argc = 0;
     while (argv[argc])
         argc++;

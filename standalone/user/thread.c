@@ -5,6 +5,7 @@
 #include "jit/jit.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
@@ -21,6 +22,10 @@ static int user_threads_live = 1;
  * child can free the other threads' state (they do not exist there). */
 static pthread_mutex_t thr_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct user_thread *thr_list;
+/* In a vfork child: the write end of the pipe its parent waits on (-1 otherwise).
+ * Close-on-exec, so a successful execve closes it, as does the process's exit; a
+ * process the child forks in turn must not hold it. */
+static int vfork_fd = -1;
 
 void user_thread_register(struct user_thread *t)
 {
@@ -211,6 +216,9 @@ static pid_t user_fork(struct user_thread *t)
     pid_t pid = fork();
     int err = errno;
     if (pid == 0) {
+        if (vfork_fd >= 0)
+            close(vfork_fd);
+        vfork_fd = -1;
         jit_fork_child(jc->engine, jc);
         user_mem_fork_done(true);
         user_signal_fork_done(true);
@@ -295,13 +303,38 @@ int64_t user_sys_clone(struct user_thread *t, uint64_t flags, uint64_t newsp, ui
         sem_destroy(&cs.ready);
         return cs.tid;
     }
-    /* A new process (fork, or vfork done as fork: the parent simply does not wait,
-     * which is allowed since the child gets its own copy of memory). */
+    /* A new process: a fork.  CLONE_VFORK (vfork, glibc's posix_spawn) is a fork
+     * whose parent waits, as on Linux, until the child has exec'd or exited: the
+     * child holds the close-on-exec write end of a pipe, and the parent reads until
+     * end of file.  CLONE_VM's sharing is not emulated: the child writes its own copy
+     * of memory, which is all vfork's contract allows it to rely on (glibc's vfork
+     * users and posix_spawn only set up fds and exec or _exit; posix_spawn reports a
+     * failed exec through the child's exit status, as the copy cannot carry it). */
     if (flags & (CLONE_THREAD | CLONE_SIGHAND))
         return -EINVAL;
+    int vpipe[2] = { -1, -1 };
+    if ((flags & CLONE_VFORK) && pipe2(vpipe, O_CLOEXEC) < 0)
+        return -errno;
     pid_t pid = user_fork(t);
-    if (pid < 0)
+    if (pid < 0) {
+        if (vpipe[0] >= 0) {
+            close(vpipe[0]);
+            close(vpipe[1]);
+        }
         return pid;
+    }
+    if (vpipe[0] >= 0) {
+        if (pid == 0) {
+            close(vpipe[0]);
+            vfork_fd = vpipe[1];
+        } else {
+            close(vpipe[1]);
+            char c;
+            while (read(vpipe[0], &c, 1) < 0 && errno == EINTR)
+                ;
+            close(vpipe[0]);
+        }
+    }
     if (pid == 0) {
         if (newsp)
             user_cpu_set_x(t->cpu, RV_SP, newsp);

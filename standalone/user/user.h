@@ -100,6 +100,10 @@ struct user_image {
 /* Load the program at path and its PT_INTERP (looked up under sysroot first).  On
  * error nothing stays mapped and err holds one line naming the file and the fault. */
 int user_load_elf(const char *path, struct user_image *img, const char *sysroot, char *err, size_t errlen);
+/* The same with the program's file already open (fd >= 0, closed by the call; path
+ * names it in messages), as binfmt_misc's open-binary flag hands it over. */
+int user_load_elf_fd(int fd, const char *path, struct user_image *img, const char *sysroot, char *err,
+                     size_t errlen);
 /* Unmap what user_load_elf mapped (for tests and fuzzing: a loaded image is torn down). */
 void user_unload_elf(struct user_image *img);
 /* Check that path is a riscv64 ELF executable (for execve). */
@@ -117,6 +121,7 @@ struct user_options {
     char exe_path[4096];     /* absolute host path of the guest program */
     char **opt_argv;         /* options to repeat when re-executing ourselves */
     int opt_argc;
+    bool secure;             /* AT_SECURE: started set-user/group-ID (binfmt_misc C flag) */
 };
 extern struct user_options user_opts;
 

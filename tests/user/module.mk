@@ -44,7 +44,7 @@ $(eval $(call test,user-unit,$(BUILD)/user/test-user $(USER_PROG_BINS),$(BUILD)/
 endif
 
 # The command line, compared with qemu-riscv64's where they share options.
-$(eval $(call test,user-cli,$(filter $(BUILD)/vireo-riscv64,$(ALL_PROGRAMS)) $(BUILD)/user/progs/static/args $(BUILD)/user/progs/dyn/args,tests/user/run-cli.sh $(BUILD)))
+$(eval $(call test,user-cli,$(filter $(BUILD)/vireo-riscv64 $(BUILD)/vireo-riscv64-static,$(ALL_PROGRAMS)) $(BUILD)/user/progs/static/args $(BUILD)/user/progs/dyn/args $(BUILD)/user/binfmt/probe-static $(BUILD)/user/binfmt/probe-dyn,tests/user/run-cli.sh $(BUILD)))
 
 # make fuzz: the differential test for FUZZ_SECONDS from a new seed each time (printed;
 # RVDIFF_FUZZ_SEED=N repeats a run).
@@ -52,3 +52,12 @@ $(eval $(call test,user-cli,$(filter $(BUILD)/vireo-riscv64,$(ALL_PROGRAMS)) $(B
 fuzz-rvdiff: $(RVDIFF_DEPS)
 	@tests/user/rvdiff/run-rvdiff.sh $(BUILD) $${RVDIFF_FUZZ_SEED:-$$(( $$(date +%s) % 1000000000 * 1000 ))} 100000000 $(FUZZ_SECONDS)
 FUZZ_LONG += fuzz-rvdiff
+
+# binfmt_misc flags (tests/user/binfmt/run-binfmt.sh, run by user-cli): the probe
+# the kernel starts through vireo-riscv64.
+$(BUILD)/user/binfmt/probe-static: tests/user/binfmt/probe.c
+	@mkdir -p $(@D)
+	$(RV_CC) $(RV_CFLAGS) -static -o $@ $<
+$(BUILD)/user/binfmt/probe-dyn: tests/user/binfmt/probe.c
+	@mkdir -p $(@D)
+	$(RV_CC) $(RV_CFLAGS) -o $@ $<

@@ -64,3 +64,4 @@ if [ -f "$qconf" ]; then
 else
     echo "SKIP: binfmt entry against qemu's (no $qconf)"
 fi
+"$(dirname "$0")/binfmt/run-binfmt.sh" "$build"

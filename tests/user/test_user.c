@@ -132,9 +132,19 @@ static void check_segments(const char *path, uint64_t bias)
         uint8_t *want = malloc(ph[i].p_filesz + 1);
         CU_ASSERT(pread(fd, want, ph[i].p_filesz, ph[i].p_offset) == (ssize_t)ph[i].p_filesz);
         CU_ASSERT(memcmp(g2h(ph[i].p_vaddr + bias), want, ph[i].p_filesz) == 0);
-        /* the bss tail reads as zero */
+        /* the bss tail reads as zero, and so does the rest of the last page the file
+         * fills (the loader maps the file there: what follows the segment in the
+         * file must not show) */
         if (ph[i].p_memsz > ph[i].p_filesz)
             CU_ASSERT(((uint8_t *)g2h(ph[i].p_vaddr + bias))[ph[i].p_memsz - 1] == 0);
+        uint64_t fend = ph[i].p_vaddr + bias + ph[i].p_filesz;
+        uint64_t zend = (fend + USER_PAGE - 1) & USER_PAGE_MASK;
+        if (zend < ph[i].p_vaddr + bias + ph[i].p_memsz)
+            zend = ph[i].p_vaddr + bias + ph[i].p_memsz;
+        size_t nonzero = 0;
+        for (uint64_t a = fend; a < zend; a++)
+            nonzero += *(uint8_t *)g2h(a) != 0;
+        CU_ASSERT(nonzero == 0);
         int prot = user_page_prot(ph[i].p_vaddr + bias);
         CU_ASSERT(!!(prot & UPF_X) == !!(ph[i].p_flags & PF_X));
         CU_ASSERT(!!(prot & UPF_W) == !!(ph[i].p_flags & PF_W));
