@@ -29,8 +29,18 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 # task-clock (every thread, user+sys) when perf works, else /usr/bin/time's.
 input=/dev/null pre=:
 have_perf=0; perf stat -x, -e task-clock -o /dev/null true 2>/dev/null && have_perf=1
+# Every run on the same CPU (BENCH_CPU, default the first one this script may
+# use): the virtual CPUs of the machines this was built on differ by 20-25% in
+# speed (native, Vireo and qemu alike), so a row whose runs landed on different
+# CPUs compared the CPUs, not the emulators.
+pin=()
+if command -v taskset >/dev/null; then
+    cpu=${BENCH_CPU:-$(taskset -pc $$ | sed 's/.*: *//; s/[-,].*//')}
+    taskset -c "$cpu" true 2>/dev/null && pin=(taskset -c "$cpu")
+fi
 run1() {
     local log=$1; shift
+    set -- "${pin[@]}" "$@"
     (cd "$tmp" && $pre)
     local s e cpu
     s=$(date +%s%N)
